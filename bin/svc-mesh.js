@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Launcher: the compiled build when present (published package), else the TypeScript
+// sources through tsx (a git checkout). Workers and handlers resolve 'svc-mesh' the same way.
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist/src/cli/index.js', import.meta.url);
+if (existsSync(built)) {
+  await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(new URL('../src/cli/index.ts', import.meta.url).href);
+}

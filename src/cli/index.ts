@@ -1,0 +1,50 @@
+/**
+ * `svc-mesh` CLI: the command table only. Each command lives in ./commands/<name>.ts and
+ * is imported lazily, so `svc-mesh invoke` never loads the mesh or the viewer.
+ */
+import { cac } from 'cac';
+
+const cli = cac('svc-mesh');
+
+cli
+  .command('dev [...paths]', 'Run every service under the paths on one local mesh')
+  .option('--stage <stage>', 'Stage to run', { default: 'dev' })
+  .option('--stage-fallback <stages>', 'Comma list of stages to fall back to')
+  .option('--port <port>', 'Port on 127.0.0.1 (0 = any free port)', { default: 4710 })
+  .option('--no-iam', 'Do not enforce the generated IAM policies')
+  .action(async (paths: string[], opts) => (await import('./commands/dev.js')).run(paths, opts));
+
+cli
+  .command('invoke <target>', 'Invoke service:function and print its JSON result')
+  .option('--data <json>', 'Input as JSON', { default: 'null' })
+  .option('--stage <stage>', 'Stage (default: SVC_MESH_STAGE or dev)')
+  .option('--endpoint <url>', 'Endpoint (default: AWS_ENDPOINT_URL, else AWS itself)')
+  .option('--async', 'Invoke asynchronously (Event)')
+  .action(async (target: string, opts) => (await import('./commands/invoke.js')).run(target, opts));
+
+cli
+  .command('traces [traceId]', 'Show traces from the local mesh, or serve the standalone viewer')
+  .option('--last', 'Print the most recent trace as a waterfall')
+  .option('--endpoint <url>', 'Local mesh URL', { default: 'http://127.0.0.1:4710' })
+  .option('--serve', 'Run the standalone collector and viewer')
+  .option('--port <port>', 'Port for --serve', { default: 4318 })
+  .action(async (traceId: string | undefined, opts) => (await import('./commands/traces.js')).run(traceId, opts));
+
+cli.help();
+cli.version('0.1.0');
+
+try {
+  cli.parse(process.argv, { run: false });
+  await cli.runMatchedCommand();
+  if (
+    !cli.matchedCommand &&
+    !process.argv.slice(2).some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-v')
+  ) {
+    cli.outputHelp();
+    process.exitCode = process.argv.length > 2 ? 1 : 0;
+  }
+} catch (err) {
+  const e = err as Error & { code?: string };
+  process.stderr.write(`svc-mesh: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`);
+  process.exitCode = 1;
+}
