@@ -1,2 +1,26 @@
-/** `svc-mesh/codegen`: the programmatic codegen API (loadProject, generate). */
+/**
+ * `svc-mesh/codegen`: the programmatic codegen API. Dev-time only; never import it from a handler.
+ *
+ * @example
+ * ```ts
+ * import { generate, loadProject } from 'svc-mesh/codegen';
+ * const project = await loadProject(['services'], { stage: 'dev', account: '000000000000', region: 'us-east-1' });
+ * const { policies, env, seed } = generate(project);
+ * ```
+ */
+export { loadProject } from './load/loadProject.js';
+export { generate } from './emit/generate.js';
+export type { GenerateResult } from './emit/generate.js';
+export {
+  CodegenError,
+  CodegenOutputError,
+  ContractBreakingChangeError,
+  PolicyTooLargeError,
+  formatDiagnostic,
+  isCodegenError,
+  isCodegenOutputError,
+  isContractBreakingChangeError,
+  isPolicyTooLargeError,
+} from './errors.js';
+export type { BreakingChange } from './errors.js';
 export type * from './model.js';

@@ -4,6 +4,9 @@
  * This file is the contract between codegen and src/local; change it in one commit with both.
  */
 import type { LifecycleType, Target } from '../src/internal/names.js';
+import type { Diagnostic } from './errors.js';
+
+export type { Diagnostic } from './errors.js';
 
 /** A position in a source file, 1-based. */
 export interface SourceLoc {
@@ -27,6 +30,11 @@ export interface FunctionModel {
   key: string;
   /** Physical Lambda name: `name:` override or `{service}-{stage}-{key}`. */
   physicalName: string;
+  /**
+   * Physical name in each stage of the chain `[stage, ...stageFallback]` (a `name:` override is
+   * re-resolved per stage), because discovery may resolve this function in a fallback stage.
+   */
+  physicalNames: Record<string, string>;
   handler: {
     /** As written, e.g. `src/handler.hello`. */
     raw: string;
@@ -35,6 +43,8 @@ export interface FunctionModel {
     /** The export name, e.g. `hello`. */
     export: string;
   };
+  /** Provider runtime, e.g. `nodejs20.x`. */
+  runtime: string;
   /** Seconds (Serverless default 6). */
   timeout: number;
   /** MB (Serverless default 1024). */
@@ -60,23 +70,87 @@ export interface ServiceModel {
   runtime: string;
   functions: FunctionModel[];
   loc: SourceLoc;
+  /**
+   * True for a service known only from its contract (`--contracts <dir>`, another repository):
+   * it can be called and subscribed to, but nothing is generated for it.
+   */
+  external: boolean;
 }
+
+export type DiscoverySource = 'routes' | 'ssm' | 'exports';
 
 export interface ProjectOptions {
   stage: string;
   /** Stages tried after `stage` during discovery, e.g. ['dev'] for a per-developer stage. */
   stageFallback?: string[];
+  /** Overrides every service's `provider.region` (like `serverless --region`). */
   region?: string;
-  /** When absent, ARNs use `${AWS::AccountId}` etc. in CloudFormation and `000000000000` locally. */
+  /**
+   * When set, generated ARNs are concrete (`arn:aws:lambda:us-east-1:123456789012:…`); when absent
+   * they keep `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}` for CloudFormation.
+   */
   account?: string;
+  /** Default `aws`. */
   partition?: string;
-  discovery?: ('routes' | 'ssm' | 'exports')[];
+  /** Default `['routes', 'ssm']`. `exports` adds `cloudformation:ListExports` and the exports. */
+  discovery?: DiscoverySource[];
+  /** Default `/svc-mesh`. */
   ssmPrefix?: string;
+  /** Variables for `${env:NAME}`; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Derive contracts from handler types (slow: runs the TypeScript checker). Default false. */
+  contracts?: boolean;
+  /** Directories of `contracts/<service>.json` from other repositories: their services become callable. */
+  externalContracts?: string[];
+  /** Managed policies a role may have (IAM default quota 10; 20 on request). Default 10. */
+  maxManagedPolicies?: number;
+  /** Called with progress while loading and extracting types (the CLI draws it on a TTY). */
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+/** The options after defaults. */
+export interface ResolvedProjectOptions {
+  stage: string;
+  stageFallback: string[];
+  region: string;
+  account: string | undefined;
+  partition: string;
+  discovery: DiscoverySource[];
+  ssmPrefix: string;
+  maxManagedPolicies: number;
 }
 
 export interface Project {
-  options: Required<Omit<ProjectOptions, 'account'>> & { account: string | undefined };
+  options: ResolvedProjectOptions;
+  /** Sorted by name; each service's functions sorted by key. */
   services: ServiceModel[];
+  /** Warnings found while loading (errors throw CodegenError instead). */
+  diagnostics: Diagnostic[];
+  /** Contracts by service name, when derived (`contracts: true`) or loaded from `externalContracts`. */
+  contracts: Record<string, ServiceContract>;
+}
+
+/** JSON Schema (draft-07) as emitted by ts-json-schema-generator. */
+export type JsonSchema = Record<string, unknown>;
+
+/** The contract of one function: what it accepts and returns. */
+export interface FunctionContract {
+  subscribable: boolean;
+  input: JsonSchema;
+  output: JsonSchema;
+  /** Present when the type could not be derived (the schema is then `{}`, i.e. unknown). */
+  untyped?: true;
+}
+
+/** `contracts/<service>.json`. */
+export interface ServiceContract {
+  svcMesh: 1;
+  service: string;
+  /** `sha256-<base64>` of the canonical JSON of `functions` and `definitions`. */
+  hash: string;
+  functions: Record<string, FunctionContract>;
+  /** Shared named types referenced as `#/definitions/<name>`. */
+  definitions: Record<string, JsonSchema>;
 }
 
 /** What the local mesh applies at start (and what CloudFormation creates in AWS), concrete ARNs. */
@@ -96,4 +170,17 @@ export interface PolicyDocument {
     Action: string | string[];
     Resource: string | string[];
   }[];
+}
+
+/** Everything `generate()` produces, in memory. */
+export interface Generated {
+  /** `${service}:${function}` → the role's policies (first inline, then managed); concrete ARNs when `account` is set. */
+  policies: Record<string, PolicyDocument[]>;
+  /** service → function key → environment (SVC_MESH_*). */
+  env: Record<string, Record<string, Record<string, string>>>;
+  seed: SeedPlan;
+  /** service → CloudFormation template fragment (merge into the Serverless template, or deploy beside it). */
+  cloudformation: Record<string, object>;
+  /** Mermaid flowchart. */
+  graph: string;
 }

@@ -1,0 +1,37 @@
+/**
+ * The SVC_MESH_* environment of each function (src/internal/env.ts names every variable).
+ * Only svc-mesh's own variables: the user's `environment:` stays in the model and in Serverless.
+ */
+import { ENV } from '../../src/internal/env.js';
+import type { FunctionModel, Project, ServiceModel } from '../model.js';
+import type { Arns } from './arns.js';
+
+export function functionEnv(
+  project: Project,
+  arns: Arns,
+  service: ServiceModel,
+  f: FunctionModel,
+): Record<string, string> {
+  const o = project.options;
+  const env: Record<string, string> = {
+    [ENV.SERVICE]: service.name,
+    [ENV.FUNCTION]: f.key,
+    [ENV.STAGE]: o.stage,
+    [ENV.STAGE_FALLBACK]: o.stageFallback.join(','),
+    [ENV.CALLING]: f.calling.map((t) => `${t.service}:${t.function}`).join(','),
+    [ENV.SUBSCRIBABLE]: f.subscribable ? 'true' : 'false',
+    [ENV.DISCOVERY]: o.discovery.join(','),
+    [ENV.SSM_PREFIX]: o.ssmPrefix,
+  };
+  if (f.subscribable) env[ENV.TOPICS] = JSON.stringify(arns.topics(service, f, o.stage, service));
+  return env;
+}
+
+/** Lambda's limit on the whole environment: 4 KB for keys and values together. */
+export const LAMBDA_ENV_QUOTA = 4096;
+
+export function envSize(env: Record<string, string>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(env)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}

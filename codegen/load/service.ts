@@ -1,0 +1,488 @@
+/**
+ * One serverless.yml → one ServiceModel. Reads only what svc-mesh needs; every problem becomes
+ * a diagnostic with its position, and reading goes on, so the user sees all of them at once.
+ */
+import { dirname } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { isInvalidTargetError } from '../../src/errors/InvalidTargetError.js';
+import {
+  FUNCTION_NAME_RE,
+  LIFECYCLE_TYPES,
+  type LifecycleType,
+  parseTarget,
+  physicalFunctionName,
+  SERVICE_NAME_RE,
+  type Target,
+} from '../../src/internal/names.js';
+import type { Diagnostic } from '../errors.js';
+import type { FunctionModel, ServiceModel, SourceLoc, Subscription } from '../model.js';
+import { findHandlerFile, splitHandler } from './handlers.js';
+import { SourceError, type SourceFile, typeName } from './source.js';
+
+/** Function keys svc-mesh adds, and the Serverless ones near them (to catch `callng:` but not `role:`). */
+const MESH_FUNCTION_KEYS = ['calling', 'subscribable'];
+const SERVERLESS_FUNCTION_KEYS = [
+  'handler',
+  'name',
+  'description',
+  'memorySize',
+  'ephemeralStorageSize',
+  'reservedConcurrency',
+  'provisionedConcurrency',
+  'runtime',
+  'timeout',
+  'environment',
+  'events',
+  'layers',
+  'tags',
+  'vpc',
+  'package',
+  'role',
+  'onError',
+  'destinations',
+  'tracing',
+  'architecture',
+  'image',
+  'kmsKeyArn',
+  'logRetentionInDays',
+  'snapStart',
+  'url',
+  'fileSystemConfig',
+  'maximumEventAge',
+  'maximumRetryAttempts',
+  'condition',
+  'dependsOn',
+  'disableLogs',
+  'logs',
+  'runtimeManagement',
+  'iamRoleStatements',
+  'iamRoleStatementsName',
+];
+const FUNCTION_EVENT_KEYS = ['name', 'service', 'type', 'filterPolicy'];
+
+export interface ReadServiceContext {
+  stage: string;
+  stages: string[];
+  region: string | undefined;
+}
+
+export interface ReadResult {
+  service: ServiceModel | undefined;
+  diagnostics: Diagnostic[];
+}
+
+export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResult {
+  const diags: Diagnostic[] = [...src.parseDiagnostics];
+  if (src.doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return { service: undefined, diagnostics: diags };
+  const root = src.deref(src.doc.contents as Node | null);
+  if (!isMap(root)) {
+    diags.push(src.diag(root, `a service file must be a mapping with 'service:', 'provider:' and 'functions:'`));
+    return { service: undefined, diagnostics: diags };
+  }
+
+  /** Resolves a node's value; a variable problem becomes a diagnostic and `undefined`. */
+  const val = (node: Node | null | undefined): unknown => {
+    try {
+      return src.value(node);
+    } catch (err) {
+      if (err instanceof SourceError) {
+        diags.push(err.diagnostic);
+        return undefined;
+      }
+      throw err;
+    }
+  };
+  const err = (node: Node | null | undefined, message: string) => diags.push(src.diag(node, message));
+
+  // service: name | { name }
+  const svcPair = src.pair(root, 'service');
+  let name: string | undefined;
+  if (svcPair === undefined) {
+    err(root, `missing 'service:'; add e.g. 'service: users' at the top of the file`);
+  } else {
+    const v = val(isMap(svcPair.value) ? src.pair(svcPair.value, 'name')?.value : svcPair.value);
+    if (typeof v !== 'string') {
+      if (v !== undefined) err(svcPair.value, `'service:' must be a name, got ${typeName(v)}`);
+    } else if (!SERVICE_NAME_RE.test(v)) {
+      err(
+        svcPair.value,
+        `invalid service name ${JSON.stringify(v)}: it must start with a letter and contain only letters, digits and '-'`,
+      );
+    } else {
+      name = v;
+    }
+  }
+
+  const provider = src.pair(root, 'provider')?.value ?? null;
+  const pv = (key: string): { node: Node | null; value: unknown } | undefined => {
+    const p = src.pair(provider, key);
+    return p === undefined ? undefined : { node: p.value, value: val(p.value) };
+  };
+  const providerName = pv('name');
+  if (providerName !== undefined && providerName.value !== 'aws' && providerName.value !== undefined) {
+    err(providerName.node, `provider.name is ${typeName(providerName.value)}; svc-mesh supports only 'aws'`);
+  }
+  const regionV = pv('region');
+  let region = ctx.region ?? 'us-east-1';
+  if (ctx.region === undefined && regionV !== undefined && regionV.value !== undefined) {
+    if (typeof regionV.value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(regionV.value)) region = regionV.value;
+    else err(regionV.node, `provider.region ${typeName(regionV.value)} is not an AWS region like 'us-east-1'`);
+  }
+  const runtimeV = pv('runtime');
+  const runtime = typeof runtimeV?.value === 'string' ? runtimeV.value : 'nodejs20.x';
+  const num = (x: { node: Node | null; value: unknown } | undefined, what: string, dflt: number): number => {
+    if (x === undefined || x.value === undefined || x.value === null) return dflt;
+    if (typeof x.value === 'number' && Number.isFinite(x.value) && x.value > 0) return x.value;
+    err(x.node, `${what} must be a positive number, got ${typeName(x.value)}`);
+    return dflt;
+  };
+  const providerTimeout = num(pv('timeout'), 'provider.timeout', 6);
+  const providerMemory = num(pv('memorySize'), 'provider.memorySize', 1024);
+  const providerEnv = readEnvironment(src, src.pair(provider, 'environment')?.value ?? null, val, err, 'provider');
+
+  const fnsPair = src.pair(root, 'functions');
+  const functions: FunctionModel[] = [];
+  if (fnsPair !== undefined && fnsPair.value !== null && !isMap(fnsPair.value)) {
+    err(fnsPair.value, `'functions:' must be a mapping of function keys to definitions`);
+  }
+  for (const entry of src.entries(fnsPair?.value ?? null)) {
+    const key = entry.key;
+    const keyLoc = src.nodeLoc(entry.keyNode);
+    if (!FUNCTION_NAME_RE.test(key)) {
+      err(
+        entry.keyNode,
+        `invalid function key ${JSON.stringify(key)}: it must start with a letter and contain only letters, digits, '-' and '_'`,
+      );
+      continue;
+    }
+    if (!isMap(entry.value)) {
+      err(entry.value ?? entry.keyNode, `function '${key}' must be a mapping with at least 'handler:'`);
+      continue;
+    }
+    const fnode = entry.value;
+    const locs: Record<string, SourceLoc> = {};
+    const fp = (k: string) => src.pair(fnode, k);
+
+    for (const e of src.entries(fnode)) {
+      if (MESH_FUNCTION_KEYS.includes(e.key) || SERVERLESS_FUNCTION_KEYS.includes(e.key)) continue;
+      const near = closest(e.key, MESH_FUNCTION_KEYS);
+      if (distance(e.key.toLowerCase(), near.toLowerCase()) <= 2) {
+        diags.push(src.diag(e.keyNode, `unknown function key '${e.key}'; did you mean '${near}'?`, 'warning'));
+      }
+    }
+
+    // handler
+    const hp = fp('handler');
+    const handlerRaw = hp === undefined ? undefined : val(hp.value);
+    let handler: FunctionModel['handler'] = { raw: '', file: undefined, export: '' };
+    if (hp === undefined) {
+      err(entry.keyNode, `function '${key}' has no 'handler:'; add e.g. 'handler: src/${key}.handler'`);
+    } else if (typeof handlerRaw !== 'string') {
+      if (handlerRaw !== undefined)
+        err(hp.value, `'handler:' must be a string like 'src/file.export', got ${typeName(handlerRaw)}`);
+    } else {
+      locs['handler'] = src.nodeLoc(hp.value);
+      const sp = splitHandler(handlerRaw);
+      if (sp === undefined) {
+        err(hp.value, `handler ${JSON.stringify(handlerRaw)} must be 'path/to/file.export', e.g. 'src/${key}.handler'`);
+        handler = { raw: handlerRaw, file: undefined, export: '' };
+      } else {
+        handler = { raw: handlerRaw, file: findHandlerFile(dirname(src.file), sp.base), export: sp.export };
+      }
+    }
+
+    // name override → physical names per stage
+    const np = fp('name');
+    const physicalNames: Record<string, string> = {};
+    if (name !== undefined) {
+      for (const stage of ctx.stages) {
+        let pn = physicalFunctionName(name, stage, key);
+        if (np !== undefined) {
+          const s = stage === ctx.stage ? src : src.withStage(stage);
+          let v: unknown;
+          try {
+            v = s.value(s.pair(s.pair(s.pair(s.doc.contents as Node, 'functions')?.value, key)?.value, 'name')?.value);
+          } catch (e) {
+            if (!(e instanceof SourceError)) throw e;
+            if (stage === ctx.stage) diags.push(e.diagnostic);
+            v = undefined;
+          }
+          if (typeof v === 'string') pn = v;
+          else if (stage === ctx.stage && v !== undefined)
+            err(np.value, `'name:' must be a string, got ${typeName(v)}`);
+        }
+        physicalNames[stage] = pn;
+      }
+      if (np !== undefined) locs['name'] = src.nodeLoc(np.value);
+    }
+
+    // calling
+    const calling: Target[] = [];
+    const cp = fp('calling');
+    if (cp !== undefined) {
+      locs['calling'] = src.nodeLoc(cp.key);
+      const cnode = cp.value;
+      if (isSeq(cnode)) {
+        const seen = new Map<string, number>();
+        cnode.items.forEach((item, i) => {
+          const v = val(item as Node);
+          if (v === undefined) return;
+          const itemNode = src.deref(item as Node);
+          if (typeof v !== 'string') {
+            err(itemNode, `calling[${i}] must be a 'service:function' string, got ${typeName(v)}`);
+            return;
+          }
+          try {
+            const t = parseTarget(v);
+            const id = `${t.service}:${t.function}`;
+            if (seen.has(id)) {
+              diags.push(
+                src.diag(itemNode, `'${id}' is listed twice under calling: (also item ${seen.get(id)})`, 'warning'),
+              );
+              return;
+            }
+            seen.set(id, i);
+            locs[`calling[${calling.length}]`] = src.nodeLoc(itemNode);
+            calling.push(t);
+          } catch (e) {
+            if (!isInvalidTargetError(e)) throw e;
+            err(itemNode, `calling[${i}]: ${e.message}`);
+          }
+        });
+      } else if (cnode !== null) {
+        const v = val(cnode);
+        if (v !== undefined) {
+          const hint = typeof v === 'string' ? `; write it as a list: calling: [${JSON.stringify(v)}]` : '';
+          err(cnode, `'calling:' must be a list of 'service:function' strings, got ${typeName(v)}${hint}`);
+        }
+      }
+    }
+
+    // subscribable
+    let subscribable = false;
+    const sp = fp('subscribable');
+    if (sp !== undefined) {
+      const v = val(sp.value);
+      locs['subscribable'] = src.nodeLoc(sp.value);
+      if (typeof v === 'boolean') subscribable = v;
+      else if (v !== undefined) err(sp.value, `'subscribable:' must be true or false, got ${typeName(v)}`);
+    }
+
+    // events: - function: {…}
+    const subscriptions: Subscription[] = [];
+    const ep = fp('events');
+    if (ep !== undefined && ep.value !== null && !isSeq(ep.value)) {
+      err(ep.value, `'events:' must be a list, e.g. '- function: { service: users, name: createUser, type: success }'`);
+    }
+    if (ep !== undefined && isSeq(ep.value)) {
+      ep.value.items.forEach((item, i) => {
+        const inode = src.deref(item as Node);
+        if (!isMap(inode)) return; // other shapes belong to Serverless and its plugins
+        const fe = src.pair(inode, 'function');
+        if (fe === undefined) {
+          for (const e of src.entries(inode)) {
+            if (e.key !== 'function' && distance(e.key, 'function') <= 2 && e.key.length > 4) {
+              err(e.keyNode, `unknown event type '${e.key}'; did you mean 'function'?`);
+            }
+          }
+          return;
+        }
+        const sub = readSubscription(src, fe.value, name, key, i, val, err, diags);
+        if (sub !== undefined) sub.loc = src.nodeLoc(fe.key);
+        if (sub !== undefined) {
+          const dup = subscriptions.find(
+            (s) => s.service === sub.service && s.function === sub.function && s.type === sub.type,
+          );
+          if (dup !== undefined) {
+            err(
+              fe.value,
+              `duplicate subscription to ${sub.service}:${sub.function} ${sub.type} (also at line ${dup.loc.line})`,
+            );
+            return;
+          }
+          subscriptions.push(sub);
+        }
+      });
+    }
+
+    const environment = {
+      ...providerEnv,
+      ...readEnvironment(src, fp('environment')?.value ?? null, val, err, `functions.${key}`),
+    };
+    const fx = (k: string) => {
+      const p = fp(k);
+      return p === undefined ? undefined : { node: p.value, value: val(p.value) };
+    };
+    const rc = fx('reservedConcurrency');
+    const fn: FunctionModel = {
+      service: name ?? '',
+      key,
+      physicalName: physicalNames[ctx.stage] ?? '',
+      physicalNames,
+      handler,
+      runtime: typeof fx('runtime')?.value === 'string' ? (fx('runtime')!.value as string) : runtime,
+      timeout: num(fx('timeout'), `functions.${key}.timeout`, providerTimeout),
+      memorySize: num(fx('memorySize'), `functions.${key}.memorySize`, providerMemory),
+      environment,
+      calling,
+      subscribable,
+      subscriptions,
+      loc: keyLoc,
+      locs,
+    };
+    if (rc !== undefined && typeof rc.value === 'number') fn.reservedConcurrency = rc.value;
+    functions.push(fn);
+  }
+
+  if (name === undefined) return { service: undefined, diagnostics: diags };
+  functions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    service: {
+      name,
+      dir: dirname(src.file),
+      file: src.file,
+      region,
+      runtime,
+      functions,
+      loc: svcPair === undefined ? src.nodeLoc(root) : src.nodeLoc(svcPair.value),
+      external: false,
+    },
+    diagnostics: diags,
+  };
+}
+
+function readSubscription(
+  src: SourceFile,
+  node: Node | null,
+  ownService: string | undefined,
+  fnKey: string,
+  index: number,
+  val: (n: Node | null | undefined) => unknown,
+  err: (n: Node | null | undefined, m: string) => void,
+  diags: Diagnostic[],
+): Subscription | undefined {
+  const where = `functions.${fnKey}.events[${index}].function`;
+  if (!isMap(node)) {
+    err(node, `${where} must be a mapping: { name: <function>, service: <service>, type: start|success|failed }`);
+    return undefined;
+  }
+  let ok = true;
+  for (const e of src.entries(node)) {
+    if (!FUNCTION_EVENT_KEYS.includes(e.key)) {
+      err(
+        e.keyNode,
+        `unknown key '${e.key}' in ${where}; did you mean '${closest(e.key, FUNCTION_EVENT_KEYS)}'? (allowed: ${FUNCTION_EVENT_KEYS.join(', ')})`,
+      );
+      ok = false;
+    }
+  }
+  const str = (k: string, required: boolean): string | undefined => {
+    const p = src.pair(node, k);
+    if (p === undefined) {
+      if (required) {
+        err(node, `${where} has no '${k}:'`);
+        ok = false;
+      }
+      return undefined;
+    }
+    const v = val(p.value);
+    if (typeof v !== 'string' || v.length === 0) {
+      if (v !== undefined) err(p.value, `${where}.${k} must be a name, got ${typeName(v)}`);
+      ok = false;
+      return undefined;
+    }
+    return v;
+  };
+  const fname = str('name', true);
+  const service = str('service', false) ?? ownService;
+  const typeRaw = str('type', true);
+  let type: LifecycleType | undefined;
+  if (typeRaw !== undefined) {
+    if ((LIFECYCLE_TYPES as readonly string[]).includes(typeRaw)) type = typeRaw as LifecycleType;
+    else {
+      err(
+        src.pair(node, 'type')?.value,
+        `unknown lifecycle event type '${typeRaw}'; did you mean '${closest(typeRaw, [...LIFECYCLE_TYPES])}'? (one of ${LIFECYCLE_TYPES.join(', ')})`,
+      );
+      ok = false;
+    }
+  }
+  if (fname !== undefined && !FUNCTION_NAME_RE.test(fname)) {
+    err(src.pair(node, 'name')?.value, `${where}.name ${JSON.stringify(fname)} is not a valid function key`);
+    ok = false;
+  }
+  if (service !== undefined && !SERVICE_NAME_RE.test(service)) {
+    err(src.pair(node, 'service')?.value, `${where}.service ${JSON.stringify(service)} is not a valid service name`);
+    ok = false;
+  }
+  let filterPolicy: Record<string, unknown> | undefined;
+  const fpp = src.pair(node, 'filterPolicy');
+  if (fpp !== undefined) {
+    const v = val(fpp.value);
+    const problem = checkFilterPolicy(v);
+    if (problem !== undefined) {
+      err(fpp.value, `${where}.filterPolicy ${problem}`);
+      ok = false;
+    } else filterPolicy = v as Record<string, unknown>;
+  }
+  void diags;
+  if (!ok || fname === undefined || service === undefined || type === undefined) return undefined;
+  const sub: Subscription = { service, function: fname, type, loc: src.nodeLoc(node) };
+  if (filterPolicy !== undefined) sub.filterPolicy = filterPolicy;
+  return sub;
+}
+
+/**
+ * SNS filter policies on message attributes: an object whose values are lists of conditions, at
+ * most 5 keys in all (we use one, `svcmesh_type`) and at most 150 value combinations.
+ */
+export function checkFilterPolicy(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return `must be a mapping of attribute names to lists, got ${typeName(v)}`;
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length === 0) return 'is empty; remove it or add an attribute';
+  if ('svcmesh_type' in (v as object)) return `must not set 'svcmesh_type': svc-mesh sets it from 'type:'`;
+  if (entries.length > 4)
+    return `has ${entries.length} attributes; SNS allows 5 per policy and svc-mesh uses one (svcmesh_type)`;
+  let combos = 1;
+  for (const [k, list] of entries) {
+    if (!Array.isArray(list) || list.length === 0)
+      return `attribute '${k}' must be a non-empty list of conditions, e.g. ['gold']`;
+    for (const c of list) {
+      if (c === null || typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean') continue;
+      if (typeof c === 'object' && !Array.isArray(c)) continue; // {prefix: …}, {anything-but: …}, {numeric: […]}, {exists: …}
+      return `attribute '${k}' has a condition that is ${typeName(c)}`;
+    }
+    combos *= list.length;
+  }
+  if (combos > 150) return `allows ${combos} combinations; SNS allows at most 150`;
+  return undefined;
+}
+
+function readEnvironment(
+  src: SourceFile,
+  node: Node | null,
+  val: (n: Node | null | undefined) => unknown,
+  err: (n: Node | null | undefined, m: string) => void,
+  where: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (node === null) return out;
+  if (!isMap(node)) {
+    err(node, `${where}.environment must be a mapping of names to values`);
+    return out;
+  }
+  for (const e of src.entries(node)) {
+    const v = val(e.value);
+    if (v === undefined) continue;
+    if (v === null || typeof v === 'object') {
+      // CloudFormation intrinsics (Ref, Fn::GetAtt) are fine for Serverless; they have no local value.
+      if (isMap(e.value) && !isScalar(e.value)) continue;
+      err(e.value, `${where}.environment.${e.key} must be a string, got ${typeName(v)}`);
+      continue;
+    }
+    out[e.key] = String(v);
+  }
+  return out;
+}

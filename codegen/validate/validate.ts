@@ -1,0 +1,271 @@
+/**
+ * Checks across services: names resolve, subscriptions point at subscribable functions,
+ * physical names fit Lambda's limits, handlers exist, and sync call cycles (warnings).
+ * Returns every diagnostic; the caller decides whether errors stop the run.
+ */
+import { relative } from 'node:path';
+import { closest } from 'fastest-levenshtein';
+import { MAX_FUNCTION_NAME_LENGTH } from '../../src/internal/names.js';
+import type { Diagnostic } from '../errors.js';
+import { exportedNames, HANDLER_EXTENSIONS, splitHandler } from '../load/handlers.js';
+import type { FunctionModel, ServiceModel, SourceLoc } from '../model.js';
+
+const at = (loc: SourceLoc, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic => ({
+  ...loc,
+  message,
+  severity,
+});
+
+export interface ValidateOptions {
+  stage: string;
+  /** Check handler files and exports (off for synthetic projects). Default true. */
+  checkHandlers?: boolean;
+}
+
+export function validateServices(services: readonly ServiceModel[], opts: ValidateOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const byName = new Map<string, ServiceModel>();
+  for (const s of services) {
+    const prev = byName.get(s.name);
+    if (prev !== undefined) {
+      const where = prev.external
+        ? 'a contract given with --contracts'
+        : `${prev.file}:${prev.loc.line}:${prev.loc.col}`;
+      out.push(at(s.loc, `duplicate service '${s.name}': already defined in ${where}; service names must be unique`));
+      continue;
+    }
+    byName.set(s.name, s);
+  }
+  const serviceNames = [...byName.keys()];
+  const fnIndex = new Map<string, FunctionModel>();
+  for (const s of byName.values()) for (const f of s.functions) fnIndex.set(`${s.name}:${f.key}`, f);
+
+  // Physical names: Lambda's 64-character limit, allowed characters, and uniqueness.
+  const physical = new Map<string, FunctionModel>();
+  for (const s of byName.values()) {
+    if (s.external) continue;
+    for (const f of s.functions) {
+      const loc = f.locs['name'] ?? f.loc;
+      for (const [stage, pn] of Object.entries(f.physicalNames)) {
+        const inStage = stage === opts.stage ? '' : ` (in fallback stage '${stage}')`;
+        if (pn.length > MAX_FUNCTION_NAME_LENGTH) {
+          out.push(
+            at(
+              loc,
+              `the Lambda name '${pn}'${inStage} is ${pn.length} characters; Lambda allows ${MAX_FUNCTION_NAME_LENGTH}. ` +
+                `Shorten the service name or the function key, or set a shorter 'name:'`,
+            ),
+          );
+        } else if (!/^[A-Za-z0-9_-]+$/.test(pn)) {
+          out.push(at(loc, `the Lambda name '${pn}'${inStage} may contain only letters, digits, '-' and '_'`));
+        }
+      }
+      const prev = physical.get(f.physicalName);
+      if (prev !== undefined) {
+        out.push(
+          at(
+            loc,
+            `the Lambda name '${f.physicalName}' is also used by ${prev.service}:${prev.key}; names must be unique`,
+          ),
+        );
+      } else physical.set(f.physicalName, f);
+    }
+  }
+
+  // Calls and subscriptions resolve to known functions.
+  const unknown = (service: string, fn: string): string | undefined => {
+    const s = byName.get(service);
+    if (s === undefined) {
+      const near = serviceNames.length > 0 ? closest(service, serviceNames) : undefined;
+      return (
+        `unknown service '${service}'` +
+        (near !== undefined ? `; did you mean '${near}'?` : '') +
+        ` (a service from another repository needs its contract: --contracts <dir>)`
+      );
+    }
+    if (!s.functions.some((f) => f.key === fn)) {
+      const keys = s.functions.map((f) => f.key);
+      const near = keys.length > 0 ? closest(fn, keys) : undefined;
+      return `service '${service}' has no function '${fn}'${near !== undefined ? `; did you mean '${service}:${near}'?` : ''}`;
+    }
+    return undefined;
+  };
+  for (const s of byName.values()) {
+    if (s.external) continue;
+    for (const f of s.functions) {
+      f.calling.forEach((t, i) => {
+        const problem = unknown(t.service, t.function);
+        if (problem !== undefined)
+          out.push(at(f.locs[`calling[${i}]`] ?? f.loc, `calling '${t.service}:${t.function}': ${problem}`));
+      });
+      for (const sub of f.subscriptions) {
+        const problem = unknown(sub.service, sub.function);
+        if (problem !== undefined) {
+          out.push(at(sub.loc, `subscription to '${sub.service}:${sub.function}' (${sub.type}): ${problem}`));
+          continue;
+        }
+        const target = fnIndex.get(`${sub.service}:${sub.function}`)!;
+        if (!target.subscribable) {
+          const where = target.locs['subscribable'] ?? target.loc;
+          const file = byName.get(sub.service)!.external ? 'its contract' : `${where.file}:${where.line}`;
+          out.push(
+            at(
+              sub.loc,
+              `cannot subscribe to '${sub.service}:${sub.function}': it is not subscribable (no lifecycle topics); ` +
+                `add 'subscribable: true' to it (${file})`,
+            ),
+          );
+        }
+      }
+    }
+  }
+
+  if (opts.checkHandlers !== false) out.push(...checkHandlers(byName));
+  out.push(...findCycles(byName, fnIndex));
+  return out;
+}
+
+function checkHandlers(byName: Map<string, ServiceModel>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const s of byName.values()) {
+    if (s.external) continue;
+    for (const f of s.functions) {
+      const loc = f.locs['handler'];
+      if (loc === undefined || f.handler.export === '') continue;
+      const sp = splitHandler(f.handler.raw);
+      if (sp === undefined) continue;
+      if (f.handler.file === undefined) {
+        out.push(
+          at(
+            loc,
+            `handler file not found: looked for ${sp.base}{${HANDLER_EXTENSIONS.join(',')}} in ${relative(process.cwd(), s.dir) || '.'}; ` +
+              `fix the path in 'handler:' (relative to the service directory)`,
+          ),
+        );
+        continue;
+      }
+      let info: ReturnType<typeof exportedNames>;
+      try {
+        info = exportedNames(f.handler.file);
+      } catch (err) {
+        out.push(at(loc, `cannot read handler file ${f.handler.file}: ${(err as Error).message}`));
+        continue;
+      }
+      if (!info.names.has(f.handler.export) && !info.open) {
+        const names = [...info.names];
+        const near = names.length > 0 ? closest(f.handler.export, names) : undefined;
+        out.push(
+          at(
+            loc,
+            `${relative(s.dir, f.handler.file)} has no export '${f.handler.export}'` +
+              (near !== undefined ? `; did you mean '${sp.base}.${near}'?` : '; export the handler from that file'),
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** Strongly connected components of the sync call graph (iterative Tarjan), reported as warnings. */
+function findCycles(byName: Map<string, ServiceModel>, fnIndex: Map<string, FunctionModel>): Diagnostic[] {
+  const ids = [...fnIndex.keys()].sort();
+  const edges = new Map<string, string[]>();
+  for (const id of ids) {
+    const f = fnIndex.get(id)!;
+    if (byName.get(f.service)?.external) continue;
+    edges.set(
+      id,
+      f.calling.map((t) => `${t.service}:${t.function}`).filter((t) => fnIndex.has(t)),
+    );
+  }
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const sccs: string[][] = [];
+  let counter = 0;
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: { v: string; i: number }[] = [{ v: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const succ = edges.get(top.v) ?? [];
+      if (top.i < succ.length) {
+        const w = succ[top.i++]!;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ v: w, i: 0 });
+        } else if (onStack.has(w)) {
+          low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent !== undefined) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(top.v)!));
+      if (low.get(top.v) === index.get(top.v)) {
+        const comp: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== top.v);
+        const selfLoop = comp.length === 1 && (edges.get(comp[0]!) ?? []).includes(comp[0]!);
+        if (comp.length > 1 || selfLoop) sccs.push(comp.sort());
+      }
+    }
+  }
+  const out: Diagnostic[] = [];
+  for (const comp of sccs) {
+    const members = new Set(comp);
+    const start = comp[0]!;
+    // Shortest path back to start inside the component (BFS) for a readable message.
+    const prev = new Map<string, string>();
+    const queue = [start];
+    let found = false;
+    for (let q = 0; q < queue.length && !found; q++) {
+      const v = queue[q]!;
+      for (const w of edges.get(v) ?? []) {
+        if (!members.has(w)) continue;
+        if (w === start) {
+          prev.set(start + '#end', v);
+          found = true;
+          break;
+        }
+        if (!prev.has(w)) {
+          prev.set(w, v);
+          queue.push(w);
+        }
+      }
+    }
+    const path: string[] = [start];
+    let cur = prev.get(start + '#end');
+    while (cur !== undefined && cur !== start) {
+      path.unshift(cur);
+      cur = prev.get(cur);
+    }
+    path.unshift(start);
+    const first = fnIndex.get(start)!;
+    const next = path[1]!;
+    const i = first.calling.findIndex((t) => `${t.service}:${t.function}` === next);
+    out.push(
+      at(
+        first.locs[`calling[${i}]`] ?? first.loc,
+        `sync call cycle: ${path.join(' → ')}. Lambda's recursive loop detection stops such a loop after about 16 ` +
+          `invocations; make one of the calls asynchronous or break the cycle` +
+          (comp.length > path.length - 1 ? ` (${comp.length} functions are in this cycle)` : ''),
+        'warning',
+      ),
+    );
+  }
+  return out;
+}
