@@ -1,0 +1,522 @@
+/**
+ * The bounded, in-memory trace store behind the collector, the JSON API and the viewer.
+ *
+ * Bounded twice: at most `maxTraces` traces (the least recently updated is evicted first, so
+ * a trace that is still receiving spans stays) and at most `maxSpansPerTrace` spans in one
+ * trace (the rest are counted as dropped, never silently lost). Spans may arrive in any order:
+ * a child before its parent, a consumer before its producer; the tree is built when read.
+ */
+import { type OtlpAnyValue, type OtlpKeyValue, type OtlpSpan, type OtlpTraceRequest, SPAN_KINDS } from './otlp.js';
+
+export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
+export type Attributes = Record<string, AttrValue>;
+export type SpanKindName = (typeof SPAN_KINDS)[number];
+/** How a hop between functions was made (`svcmesh.hop`). */
+export type Hop = 'sync' | 'async' | 'event';
+
+export interface SpanEvent {
+  name: string;
+  timeUnixNano: string;
+  /** Milliseconds since the epoch (fractional). */
+  timeMs: number;
+  attributes: Attributes;
+}
+
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  traceState: string | null;
+  attributes: Attributes;
+}
+
+/** One span as the JSON API returns it. */
+export interface TraceSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  traceState: string | null;
+  name: string;
+  kind: SpanKindName;
+  /** `service.name` of the span's resource. */
+  service: string;
+  /** `svcmesh.hop` when the span is one side of a hop between functions. */
+  hop: Hop | null;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  /** Milliseconds since the epoch (fractional: microsecond precision). */
+  startMs: number;
+  durationMs: number;
+  attributes: Attributes;
+  events: SpanEvent[];
+  links: SpanLink[];
+  status: { code: 'unset' | 'ok' | 'error'; message: string | null };
+  resource: Attributes;
+  scope: { name: string; version: string | null };
+}
+
+/** One row of the trace list. */
+export interface TraceSummary {
+  traceId: string;
+  /** The root span's name: the span without a parent, else the earliest span whose parent is missing. */
+  rootName: string;
+  rootService: string;
+  rootSpanId: string;
+  /** Every service with a span in the trace, in order of first appearance. */
+  services: string[];
+  startTimeUnixNano: string;
+  startMs: number;
+  durationMs: number;
+  spanCount: number;
+  errorCount: number;
+  hasError: boolean;
+  /** Spans per hop kind (a hop has a span on each side). */
+  hops: { sync: number; async: number; event: number };
+  /** Spans whose parent has not been received (yet). */
+  orphanCount: number;
+  /** Spans dropped because the trace reached `maxSpansPerTrace`. */
+  droppedSpans: number;
+  /** When the store last received a span of this trace (ms since the epoch). */
+  updatedAt: number;
+}
+
+export interface ServiceEdge {
+  from: string;
+  to: string;
+  hop: Hop | 'call';
+  count: number;
+  errorCount: number;
+}
+export interface ServiceNode {
+  name: string;
+  spanCount: number;
+  errorCount: number;
+}
+export interface ServiceGraph {
+  nodes: ServiceNode[];
+  edges: ServiceEdge[];
+}
+
+export interface TraceDetail {
+  summary: TraceSummary;
+  /** Sorted by start time. */
+  spans: TraceSpan[];
+  graph: ServiceGraph;
+}
+
+export interface TraceQuery {
+  service?: string;
+  error?: boolean;
+  minDurationMs?: number;
+  /** Substring of the root name, a service or the trace id. */
+  q?: string;
+  limit?: number;
+}
+
+export interface TraceList {
+  traces: TraceSummary[];
+  /** Traces matching the filters (before `limit`). */
+  matched: number;
+  /** Traces stored. */
+  total: number;
+}
+
+export interface TraceStoreOptions {
+  /** Default 5,000. */
+  maxTraces?: number;
+  /** Default 2,000. */
+  maxSpansPerTrace?: number;
+}
+
+export const DEFAULT_MAX_TRACES = 5_000;
+export const DEFAULT_MAX_SPANS_PER_TRACE = 2_000;
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 10_000;
+
+interface Entry {
+  traceId: string;
+  spans: Map<string, TraceSpan>;
+  dropped: number;
+  updatedAt: number;
+  summary: TraceSummary | undefined;
+  sorted: TraceSpan[] | undefined;
+}
+
+const HOPS = new Set<string>(['sync', 'async', 'event']);
+const STATUS = ['unset', 'ok', 'error'] as const;
+
+/** Milliseconds since the epoch from a decimal nanosecond string, without BigInt. */
+export function nanosToMs(ns: string): number {
+  if (ns.length <= 6) return Number(ns) / 1e6;
+  return Number(ns.slice(0, -6)) + Number(ns.slice(-6)) / 1e6;
+}
+
+function durationMs(start: string, end: string): number {
+  if (start.length <= 6 || end.length <= 6) return Math.max(0, (Number(end) - Number(start)) / 1e6);
+  const d =
+    Number(end.slice(0, -6)) - Number(start.slice(0, -6)) + (Number(end.slice(-6)) - Number(start.slice(-6))) / 1e6;
+  return d > 0 ? d : 0;
+}
+
+export function anyValueToJs(v: OtlpAnyValue): AttrValue {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) {
+    const n = Number(v.intValue);
+    return Number.isSafeInteger(n) ? n : v.intValue;
+  }
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.arrayValue !== undefined) return v.arrayValue.values.map(anyValueToJs);
+  if (v.kvlistValue !== undefined) return attributesToJs(v.kvlistValue.values);
+  if (v.bytesValue !== undefined) return v.bytesValue;
+  return null;
+}
+
+export function attributesToJs(kvs: OtlpKeyValue[]): Attributes {
+  const out: Attributes = {};
+  for (const kv of kvs) out[kv.key] = anyValueToJs(kv.value);
+  return out;
+}
+
+function toTraceSpan(s: OtlpSpan, resource: Attributes, service: string, scope: TraceSpan['scope']): TraceSpan {
+  const attributes = attributesToJs(s.attributes);
+  const hop = attributes['svcmesh.hop'];
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId ?? null,
+    traceState: s.traceState ?? null,
+    name: s.name,
+    kind: SPAN_KINDS[s.kind] ?? 'unspecified',
+    service,
+    hop: typeof hop === 'string' && HOPS.has(hop) ? (hop as Hop) : null,
+    startTimeUnixNano: s.startTimeUnixNano,
+    endTimeUnixNano: s.endTimeUnixNano,
+    startMs: nanosToMs(s.startTimeUnixNano),
+    durationMs: durationMs(s.startTimeUnixNano, s.endTimeUnixNano),
+    attributes,
+    events: s.events.map((e) => ({
+      name: e.name,
+      timeUnixNano: e.timeUnixNano,
+      timeMs: nanosToMs(e.timeUnixNano),
+      attributes: attributesToJs(e.attributes),
+    })),
+    links: s.links.map((l) => ({
+      traceId: l.traceId,
+      spanId: l.spanId,
+      traceState: l.traceState ?? null,
+      attributes: attributesToJs(l.attributes),
+    })),
+    status: { code: STATUS[s.status?.code ?? 0] ?? 'unset', message: s.status?.message ?? null },
+    resource,
+    scope,
+  };
+}
+
+/** The service graph of a set of spans: an edge wherever a span's parent (or linked span) is in another service. */
+export function serviceGraph(spans: Iterable<TraceSpan>, byId?: Map<string, TraceSpan>): ServiceGraph {
+  const index = byId ?? new Map<string, TraceSpan>();
+  const list = [...spans];
+  if (!byId) for (const s of list) index.set(s.spanId, s);
+  const nodes = new Map<string, ServiceNode>();
+  const edges = new Map<string, ServiceEdge>();
+  const addEdge = (from: string, to: string, hop: ServiceEdge['hop'], error: boolean) => {
+    const key = `${from}\u0000${to}\u0000${hop}`;
+    let e = edges.get(key);
+    if (!e) edges.set(key, (e = { from, to, hop, count: 0, errorCount: 0 }));
+    e.count++;
+    if (error) e.errorCount++;
+  };
+  for (const s of list) {
+    let n = nodes.get(s.service);
+    if (!n) nodes.set(s.service, (n = { name: s.service, spanCount: 0, errorCount: 0 }));
+    n.spanCount++;
+    const isError = s.status.code === 'error';
+    if (isError) n.errorCount++;
+    const parent = s.parentSpanId ? index.get(s.parentSpanId) : undefined;
+    if (parent && parent.service !== s.service) {
+      addEdge(parent.service, s.service, s.hop ?? parent.hop ?? 'call', isError);
+      continue;
+    }
+    if (!parent) {
+      for (const l of s.links) {
+        const linked = index.get(l.spanId);
+        if (linked && linked.service !== s.service) {
+          addEdge(linked.service, s.service, s.hop ?? linked.hop ?? 'event', isError);
+          break;
+        }
+      }
+    }
+  }
+  return {
+    nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    edges: [...edges.values()],
+  };
+}
+
+function summarise(e: Entry): TraceSummary {
+  const spans = sortedSpans(e);
+  let root: TraceSpan | undefined;
+  let orphanRoot: TraceSpan | undefined;
+  let minStart = Number.POSITIVE_INFINITY;
+  let minStartNs = '0';
+  let maxEnd = Number.NEGATIVE_INFINITY;
+  let errorCount = 0;
+  let orphanCount = 0;
+  const services: string[] = [];
+  const seen = new Set<string>();
+  const hops = { sync: 0, async: 0, event: 0 };
+  for (const s of spans) {
+    if (s.startMs < minStart) {
+      minStart = s.startMs;
+      minStartNs = s.startTimeUnixNano;
+    }
+    const end = s.startMs + s.durationMs;
+    if (end > maxEnd) maxEnd = end;
+    if (s.status.code === 'error') errorCount++;
+    if (!seen.has(s.service)) {
+      seen.add(s.service);
+      services.push(s.service);
+    }
+    if (s.hop) hops[s.hop]++;
+    if (s.parentSpanId === null) {
+      root ??= s;
+    } else if (!e.spans.has(s.parentSpanId)) {
+      orphanCount++;
+      orphanRoot ??= s;
+    }
+  }
+  const r = root ?? orphanRoot ?? spans[0];
+  return {
+    traceId: e.traceId,
+    rootName: r?.name ?? '',
+    rootService: r?.service ?? '',
+    rootSpanId: r?.spanId ?? '',
+    services,
+    startTimeUnixNano: minStartNs,
+    startMs: spans.length ? minStart : 0,
+    durationMs: spans.length ? Math.max(0, maxEnd - minStart) : 0,
+    spanCount: spans.length,
+    errorCount,
+    hasError: errorCount > 0,
+    hops,
+    orphanCount,
+    droppedSpans: e.dropped,
+    updatedAt: e.updatedAt,
+  };
+}
+
+function sortedSpans(e: Entry): TraceSpan[] {
+  if (!e.sorted) {
+    e.sorted = [...e.spans.values()].sort(
+      (a, b) => a.startMs - b.startMs || (a.parentSpanId === null ? -1 : b.parentSpanId === null ? 1 : 0),
+    );
+  }
+  return e.sorted;
+}
+
+/** Listener of store changes: the ids of the traces that received spans (or `null` after `clear()`). */
+export type StoreListener = (traceIds: string[] | null) => void;
+
+/**
+ * The bounded trace store.
+ *
+ * @example
+ * ```ts
+ * const store = new TraceStore({ maxTraces: 1000 });
+ * store.ingest(decodeJsonRequest(body).request);
+ * store.list({ service: 'payments', error: true, limit: 20 });
+ * ```
+ */
+export class TraceStore {
+  readonly maxTraces: number;
+  readonly maxSpansPerTrace: number;
+  private readonly traces = new Map<string, Entry>();
+  private readonly listeners = new Set<StoreListener>();
+  private spanTotal = 0;
+  private graphCache: ServiceGraph | undefined;
+
+  constructor(opts: TraceStoreOptions = {}) {
+    this.maxTraces = positiveInt(opts.maxTraces, DEFAULT_MAX_TRACES, 'maxTraces');
+    this.maxSpansPerTrace = positiveInt(opts.maxSpansPerTrace, DEFAULT_MAX_SPANS_PER_TRACE, 'maxSpansPerTrace');
+  }
+
+  /** Traces stored. */
+  get size(): number {
+    return this.traces.size;
+  }
+
+  /** Spans stored, over all traces. */
+  get spanCount(): number {
+    return this.spanTotal;
+  }
+
+  /** Adds every span of a (decoded) OTLP request. Returns the ids of the traces that changed. */
+  ingest(request: OtlpTraceRequest): string[] {
+    const changed = new Set<string>();
+    const now = Date.now();
+    for (const rs of request.resourceSpans) {
+      const resource = attributesToJs(rs.resource?.attributes ?? []);
+      const svc = resource['service.name'];
+      const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service';
+      for (const ss of rs.scopeSpans) {
+        const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? null };
+        for (const s of ss.spans) {
+          this.add(toTraceSpan(s, resource, service, scope), now);
+          changed.add(s.traceId);
+        }
+      }
+    }
+    if (changed.size > 0) {
+      this.graphCache = undefined;
+      this.evict();
+      const ids = [...changed].filter((id) => this.traces.has(id));
+      for (const l of this.listeners) l(ids);
+      return ids;
+    }
+    return [];
+  }
+
+  private add(span: TraceSpan, now: number): void {
+    let e = this.traces.get(span.traceId);
+    if (e) {
+      // most recently updated goes last: eviction takes from the front
+      this.traces.delete(span.traceId);
+      this.traces.set(span.traceId, e);
+    } else {
+      e = {
+        traceId: span.traceId,
+        spans: new Map(),
+        dropped: 0,
+        updatedAt: now,
+        summary: undefined,
+        sorted: undefined,
+      };
+      this.traces.set(span.traceId, e);
+    }
+    e.updatedAt = now;
+    e.summary = undefined;
+    e.sorted = undefined;
+    if (e.spans.has(span.spanId)) {
+      // an exporter retry: the newer copy replaces the older
+      e.spans.set(span.spanId, span);
+      return;
+    }
+    if (e.spans.size >= this.maxSpansPerTrace) {
+      e.dropped++;
+      return;
+    }
+    e.spans.set(span.spanId, span);
+    this.spanTotal++;
+  }
+
+  private evict(): void {
+    while (this.traces.size > this.maxTraces) {
+      const oldest = this.traces.keys().next();
+      if (oldest.done) break;
+      const e = this.traces.get(oldest.value);
+      if (e) this.spanTotal -= e.spans.size;
+      this.traces.delete(oldest.value);
+    }
+  }
+
+  has(traceId: string): boolean {
+    return this.traces.has(traceId.toLowerCase());
+  }
+
+  summary(traceId: string): TraceSummary | undefined {
+    const e = this.traces.get(traceId.toLowerCase());
+    if (!e) return undefined;
+    e.summary ??= summarise(e);
+    return e.summary;
+  }
+
+  /** One trace with all its spans, or undefined when it is not stored. */
+  get(traceId: string): TraceDetail | undefined {
+    const e = this.traces.get(traceId.toLowerCase());
+    if (!e) return undefined;
+    e.summary ??= summarise(e);
+    const spans = sortedSpans(e);
+    return { summary: e.summary, spans, graph: serviceGraph(spans, e.spans) };
+  }
+
+  /** Lists traces, newest first, after filtering. */
+  list(query: TraceQuery = {}): TraceList {
+    const limit = Math.min(query.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
+    const q = query.q?.toLowerCase();
+    const matched: TraceSummary[] = [];
+    for (const e of this.traces.values()) {
+      e.summary ??= summarise(e);
+      const s = e.summary;
+      if (query.service !== undefined && !s.services.includes(query.service)) continue;
+      if (query.error !== undefined && s.hasError !== query.error) continue;
+      if (query.minDurationMs !== undefined && s.durationMs < query.minDurationMs) continue;
+      if (
+        q !== undefined &&
+        q !== '' &&
+        !s.traceId.startsWith(q) &&
+        !s.rootName.toLowerCase().includes(q) &&
+        !s.services.some((x) => x.toLowerCase().includes(q))
+      )
+        continue;
+      matched.push(s);
+    }
+    matched.sort((a, b) => b.startMs - a.startMs);
+    return { traces: matched.slice(0, limit), matched: matched.length, total: this.traces.size };
+  }
+
+  /** Every service seen, sorted. */
+  services(): string[] {
+    return this.graph().nodes.map((n) => n.name);
+  }
+
+  /** The service graph over every stored trace (cached until the next ingest). */
+  graph(): ServiceGraph {
+    if (!this.graphCache) {
+      const nodes = new Map<string, ServiceNode>();
+      const edges = new Map<string, ServiceEdge>();
+      for (const e of this.traces.values()) {
+        const g = serviceGraph(e.spans.values(), e.spans);
+        for (const n of g.nodes) {
+          const m = nodes.get(n.name);
+          if (m) {
+            m.spanCount += n.spanCount;
+            m.errorCount += n.errorCount;
+          } else nodes.set(n.name, { ...n });
+        }
+        for (const ed of g.edges) {
+          const key = `${ed.from}\u0000${ed.to}\u0000${ed.hop}`;
+          const m = edges.get(key);
+          if (m) {
+            m.count += ed.count;
+            m.errorCount += ed.errorCount;
+          } else edges.set(key, { ...ed });
+        }
+      }
+      this.graphCache = {
+        nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
+        edges: [...edges.values()],
+      };
+    }
+    return this.graphCache;
+  }
+
+  /** Removes every trace. */
+  clear(): void {
+    this.traces.clear();
+    this.spanTotal = 0;
+    this.graphCache = undefined;
+    for (const l of this.listeners) l(null);
+  }
+
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function positiveInt(v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`TraceStore: ${name} must be a positive integer, got ${v}`);
+  return v;
+}
