@@ -1,15 +1,78 @@
 /**
  * svc-mesh runtime: what a Lambda handler imports.
- * Keep this import graph tiny: no SNS/SSM/CloudFormation clients at import time,
- * nothing from src/local or codegen, and only @opentelemetry/api for tracing.
+ * Keep this import graph tiny: no SNS/SSM/CloudFormation clients at import time (every AWS
+ * client, Lambda's included, is loaded on first use), nothing from src/local or codegen, and
+ * only @opentelemetry/api for tracing. test/unit/lazy-load.test.ts proves it.
+ *
+ * @example
+ * ```ts
+ * import { sdk, defineFunction } from 'svc-mesh';
+ * export const handler = defineFunction<{ id: string }, { ok: true }>(async (input, ctx) => {
+ *   await sdk.invoke('users:touch', { id: input.id });
+ *   return { ok: true };
+ * });
+ * ```
  */
+export { sdk, createSdk, resetDefaults, Sdk } from './invoke/Sdk.js';
+export type { MeshSdk } from './invoke/Sdk.js';
+export { defineFunction } from './invoke/defineFunction.js';
+export { defineSubscriber } from './events/defineSubscriber.js';
+export type { MeshSubscriber, SubscriberHandler } from './events/defineSubscriber.js';
+export { decodeLifecycleEvent } from './events/decode.js';
+export type { LifecycleEvent, LifecycleError } from './events/types.js';
+export type {
+  DefineFunctionOptions,
+  HandlerContext,
+  Hop,
+  InvokeAsyncOptions,
+  InvokeAsyncResult,
+  InvokeOptions,
+  KnownTarget,
+  LambdaContext,
+  MeshFunction,
+  MeshHandler,
+  SvcMeshTargets,
+  TargetInput,
+  TargetOutput,
+} from './invoke/types.js';
+export type { SdkConfig, Route, DiscoverySource, Credentials } from './internal/config.js';
+export type { ResolvedTarget } from './discovery/types.js';
 export {
   SvcMeshError,
   isSvcMeshError,
   InvalidTargetError,
+  isInvalidTargetError,
   InvalidConfigError,
+  isInvalidConfigError,
   DiscoveryRecordError,
+  isDiscoveryRecordError,
+  UndeclaredCallError,
+  isUndeclaredCallError,
+  TargetNotFoundError,
+  isTargetNotFoundError,
+  DiscoveryError,
+  isDiscoveryError,
+  RemoteFunctionError,
+  isRemoteFunctionError,
+  InvokeTimeoutError,
+  isInvokeTimeoutError,
+  PayloadTooLargeError,
+  isPayloadTooLargeError,
+  PayloadNotSerializableError,
+  isPayloadNotSerializableError,
+  ThrottledError,
+  isThrottledError,
+  AccessDeniedError,
+  isAccessDeniedError,
+  AbortedError,
+  isAbortedError,
+  InvokeError,
+  isInvokeError,
+  PublishError,
+  isPublishError,
+  InvalidEventError,
+  isInvalidEventError,
 } from './errors/index.js';
 export type { ErrorCode } from './errors/index.js';
 export { parseTarget } from './internal/names.js';
-export type { Target } from './internal/names.js';
+export type { Target, LifecycleType } from './internal/names.js';

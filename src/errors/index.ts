@@ -1,3 +1,11 @@
+/**
+ * `svc-mesh/errors`: every error svc-mesh throws, each with a stable `code` and an `isXError()` guard.
+ *
+ * @example
+ * ```ts
+ * import { isRemoteFunctionError, isSvcMeshError } from 'svc-mesh/errors';
+ * ```
+ */
 export { ERROR_CODES } from './codes.js';
 export type { ErrorCode } from './codes.js';
 export { SvcMeshError, isSvcMeshError } from './SvcMeshError.js';
@@ -5,3 +13,18 @@ export type { SvcMeshErrorOptions } from './SvcMeshError.js';
 export { InvalidTargetError, isInvalidTargetError } from './InvalidTargetError.js';
 export { InvalidConfigError, isInvalidConfigError } from './InvalidConfigError.js';
 export { DiscoveryRecordError, isDiscoveryRecordError } from './DiscoveryRecordError.js';
+export { UndeclaredCallError, isUndeclaredCallError } from './UndeclaredCallError.js';
+export { TargetNotFoundError, isTargetNotFoundError } from './TargetNotFoundError.js';
+export type { SearchedLocation } from './TargetNotFoundError.js';
+export { DiscoveryError, isDiscoveryError } from './DiscoveryError.js';
+export { RemoteFunctionError, isRemoteFunctionError } from './RemoteFunctionError.js';
+export type { RemoteFunctionErrorDetails } from './RemoteFunctionError.js';
+export { InvokeTimeoutError, isInvokeTimeoutError } from './InvokeTimeoutError.js';
+export { PayloadTooLargeError, isPayloadTooLargeError } from './PayloadTooLargeError.js';
+export { PayloadNotSerializableError, isPayloadNotSerializableError } from './PayloadNotSerializableError.js';
+export { ThrottledError, isThrottledError } from './ThrottledError.js';
+export { AccessDeniedError, isAccessDeniedError } from './AccessDeniedError.js';
+export { AbortedError, isAbortedError } from './AbortedError.js';
+export { InvokeError, isInvokeError } from './InvokeError.js';
+export { PublishError, isPublishError } from './PublishError.js';
+export { InvalidEventError, isInvalidEventError } from './InvalidEventError.js';

@@ -1,0 +1,12 @@
+/** SNS's default message limit: body plus attribute names, types and values, in bytes. */
+export const SNS_MESSAGE_LIMIT = 262_144;
+/** CloudEvents `type` prefix: `svc-mesh.function.start|success|failed`. */
+export const EVENT_TYPE_PREFIX = 'svc-mesh.function.';
+/** CloudEvents `source` prefix: `svc-mesh:{stage}:{service}:{function}`. */
+export const EVENT_SOURCE_PREFIX = 'svc-mesh:';
+/** SNS message attribute carrying the lifecycle type (for subscription filter policies). */
+export const ATTR_TYPE = 'svcmesh_type';
+/** Longest error message kept in an event. */
+export const MAX_ERROR_MESSAGE = 4_096;
+/** `failed` is published this long before the Lambda deadline when the function is still running. */
+export const DEFAULT_TIMEOUT_EVENT_MARGIN_MS = 500;

@@ -1,0 +1,102 @@
+import { InvalidEventError } from '../errors/InvalidEventError.js';
+import { LIFECYCLE_TYPES, type LifecycleType, parseTarget } from '../internal/names.js';
+import { snsAttributesToCarrier } from '../tracing/propagation.js';
+import { EVENT_SOURCE_PREFIX, EVENT_TYPE_PREFIX } from './constants.js';
+import type { LifecycleEvent } from './types.js';
+
+/** One SNS record as Lambda delivers it (the fields svc-mesh reads). */
+export interface SnsRecordLike {
+  EventSource?: string;
+  Sns?: { Message?: string; MessageId?: string; MessageAttributes?: Record<string, unknown>; TopicArn?: string };
+}
+
+/** Is `event` an SNS → Lambda event (`{Records:[{EventSource:'aws:sns', Sns:{…}}]}`)? */
+export function isSnsEvent(event: unknown): event is { Records: SnsRecordLike[] } {
+  const r = (event as { Records?: unknown } | null)?.Records;
+  return (
+    Array.isArray(r) &&
+    r.length > 0 &&
+    typeof r[0] === 'object' &&
+    r[0] !== null &&
+    ((r[0] as SnsRecordLike).EventSource === 'aws:sns' || typeof (r[0] as SnsRecordLike).Sns === 'object')
+  );
+}
+
+/** The W3C trace carrier of an SNS record (from its message attributes, else the CloudEvent body). */
+export function snsRecordCarrier(record: SnsRecordLike): Record<string, string> {
+  const carrier = snsAttributesToCarrier(record.Sns?.MessageAttributes);
+  if (carrier['traceparent'] === undefined && typeof record.Sns?.Message === 'string') {
+    const m = /"traceparent":"([^"]{1,128})"/.exec(record.Sns.Message.slice(0, 2048));
+    if (m?.[1]) carrier['traceparent'] = m[1];
+  }
+  return carrier;
+}
+
+/**
+ * Decodes one SNS record (or an SNS event with one record) into a {@link LifecycleEvent}.
+ * Throws {@link InvalidEventError} saying what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { decodeLifecycleEvent } from 'svc-mesh/events';
+ * const event = decodeLifecycleEvent(snsEvent.Records[0]);
+ * ```
+ */
+export function decodeLifecycleEvent<I = unknown, O = unknown>(recordOrEvent: unknown): LifecycleEvent<I, O> {
+  const record: SnsRecordLike | undefined = isSnsEvent(recordOrEvent)
+    ? recordOrEvent.Records[0]
+    : (recordOrEvent as SnsRecordLike | undefined);
+  const message = record?.Sns?.Message;
+  if (typeof message !== 'string') throw new InvalidEventError('the record has no Sns.Message string');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(message);
+  } catch {
+    throw new InvalidEventError(`Sns.Message is not JSON (starts with ${JSON.stringify(message.slice(0, 40))})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidEventError('Sns.Message is not a JSON object');
+  const ce = raw as Record<string, unknown>;
+  if (ce['specversion'] !== '1.0')
+    throw new InvalidEventError(`specversion is ${JSON.stringify(ce['specversion'])}, expected "1.0"`);
+  const type =
+    typeof ce['type'] === 'string' && ce['type'].startsWith(EVENT_TYPE_PREFIX)
+      ? ce['type'].slice(EVENT_TYPE_PREFIX.length)
+      : undefined;
+  if (type === undefined || !(LIFECYCLE_TYPES as readonly string[]).includes(type))
+    throw new InvalidEventError(`type ${JSON.stringify(ce['type'])} is not svc-mesh.function.start|success|failed`);
+  const src = typeof ce['source'] === 'string' ? ce['source'] : '';
+  const parts = src.startsWith(EVENT_SOURCE_PREFIX) ? src.slice(EVENT_SOURCE_PREFIX.length).split(':') : [];
+  if (parts.length !== 3)
+    throw new InvalidEventError(`source ${JSON.stringify(src)} is not svc-mesh:{stage}:{service}:{function}`);
+  const [stage, service, fn] = parts as [string, string, string];
+  let source: string;
+  try {
+    const t = parseTarget(`${service}:${fn}`);
+    source = `${t.service}:${t.function}`;
+  } catch {
+    throw new InvalidEventError(`source ${JSON.stringify(src)} does not name a valid service:function`);
+  }
+  if (typeof ce['id'] !== 'string' || ce['id'].length === 0) throw new InvalidEventError('id is missing');
+  const data = ce['data'];
+  if (typeof data !== 'object' || data === null) throw new InvalidEventError('data is missing');
+  const d = data as Record<string, unknown>;
+  const event: LifecycleEvent<I, O> = {
+    id: ce['id'],
+    type: type as LifecycleType,
+    source,
+    stage,
+    time: typeof ce['time'] === 'string' ? ce['time'] : '',
+    requestId: typeof d['requestId'] === 'string' ? d['requestId'] : '',
+    input: d['input'] as I,
+  };
+  if ('result' in d) event.result = d['result'] as O;
+  const e = d['error'] as Record<string, unknown> | undefined;
+  if (e && typeof e === 'object') {
+    event.error = { type: String(e['type'] ?? 'Error'), message: String(e['message'] ?? '') };
+    if (typeof e['code'] === 'string') event.error.code = e['code'];
+  }
+  if (typeof d['durationMs'] === 'number') event.durationMs = d['durationMs'];
+  if (Array.isArray(d['truncated'])) event.truncated = d['truncated'].filter((x): x is string => typeof x === 'string');
+  return event;
+}

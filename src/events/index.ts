@@ -1,0 +1,16 @@
+/**
+ * `svc-mesh/events`: lifecycle events of subscribable functions (CloudEvents over SNS).
+ *
+ * @example
+ * ```ts
+ * import { defineSubscriber, decodeLifecycleEvent } from 'svc-mesh/events';
+ * ```
+ */
+export { defineSubscriber } from './defineSubscriber.js';
+export type { MeshSubscriber, SubscriberHandler } from './defineSubscriber.js';
+export { decodeLifecycleEvent, isSnsEvent } from './decode.js';
+export type { SnsRecordLike } from './decode.js';
+export { buildLifecycleMessage } from './encode.js';
+export type { LifecycleMessageInput, SnsMessage } from './encode.js';
+export type { CloudEventBody, LifecycleError, LifecycleEvent } from './types.js';
+export { SNS_MESSAGE_LIMIT, ATTR_TYPE } from './constants.js';

@@ -1,0 +1,75 @@
+/**
+ * Retries with p-retry (loaded on the first failure only), bounded by a deadline and an
+ * AbortSignal. The first attempt runs without p-retry so the warm path costs nothing extra.
+ * @internal
+ */
+
+export interface RetryOptions {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First backoff delay in ms (exponential ×2, jittered, capped at 2 s). */
+  baseMs: number;
+  /** Epoch ms; no retry starts unless `minAttemptMs` still fits before it. */
+  deadline: number;
+  minAttemptMs?: number;
+  signal?: AbortSignal | undefined;
+  /** Whether this failure may be retried. */
+  shouldRetry: (err: unknown) => boolean | Promise<boolean>;
+  /** Called after each failed attempt (e.g. to count, or to invalidate a cache). */
+  onFailed?: (err: unknown, attempt: number) => void;
+}
+
+/** Runs `run(attempt)` (attempt is 1-based), retrying per `o`. Rethrows the last failure as is. */
+export async function withRetries<T>(run: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  let first: unknown;
+  try {
+    return await run(1);
+  } catch (err) {
+    first = err;
+  }
+  o.onFailed?.(first, 1);
+  if (o.retries <= 0 || o.signal?.aborted || !(await o.shouldRetry(first))) throw first;
+  const minAttempt = o.minAttemptMs ?? 20;
+  if (o.deadline - Date.now() < o.baseMs + minAttempt) throw first;
+  const { default: pRetry, AbortError } = await import('p-retry');
+  await sleep(o.baseMs * (0.5 + Math.random() / 2), o.signal);
+  return pRetry(
+    async (n) => {
+      try {
+        return await run(n + 1);
+      } catch (err) {
+        o.onFailed?.(err, n + 1);
+        if (!(await o.shouldRetry(err))) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+    },
+    {
+      retries: o.retries - 1,
+      minTimeout: o.baseMs,
+      maxTimeout: 2_000,
+      factor: 2,
+      randomize: true,
+      unref: true,
+      maxRetryTime: Math.max(0, o.deadline - Date.now() - minAttempt),
+      shouldRetry: () => o.deadline - Date.now() > minAttempt,
+      ...(o.signal ? { signal: o.signal } : {}),
+    },
+  );
+}
+
+/** Waits `ms`, rejecting with the signal's reason if it fires first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    t.unref?.();
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,476 @@
+import { type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { ServiceResolver } from '../discovery/ServiceResolver.js';
+import type { ResolvedTarget } from '../discovery/types.js';
+import { AbortedError } from '../errors/AbortedError.js';
+import { AccessDeniedError } from '../errors/AccessDeniedError.js';
+import { InvalidConfigError } from '../errors/InvalidConfigError.js';
+import { InvokeError } from '../errors/InvokeError.js';
+import { InvokeTimeoutError } from '../errors/InvokeTimeoutError.js';
+import { PayloadTooLargeError } from '../errors/PayloadTooLargeError.js';
+import { RemoteFunctionError } from '../errors/RemoteFunctionError.js';
+import { SvcMeshError } from '../errors/SvcMeshError.js';
+import { TargetNotFoundError } from '../errors/TargetNotFoundError.js';
+import { ThrottledError } from '../errors/ThrottledError.js';
+import { UndeclaredCallError } from '../errors/UndeclaredCallError.js';
+import {
+  awsErrorMessage,
+  awsErrorName,
+  classifyAwsError,
+  isAccessDenied,
+  loadClassifier,
+} from '../internal/awsErrors.js';
+import { AwsClients } from '../internal/clients.js';
+import { type ResolvedConfig, type SdkConfig, resolveConfig } from '../internal/config.js';
+import { STAGE_NAME_RE, parseTarget } from '../internal/names.js';
+import { withRetries } from '../internal/retry.js';
+import { currentScope } from '../internal/scope.js';
+import {
+  ATTR_ATTEMPTS,
+  ATTR_CALLER,
+  ATTR_DISCOVERY_SOURCE,
+  ATTR_ERROR_CODE,
+  ATTR_HOP,
+  ATTR_STAGE,
+  ATTR_TARGET,
+  TRACER_NAME,
+} from '../tracing/constants.js';
+import { injectTraceContext } from '../tracing/propagation.js';
+import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, SYNC_PAYLOAD_LIMIT } from './constants.js';
+import { checkSize, toJson } from './payload.js';
+import type {
+  InvokeAsyncOptions,
+  InvokeAsyncResult,
+  InvokeOptions,
+  TargetInput,
+  TargetOutput,
+  WireMeta,
+} from './types.js';
+import { encodeClientContext, isTimeoutError, parseFunctionError } from './wire.js';
+
+const DEADLINE = Symbol('svc-mesh deadline');
+const tracer = trace.getTracer(TRACER_NAME);
+
+/** The runtime API: what `sdk` and `createSdk()` return. */
+export interface MeshSdk {
+  /**
+   * Calls a function synchronously (RequestResponse) and returns its parsed JSON result.
+   *
+   * @example
+   * ```ts
+   * import { sdk } from 'svc-mesh';
+   * const charge = await sdk.invoke('payments:charge', { orderId, amountCents: 1200 }, { idempotencyKey: orderId });
+   * ```
+   */
+  invoke<T extends string>(target: T, input: TargetInput<T>, options?: InvokeOptions): Promise<TargetOutput<T>>;
+  /**
+   * Sends an Event invocation (fire and forget; Lambda retries it twice on failure).
+   *
+   * @example
+   * ```ts
+   * import { sdk } from 'svc-mesh';
+   * await sdk.invokeAsync('ledger:record', { orderId });
+   * ```
+   */
+  invokeAsync<T extends string>(
+    target: T,
+    input: TargetInput<T>,
+    options?: InvokeAsyncOptions,
+  ): Promise<InvokeAsyncResult>;
+  /**
+   * Prefetches the declared targets in one batch and loads the Lambda client. Call it during
+   * Init (module top level) so the first request does not pay for discovery.
+   *
+   * @example
+   * ```ts
+   * import { sdk } from 'svc-mesh';
+   * await sdk.prime();
+   * ```
+   */
+  prime(): Promise<void>;
+  /** Resolves a target without calling it (routes → SSM → exports, cached). */
+  resolve(target: string, stage?: string): Promise<ResolvedTarget>;
+}
+
+/**
+ * An explicitly configured runtime. Most handlers use the default `sdk`, built lazily from
+ * the environment; use this for tests, scripts, or a second configuration.
+ *
+ * @example
+ * ```ts
+ * import { createSdk } from 'svc-mesh';
+ * const mesh = createSdk({ stage: 'alice', stageFallback: ['dev'], region: 'eu-west-1' });
+ * const user = await mesh.invoke('users:get', { id: '42' });
+ * ```
+ */
+export class Sdk implements MeshSdk {
+  /** @internal */
+  readonly config: ResolvedConfig;
+  /** @internal */
+  readonly clients: AwsClients;
+  readonly resolver: ServiceResolver;
+
+  constructor(config: SdkConfig = {}) {
+    this.config = resolveConfig(config);
+    this.clients = new AwsClients(this.config);
+    this.resolver = new ServiceResolver(this.config, this.clients);
+  }
+
+  invoke<T extends string>(target: T, input: TargetInput<T>, options?: InvokeOptions): Promise<TargetOutput<T>> {
+    return this.#call('sync', target, input, options ?? {}) as Promise<TargetOutput<T>>;
+  }
+
+  invokeAsync<T extends string>(
+    target: T,
+    input: TargetInput<T>,
+    options?: InvokeAsyncOptions,
+  ): Promise<InvokeAsyncResult> {
+    return this.#call('async', target, input, options ?? {}) as Promise<InvokeAsyncResult>;
+  }
+
+  async prime(): Promise<void> {
+    await Promise.all([this.resolver.prime(), this.clients.lambda()]);
+  }
+
+  resolve(target: string, stage?: string): Promise<ResolvedTarget> {
+    return this.resolver.resolve(target, stage);
+  }
+
+  async #call(hop: 'sync' | 'async', targetIn: unknown, input: unknown, o: InvokeOptions): Promise<unknown> {
+    // 1. Everything that can be checked without the network, in order.
+    const t = parseTarget(targetIn);
+    const target = `${t.service}:${t.function}`;
+    const c = this.config;
+    if (c.calling !== undefined && !c.calling.has(target)) throw new UndeclaredCallError(c.self, target, c.callingList);
+    checkOptions(o);
+    if (o.signal?.aborted) throw new AbortedError(target, 0, { cause: o.signal.reason });
+    const json = toJson(target, input);
+    if (hop === 'sync') checkSize(target, 'sync', json, SYNC_PAYLOAD_LIMIT);
+
+    const scope = currentScope();
+    const now = Date.now();
+    let deadline =
+      o.timeoutMs !== undefined ? now + o.timeoutMs : scope ? Number.POSITIVE_INFINITY : now + c.defaultTimeoutMs;
+    if (scope) deadline = Math.min(deadline, scope.deadline - c.deadlineMarginMs);
+    const budget = Math.floor(deadline - now);
+    if (budget <= 0) {
+      throw new InvokeTimeoutError(
+        target,
+        'budget',
+        0,
+        `this invocation has ${scope ? scope.deadline - now : 0} ms left and keeps ${c.deadlineMarginMs} ms as a margin`,
+      );
+    }
+
+    // 2. The CLIENT span covers discovery, retries and the call.
+    let parent = context.active();
+    if (scope !== undefined && trace.getSpanContext(parent) === undefined) parent = scope.trace;
+    const span = tracer.startSpan(`invoke ${target}`, { kind: SpanKind.CLIENT }, parent);
+    const recording = span.isRecording();
+    if (recording) {
+      span.setAttributes({
+        [ATTR_HOP]: hop,
+        [ATTR_TARGET]: target,
+        'rpc.system': 'aws-api',
+        'rpc.service': 'Lambda',
+        'rpc.method': 'Invoke',
+        'faas.invoked_provider': 'aws',
+        'cloud.provider': 'aws',
+      });
+      if (c.self) span.setAttribute(ATTR_CALLER, c.self);
+    }
+
+    const meta: WireMeta = { svcmesh: '1' };
+    if (c.self !== undefined) meta.caller = c.self;
+    injectTraceContext(trace.setSpan(parent, span), meta);
+    if (Number.isFinite(deadline)) meta.deadline = String(Math.floor(deadline));
+    if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;
+
+    let payload: string;
+    let clientContext: string | undefined;
+    if (hop === 'async') {
+      payload = o.raw ? json : `{"svcmesh":1,"meta":${JSON.stringify(meta)},"payload":${json}}`;
+      try {
+        checkSize(target, 'async', payload, ASYNC_PAYLOAD_LIMIT);
+      } catch (err) {
+        endSpan(span, err);
+        throw err;
+      }
+    } else {
+      payload = json;
+      if (!o.raw) clientContext = encodeClientContext(meta);
+    }
+
+    // 3. One controller per call: the caller's signal and the deadline both end it.
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(DEADLINE), budget);
+    timer.unref?.();
+    const onAbort = () => ac.abort(o.signal?.reason);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let attempts = 0;
+    let where: ResolvedTarget | undefined = this.resolver.cached(target, o.stage);
+    let reResolved = false;
+    const body = Buffer.from(payload);
+    const attempt = async (): Promise<unknown> => {
+      where ??= await this.resolver.resolve(target, o.stage);
+      const lambda = this.clients.lambdaReady ?? (await this.clients.lambda());
+      if (ac.signal.aborted) throw ac.signal.reason;
+      attempts++;
+      const input: Record<string, unknown> = {
+        FunctionName: where.functionArn,
+        Payload: body,
+        InvocationType: hop === 'sync' ? 'RequestResponse' : 'Event',
+      };
+      if (clientContext !== undefined) input['ClientContext'] = clientContext;
+      const out = await lambda.client.send(new lambda.commands.InvokeCommand(input), { abortSignal: ac.signal });
+      const requestId: string | undefined = out?.$metadata?.requestId;
+      if (recording && requestId) span.setAttribute('aws.request_id', requestId);
+      if (hop === 'async') return requestId === undefined ? {} : { requestId };
+      const text = decode(out?.Payload);
+      if (out?.FunctionError) {
+        const e = parseFunctionError(text);
+        if (isTimeoutError(e)) throw new InvokeTimeoutError(target, 'remote', budget, e.errorMessage, { requestId });
+        throw new RemoteFunctionError({
+          target,
+          functionArn: where.functionArn,
+          requestId,
+          errorType: e.errorType,
+          errorMessage: e.errorMessage,
+          remoteTrace: e.trace,
+          remoteCode: e.code,
+          remoteData: e.data,
+          functionError: out.FunctionError,
+        });
+      }
+      if (text.length === 0) return undefined;
+      try {
+        return JSON.parse(text);
+      } catch (err) {
+        throw new InvokeError(
+          target,
+          'InvalidResponse',
+          `the function returned a body that is not JSON: ${text.slice(0, 80)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+    };
+
+    try {
+      const result = await withRetries(attempt, {
+        retries: c.maxRetries,
+        baseMs: c.retryBaseMs,
+        deadline,
+        signal: ac.signal,
+        shouldRetry: async (err) => {
+          if (ac.signal.aborted) return false;
+          if (err instanceof RemoteFunctionError || (err instanceof InvokeTimeoutError && err.phase === 'remote'))
+            return o.idempotencyKey !== undefined;
+          if (err instanceof SvcMeshError) return false;
+          if (awsErrorName(err) === 'ResourceNotFoundException') {
+            // The record may be stale (function replaced or moved stage): resolve once more.
+            if (reResolved || where === undefined || where.source === 'routes') return false;
+            reResolved = true;
+            this.resolver.invalidate(target);
+            where = undefined;
+            return true;
+          }
+          await loadClassifier();
+          const cls = classifyAwsError(err);
+          return cls === 'throttle' || cls === 'unreached' || (cls === 'ambiguous' && o.idempotencyKey !== undefined);
+        },
+      });
+      if (recording) {
+        span.setAttribute(ATTR_ATTEMPTS, attempts);
+        if (where) setWhere(span, where);
+      }
+      span.end();
+      return result;
+    } catch (raw) {
+      await loadClassifier().catch(() => undefined);
+      const err = this.#mapError(raw, target, where, attempts, budget, ac.signal, o.signal);
+      if (recording) {
+        span.setAttribute(ATTR_ATTEMPTS, attempts);
+        if (where) setWhere(span, where);
+      }
+      endSpan(span, err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #mapError(
+    err: unknown,
+    target: string,
+    where: ResolvedTarget | undefined,
+    attempts: number,
+    budget: number,
+    signal: AbortSignal,
+    userSignal: AbortSignal | undefined,
+  ): unknown {
+    if (userSignal?.aborted && !(err instanceof RemoteFunctionError)) {
+      return new AbortedError(target, attempts, { cause: userSignal.reason });
+    }
+    if (signal.aborted && signal.reason === DEADLINE && !(err instanceof SvcMeshError)) {
+      return new InvokeTimeoutError(target, 'client', budget, `after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
+        cause: err,
+      });
+    }
+    if (err instanceof SvcMeshError) return err;
+    if (err === DEADLINE) return new InvokeTimeoutError(target, 'client', budget, 'no time left for another attempt');
+    const name = awsErrorName(err);
+    const message = awsErrorMessage(err);
+    if (name === 'ResourceNotFoundException') {
+      return new TargetNotFoundError(
+        target,
+        [{ stage: where?.stage, source: 'lambda', name: where?.functionArn ?? '(unresolved)' }],
+        `Lambda answered ResourceNotFoundException for ${where?.functionArn} (found via ${where?.source} ${where?.location}) even after resolving it again: ${message}`,
+        { cause: err },
+      );
+    }
+    if (isAccessDenied(err)) {
+      return new AccessDeniedError(target, 'lambda:InvokeFunction', where?.functionArn, message, this.config.self, {
+        cause: err,
+      });
+    }
+    if (name === 'RequestTooLargeException' || name === 'RequestEntityTooLargeException') {
+      return new PayloadTooLargeError(target, 'sync', -1, SYNC_PAYLOAD_LIMIT);
+    }
+    const cls = classifyAwsError(err);
+    if (cls === 'throttle') {
+      const reason = (err as { Reason?: unknown }).Reason;
+      return new ThrottledError(target, attempts, typeof reason === 'string' ? `${name} (${reason})` : name, {
+        cause: err,
+      });
+    }
+    return new InvokeError(target, name, `${message}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`, {
+      cause: err,
+      retryable: cls !== 'fatal',
+    });
+  }
+}
+
+function checkOptions(o: InvokeOptions): void {
+  if (
+    o.timeoutMs !== undefined &&
+    !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)
+  )
+    throw new InvalidConfigError(
+      'timeoutMs',
+      `timeoutMs must be a positive number of milliseconds (got ${String(o.timeoutMs)}).`,
+    );
+  if (
+    o.idempotencyKey !== undefined &&
+    (typeof o.idempotencyKey !== 'string' ||
+      o.idempotencyKey.length === 0 ||
+      o.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+  )
+    throw new InvalidConfigError(
+      'idempotencyKey',
+      `idempotencyKey must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (e.g. the order id).`,
+    );
+  if (o.stage !== undefined && !(typeof o.stage === 'string' && STAGE_NAME_RE.test(o.stage)))
+    throw new InvalidConfigError(
+      'stage',
+      `The stage option ${JSON.stringify(o.stage)} is not a stage name (letters, digits, '-').`,
+    );
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw new InvalidConfigError('signal', 'The signal option must be an AbortSignal.');
+}
+
+function decode(p: unknown): string {
+  if (p === undefined || p === null) return '';
+  if (typeof p === 'string') return p;
+  const u = p as Uint8Array;
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
+}
+
+function setWhere(span: Span, where: ResolvedTarget): void {
+  const arn = where.functionArn;
+  const parts = arn.split(':');
+  span.setAttributes({
+    'faas.invoked_name': arn.startsWith('arn:') ? (parts[6] ?? arn) : (parts[0] ?? arn),
+    [ATTR_DISCOVERY_SOURCE]: where.source,
+  });
+  if (arn.startsWith('arn:') && parts[3]) span.setAttribute('faas.invoked_region', parts[3]);
+  if (where.stage) span.setAttribute(ATTR_STAGE, where.stage);
+}
+
+function endSpan(span: Span, err: unknown): void {
+  if (span.isRecording()) {
+    if (err instanceof Error) span.recordException(err);
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') span.setAttribute(ATTR_ERROR_CODE, code);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  }
+  span.end();
+}
+
+let defaultSdk: Sdk | undefined;
+
+/** The default runtime, built on first use from `SVC_MESH_*` and `AWS_*`. @internal */
+export function getDefaultSdk(): Sdk {
+  defaultSdk ??= new Sdk();
+  return defaultSdk;
+}
+
+/**
+ * Forgets the default `sdk` (its configuration, clients and caches), so the next call reads the
+ * environment again. For tests.
+ *
+ * @example
+ * ```ts
+ * import { resetDefaults } from 'svc-mesh';
+ * afterEach(() => resetDefaults());
+ * ```
+ */
+export function resetDefaults(): void {
+  defaultSdk = undefined;
+}
+
+function lazy<A extends unknown[], R>(f: (s: Sdk, ...a: A) => Promise<R>): (...a: A) => Promise<R> {
+  return (...a) => {
+    let s: Sdk;
+    try {
+      s = getDefaultSdk();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return f(s, ...a);
+  };
+}
+
+/**
+ * The default runtime, configured from the environment that codegen writes
+ * (`SVC_MESH_STAGE`, `SVC_MESH_CALLING`, … and `AWS_REGION`). Nothing is loaded until the first call.
+ *
+ * @example
+ * ```ts
+ * import { sdk } from 'svc-mesh';
+ * const charge = await sdk.invoke('payments:charge', { orderId: 'o-1', amountCents: 1200 });
+ * ```
+ */
+export const sdk: MeshSdk = {
+  invoke: lazy((s, target: any, input: any, options?: InvokeOptions) => s.invoke(target, input, options)),
+  invokeAsync: lazy((s, target: any, input: any, options?: InvokeAsyncOptions) =>
+    s.invokeAsync(target, input, options),
+  ),
+  prime: lazy((s) => s.prime()),
+  resolve: lazy((s, target: string, stage?: string) => s.resolve(target, stage)),
+} as MeshSdk;
+
+/**
+ * Builds a runtime from explicit options; anything not given is read from the environment.
+ *
+ * @example
+ * ```ts
+ * import { createSdk } from 'svc-mesh';
+ * const mesh = createSdk({ stage: 'dev', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+ * ```
+ */
+export function createSdk(config: SdkConfig = {}): Sdk {
+  return new Sdk(config);
+}

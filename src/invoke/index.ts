@@ -1,0 +1,37 @@
+/**
+ * `svc-mesh/invoke`: call functions by `service:function` name, and wrap handlers.
+ *
+ * @example
+ * ```ts
+ * import { sdk, createSdk, defineFunction } from 'svc-mesh/invoke';
+ * ```
+ */
+export { Sdk, createSdk, resetDefaults, sdk } from './Sdk.js';
+export type { MeshSdk } from './Sdk.js';
+export { defineFunction } from './defineFunction.js';
+export { attachErrorMarker, parseFunctionError, encodeClientContext } from './wire.js';
+export type { FunctionErrorBody } from './wire.js';
+export {
+  SYNC_PAYLOAD_LIMIT,
+  ASYNC_PAYLOAD_LIMIT,
+  CLIENT_CONTEXT_LIMIT,
+  ERROR_MARKER,
+} from './constants.js';
+export type {
+  DefineFunctionOptions,
+  Envelope,
+  HandlerContext,
+  Hop,
+  InvokeAsyncOptions,
+  InvokeAsyncResult,
+  InvokeOptions,
+  KnownTarget,
+  LambdaContext,
+  MeshFunction,
+  MeshHandler,
+  SvcMeshTargets,
+  TargetInput,
+  TargetOutput,
+  WireMeta,
+} from './types.js';
+export type { SdkConfig, Route, DiscoverySource, Credentials, SendClient } from '../internal/config.js';
