@@ -1,3 +1,172 @@
-/** `svc-codegen` CLI: the command table only; commands live in ./commands and load lazily. */
-process.stderr.write('svc-codegen: not implemented yet\n');
-process.exitCode = 1;
+/**
+ * `svc-codegen` CLI: the command table only. Each command lives in ./commands/<name>.ts and is
+ * imported when it runs. `parseCLI(argv)` is exported for tests; the process exits through
+ * `process.exitCode`, never `process.exit()`, so output is flushed.
+ */
+import { cac } from 'cac';
+
+export interface CodegenCLIOptions {
+  stage: string;
+  stageFallback: string[];
+  out: string;
+  account?: string;
+  region?: string;
+  partition?: string;
+  discovery?: ('routes' | 'ssm' | 'exports')[];
+  ssmPrefix?: string;
+  /** Contract directories of services in other repositories. */
+  contracts: string[];
+  /** Derive contracts and clients from handler types (`--no-types` skips it). */
+  types: boolean;
+  maxManagedPolicies?: number;
+  /** check: the previous contracts directory. */
+  against?: string;
+  /** check: compare this contracts directory instead of deriving contracts from sources. */
+  current?: string;
+  quiet: boolean;
+}
+
+export type CommandName = 'generate' | 'check';
+
+export interface ParsedCLI {
+  command: CommandName | 'help' | 'version';
+  paths: string[];
+  options: CodegenCLIOptions;
+}
+
+export interface CLIIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Thrown for bad command-line usage (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const COMMANDS: Record<CommandName, () => Promise<{ run(p: ParsedCLI, io: CLIIO): Promise<number> }>> = {
+  generate: () => import('./commands/generate.js'),
+  check: () => import('./commands/check.js'),
+};
+
+function build() {
+  const cli = cac('svc-codegen');
+  const shared = (c: ReturnType<typeof cli.command>) =>
+    c
+      .option('--stage <stage>', 'Stage to generate for', { default: 'dev' })
+      .option('--stage-fallback <stages>', 'Stages discovery falls back to, comma-separated (e.g. dev)')
+      .option('--account <id>', 'AWS account id: also write concrete ARNs (iam/concrete/)')
+      .option('--region <region>', 'AWS region (overrides provider.region)')
+      .option('--partition <partition>', 'AWS partition for concrete ARNs (default aws)')
+      .option('--discovery <sources>', 'Discovery sources, comma-separated: routes,ssm,exports (default routes,ssm)')
+      .option('--ssm-prefix <prefix>', 'SSM discovery record prefix (default /svc-mesh)')
+      .option('--contracts <dir>', 'Contracts of services in other repositories (repeatable)')
+      .option('--quiet', 'Print only errors');
+  shared(cli.command('[...paths]', 'Generate iam/, cloudformation/, env/, contracts/, clients/ and graph.mmd'))
+    .option('--out <dir>', 'Output directory (replaced atomically)', { default: '.svc-mesh/codegen' })
+    .option('--no-types', 'Skip contracts and clients (no TypeScript type check)')
+    .option('--max-managed-policies <n>', 'Managed policies a role may have (IAM quota: 10, 20 on request)')
+    .example('svc-codegen services --stage dev --out .svc-mesh/codegen')
+    .example('svc-codegen . --stage prod --account 123456789012 --region eu-west-1');
+  shared(cli.command('check [...paths]', 'Fail on breaking contract changes against a previous contracts/ directory'))
+    .option('--against <dir>', 'The previous contracts directory (e.g. from the main branch)')
+    .option('--current <dir>', 'Compare this contracts directory instead of deriving contracts from the sources')
+    .example('svc-codegen check services --against main-contracts/');
+  cli.help();
+  cli.version('0.1.0');
+  return cli;
+}
+
+const list = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : v === undefined || v === true || v === false ? [] : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+/** Parses argv (without `node` and the script). Throws {@link UsageError}. */
+export function parseCLI(argv: readonly string[]): ParsedCLI {
+  const cli = build();
+  let parsed: ReturnType<typeof cli.parse>;
+  try {
+    parsed = cli.parse(['node', 'svc-codegen', ...argv], { run: false });
+    cli.matchedCommand?.checkUnknownOptions();
+    cli.matchedCommand?.checkOptionValue();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const o = parsed.options as Record<string, unknown>;
+  const name = cli.matchedCommandName === 'check' ? 'check' : 'generate';
+  const str = (k: string): string | undefined => {
+    const v = o[k];
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean' || Array.isArray(v)) throw new UsageError(`--${kebab(k)} needs one value`);
+    return String(v);
+  };
+  const options: CodegenCLIOptions = {
+    stage: str('stage') ?? 'dev',
+    stageFallback: list(o['stageFallback']),
+    out: str('out') ?? '.svc-mesh/codegen',
+    contracts: list(o['contracts']),
+    types: o['types'] !== false,
+    quiet: o['quiet'] === true,
+  };
+  const set = <K extends keyof CodegenCLIOptions>(k: K, v: CodegenCLIOptions[K] | undefined) => {
+    if (v !== undefined) options[k] = v;
+  };
+  set('account', str('account'));
+  set('region', str('region'));
+  set('partition', str('partition'));
+  set('ssmPrefix', str('ssmPrefix'));
+  set('against', str('against'));
+  set('current', str('current'));
+  if (o['discovery'] !== undefined) {
+    const d = list(o['discovery']);
+    for (const x of d) {
+      if (x !== 'routes' && x !== 'ssm' && x !== 'exports') {
+        throw new UsageError(`--discovery: unknown source '${x}'; use routes, ssm and/or exports`);
+      }
+    }
+    options.discovery = d as CodegenCLIOptions['discovery'] & string[];
+  }
+  if (o['maxManagedPolicies'] !== undefined) {
+    const n = Number(o['maxManagedPolicies']);
+    if (!Number.isInteger(n) || n < 0 || n > 20)
+      throw new UsageError('--max-managed-policies must be an integer from 0 to 20');
+    options.maxManagedPolicies = n;
+  }
+  if (name === 'check' && options.against === undefined && o['help'] !== true) {
+    throw new UsageError('check needs --against <previous contracts dir>');
+  }
+  const command = o['help'] === true ? 'help' : o['version'] === true ? 'version' : name;
+  return { command, paths: [...parsed.args].map(String), options };
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCLI(argv: readonly string[], io: CLIIO = process): Promise<number> {
+  let p: ParsedCLI;
+  try {
+    p = parseCLI(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`svc-codegen: ${err.message}\nRun 'svc-codegen --help' for usage.\n`);
+    return 2;
+  }
+  if (p.command === 'help') {
+    const cli = build();
+    cli.parse(['node', 'svc-codegen', ...argv], { run: false });
+    return 0; // cac printed the help
+  }
+  if (p.command === 'version') {
+    io.stdout.write('0.1.0\n');
+    return 0;
+  }
+  const mod = await COMMANDS[p.command]();
+  return mod.run(p, io);
+}
+
+const entry = process.argv[1] ?? '';
+if (/svc-codegen(\.[cm]?js)?$|codegen[\\/]cli\.[jt]s$/.test(entry)) {
+  process.exitCode = await runCLI(process.argv.slice(2));
+}
