@@ -1,5 +1,485 @@
 /**
- * `svc-mesh/local`: the local mesh. Dev-time only; never imported from the runtime path.
- * (Implementation lands with the local mesh issue.)
+ * `svc-mesh/local`: the local mesh. Every service under the given paths on one port of
+ * 127.0.0.1, behind AWS-compatible Lambda, SNS, SSM and CloudFormation endpoints, with
+ * Lambda-like workers, the generated IAM policies enforced, and the trace collector.
+ * Dev-time only; never imported from the runtime path.
+ *
+ * @example
+ * ```ts
+ * import { startLocalMesh } from 'svc-mesh/local';
+ * import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
+ *
+ * await using mesh = await startLocalMesh({ paths: ['examples/shop'], stage: 'dev', port: 0 });
+ * const lambda = new LambdaClient({ endpoint: mesh.endpoint, region: 'us-east-1',
+ *   credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+ * const out = await lambda.send(new InvokeCommand({ FunctionName: 'orders-dev-placeOrder', Payload: '{"sku":"a"}' }));
+ * ```
  */
-export {};
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import type { PolicyDocument, Project, ProjectOptions, SeedPlan } from '../../codegen/model.js';
+import { lambdaArn, physicalFunctionName } from '../internal/names.js';
+import { CloudFormationService } from './cloudformation/CloudFormationService.js';
+import {
+  DEFAULT_ASYNC_RETRY_DELAYS_MS,
+  LOCAL_ACCOUNT,
+  LOCAL_KEY_PREFIX,
+  LOCAL_REGION,
+  LOCAL_SECRET_ACCESS_KEY,
+} from './constants.js';
+import { MeshCore } from './core.js';
+import { LocalMeshStartError, PortInUseError } from './errors.js';
+import { LambdaService } from './lambda/LambdaService.js';
+import { createDispatcher, type TraceServiceLike } from './server.js';
+import { SnsService } from './sns/SnsService.js';
+import { SsmService } from './ssm/SsmService.js';
+import type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
+import { tracingBootstrap, workerBootstrap } from './workers/build.js';
+import { WorkerPool } from './workers/WorkerPool.js';
+
+export { LocalMeshStartError, PortInUseError, isLocalMeshStartError, isPortInUseError } from './errors.js';
+export type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
+export { evaluatePolicies, wildcardMatch } from './iam/evaluate.js';
+export type { Decision } from './iam/evaluate.js';
+
+/** One stage of services hosted by the mesh (a per-developer overlay is a second deployment). */
+export interface Deployment {
+  paths: string[];
+  stage: string;
+  /** Stages discovery falls back to, e.g. `['dev']` for a developer's own stage. */
+  stageFallback?: string[];
+}
+
+export interface StartLocalMeshOptions {
+  /** Folders (or serverless.yml files) to load; each serverless.yml found is one service. */
+  paths?: string[];
+  /** Stage of `paths` (default `dev`). */
+  stage?: string;
+  stageFallback?: string[];
+  /** Further stages hosted side by side, e.g. `{ paths: ['examples/shop/payments'], stage: 'alice', stageFallback: ['dev'] }`. */
+  deployments?: Deployment[];
+  /** Functions given directly (tests, benchmarks, functions outside any serverless.yml). */
+  functions?: FunctionSpec[];
+  /** Port on 127.0.0.1; 0 (the default) takes any free port. */
+  port?: number;
+  /** Enforce the generated IAM policies (default true). */
+  iam?: boolean;
+  /** Start tracing in workers and serve the trace collector and viewer (default true). */
+  tracing?: boolean;
+  /** Do not print function output and mesh notices. */
+  quiet?: boolean;
+  region?: string;
+  /** Sandboxes per function at most (default: max(2, CPUs)); more concurrent calls wait for one. */
+  maxWorkersPerFunction?: number;
+  /** Delays before Lambda's two async retries (default [1000, 2000] ms; Lambda itself waits 1 and 2 minutes). */
+  asyncRetryDelaysMs?: number[];
+  /** How long stop() waits for in-flight work (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Where notices and function output go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface LocalMesh {
+  /** `http://127.0.0.1:<port>`: the endpoint of every AWS client. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  /** Variables for a developer's own scripts: endpoint, region, dummy credentials, stage. */
+  readonly env: Record<string, string>;
+  /** The trace collector and viewer (engineer D's), when tracing is on and installed. */
+  readonly traces: TraceServiceLike | undefined;
+  /** Every function the mesh runs. */
+  readonly functions: readonly LocalFunction[];
+  /** Looks up a function by `service:function` (and stage, default the main one). */
+  fn(target: string, stage?: string): LocalFunction | undefined;
+  /** Events that failed every attempt (Lambda async and SNS deliveries). */
+  deadLetters(): DeadLetter[];
+  /** Called after every invocation (tests, tooling); returns an unsubscribe function. */
+  onInvoke(listener: (r: InvocationRecord) => void): () => void;
+  /** Resolves when nothing runs, waits or retries. */
+  idle(): Promise<void>;
+  /** Process ids of the live sandboxes of a function (by physical name). */
+  workerPids(functionName: string): number[];
+  /** Drains in-flight invocations (new outside calls get 503), then stops everything. */
+  stop(): Promise<void>;
+}
+
+interface Generated {
+  policies: Record<string, PolicyDocument[]>;
+  env: Record<string, Record<string, Record<string, string>>>;
+  seed: SeedPlan;
+}
+interface CodegenApi {
+  loadProject(paths: string[], opts: ProjectOptions): Promise<Project>;
+  generate(project: Project): Generated | Promise<Generated>;
+}
+
+function accessKeyFor(stage: string, target: string): string {
+  return LOCAL_KEY_PREFIX + createHash('sha256').update(`${stage}\0${target}`).digest('hex').slice(0, 15).toUpperCase();
+}
+
+async function loadCodegen(): Promise<CodegenApi> {
+  const mod = (await import('../../codegen/index.js')) as Partial<CodegenApi>;
+  if (typeof mod.loadProject !== 'function' || typeof mod.generate !== 'function') {
+    throw new LocalMeshStartError(
+      'Cannot load serverless.yml files: this build of svc-mesh has no codegen (loadProject/generate missing from svc-mesh/codegen).',
+    );
+  }
+  return mod as CodegenApi;
+}
+
+interface Loaded {
+  functions: LocalFunction[];
+  seed: SeedPlan;
+  stacks: Map<string, string>;
+}
+
+async function loadDeployment(d: Deployment, region: string, account: string): Promise<Loaded> {
+  const codegen = await loadCodegen();
+  let project: Project;
+  let gen: Generated;
+  try {
+    project = await codegen.loadProject(
+      d.paths.map((p) => resolve(p)),
+      { stage: d.stage, stageFallback: d.stageFallback ?? [], account, region },
+    );
+    gen = await codegen.generate(project);
+  } catch (err) {
+    const diags = (
+      err as { diagnostics?: { file: string; line: number; col: number; message: string; severity: string }[] }
+    ).diagnostics;
+    if (Array.isArray(diags)) {
+      const lines = diags.map((x) => `${x.file}:${x.line}:${x.col}: ${x.severity}: ${x.message}`);
+      const errors = diags.filter((x) => x.severity === 'error').length;
+      throw new LocalMeshStartError(
+        `The local mesh did not start: ${errors} error${errors === 1 ? '' : 's'} in serverless.yml (stage ${d.stage}):\n` +
+          lines.map((l) => `  ${l}`).join('\n') +
+          '\nFix them and run it again; nothing was started.',
+        lines,
+        err,
+      );
+    }
+    throw new LocalMeshStartError(
+      `The local mesh did not start: loading ${d.paths.join(', ')} (stage ${d.stage}) failed: ${(err as Error)?.message ?? String(err)}`,
+      [],
+      err,
+    );
+  }
+  const functions: LocalFunction[] = [];
+  const stacks = new Map<string, string>();
+  for (const svc of project.services) {
+    for (const f of svc.functions) {
+      const target = `${svc.name}:${f.key}`;
+      const fnEnv = gen.env[svc.name]?.[f.key] ?? {};
+      const lf: LocalFunction = {
+        service: svc.name,
+        key: f.key,
+        target,
+        stage: d.stage,
+        name: f.physicalName,
+        arn: lambdaArn('aws', region, account, f.physicalName),
+        handler: { raw: f.handler.raw, file: f.handler.file, export: f.handler.export },
+        dir: svc.dir,
+        timeout: f.timeout,
+        memorySize: f.memorySize,
+        environment: { ...f.environment, ...fnEnv },
+        accessKeyId: accessKeyFor(d.stage, target),
+        roleName: `${svc.name}-${d.stage}-${f.key}`.slice(0, 64),
+        policies: gen.policies[target] ?? [],
+      };
+      if (f.reservedConcurrency !== undefined) lf.reservedConcurrency = f.reservedConcurrency;
+      functions.push(lf);
+      stacks.set(f.physicalName, `${svc.name}-${d.stage}`);
+    }
+  }
+  return { functions, seed: gen.seed, stacks };
+}
+
+function fromSpec(s: FunctionSpec, defaultStage: string, region: string, account: string): LocalFunction {
+  const stage = s.stage ?? defaultStage;
+  const name = s.name ?? physicalFunctionName(s.service, stage, s.key);
+  const target = `${s.service}:${s.key}`;
+  const exp = s.export ?? 'handler';
+  const lf: LocalFunction = {
+    service: s.service,
+    key: s.key,
+    target,
+    stage,
+    name,
+    arn: lambdaArn('aws', region, account, name),
+    handler: { raw: `${s.file.replace(/\.[cm]?[jt]s$/, '')}.${exp}`, file: resolve(s.file), export: exp },
+    dir: dirname(resolve(s.file)),
+    timeout: s.timeout ?? 6,
+    memorySize: s.memorySize ?? 1024,
+    environment: {
+      SVC_MESH_SERVICE: s.service,
+      SVC_MESH_FUNCTION: s.key,
+      SVC_MESH_STAGE: stage,
+      ...s.environment,
+    },
+    accessKeyId: accessKeyFor(stage, target),
+    roleName: `${s.service}-${stage}-${s.key}`.slice(0, 64),
+    policies: s.policies ?? [],
+  };
+  if (s.reservedConcurrency !== undefined) lf.reservedConcurrency = s.reservedConcurrency;
+  return lf;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((res, rej) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') rej(new PortInUseError(port, err));
+      else rej(new LocalMeshStartError(`Cannot listen on 127.0.0.1:${port}: ${err.message}`, [], err));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const a = server.address();
+      res(typeof a === 'object' && a !== null ? a.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, '127.0.0.1');
+  });
+}
+
+/**
+ * Starts the local mesh. Loads and validates every serverless.yml first: on any error it
+ * throws {@link LocalMeshStartError} (with `file:line:col` diagnostics) and starts nothing.
+ * A taken port throws {@link PortInUseError}.
+ */
+export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promise<LocalMesh & AsyncDisposable> {
+  const region = options.region ?? LOCAL_REGION;
+  const account = LOCAL_ACCOUNT;
+  const stage = options.stage ?? 'dev';
+  const quiet = options.quiet === true;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const notice = quiet ? () => {} : log;
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new LocalMeshStartError(
+      `Invalid port ${String(port)}: use an integer from 0 to 65535 (0 takes any free port).`,
+    );
+  }
+
+  // 1. Load everything before starting anything.
+  const deployments: Deployment[] = [];
+  if (options.paths !== undefined && options.paths.length > 0) {
+    deployments.push({
+      paths: options.paths,
+      stage,
+      ...(options.stageFallback ? { stageFallback: options.stageFallback } : {}),
+    });
+  }
+  deployments.push(...(options.deployments ?? []));
+  const loaded: Loaded[] = [];
+  for (const d of deployments) loaded.push(await loadDeployment(d, region, account));
+  const functions: LocalFunction[] = loaded.flatMap((l) => l.functions);
+  for (const s of options.functions ?? []) functions.push(fromSpec(s, stage, region, account));
+
+  const core = new MeshCore({
+    region,
+    account,
+    iam: options.iam !== false,
+    asyncRetryDelaysMs: options.asyncRetryDelaysMs ?? DEFAULT_ASYNC_RETRY_DELAYS_MS,
+    log: notice,
+  });
+  for (const f of functions) {
+    const clash = core.byName.get(f.name);
+    if (clash !== undefined) {
+      throw new LocalMeshStartError(
+        `The local mesh did not start: two functions share the physical name ${f.name} (${clash.target} at stage ${clash.stage} and ${f.target} at stage ${f.stage}). ` +
+          'Give one of them another stage or a different `name:`.',
+      );
+    }
+    core.byName.set(f.name, f);
+    core.byAccessKey.set(f.accessKeyId, f);
+  }
+
+  // 2. State, seeded from codegen's plan (validated before listening).
+  let endpoint = '';
+  const sns = new SnsService(core, () => endpoint);
+  const ssm = new SsmService(core);
+  const cfn = new CloudFormationService(core);
+  try {
+    for (const l of loaded) {
+      for (const t of l.seed.topics) sns.createTopic(t.name);
+      for (const sub of l.seed.subscriptions) {
+        sns.subscribe(
+          sub.topicArn,
+          'lambda',
+          sub.functionArn,
+          sub.filterPolicy === undefined ? {} : { FilterPolicy: JSON.stringify(sub.filterPolicy) },
+        );
+      }
+      for (const p of l.seed.parameters) ssm.put(p.name, p.value, 'String', true);
+      for (const e of l.seed.exports) cfn.addExport(e.name, e.value, 'svc-mesh');
+    }
+  } catch (err) {
+    throw new LocalMeshStartError(
+      `The local mesh did not start: the seed plan from codegen is invalid: ${(err as Error).message}`,
+      [],
+      err,
+    );
+  }
+
+  // 3. The trace service (engineer D's), if present.
+  let traces: TraceServiceLike | undefined;
+  if (options.tracing !== false) {
+    try {
+      const mod = (await import('./traces/index.js')) as { createTraceService?: (o?: object) => TraceServiceLike };
+      if (typeof mod.createTraceService === 'function') traces = mod.createTraceService({});
+    } catch (err) {
+      notice(`svc-mesh: trace service unavailable (${(err as Error).message}); /v1/traces answers 404`);
+    }
+  }
+
+  // 4. Listen.
+  let draining = false;
+  const lambda = new LambdaService(core);
+  const adminView = (path: string): unknown => {
+    if (path === '/_mesh/health')
+      return { status: draining ? 'draining' : 'ok', functions: functions.length, inFlight: core.inFlight };
+    if (path === '/_mesh/functions') {
+      return functions.map((f) => ({
+        target: f.target,
+        stage: f.stage,
+        name: f.name,
+        arn: f.arn,
+        handler: f.handler.raw,
+        timeout: f.timeout,
+        workers: core.pools.get(f.name)?.workerCount ?? 0,
+      }));
+    }
+    if (path === '/_mesh/dead-letters') return core.dead;
+    return undefined;
+  };
+  const server = createServer(
+    createDispatcher({ core, lambda, sns, ssm, cfn, traces, admin: adminView, draining: () => draining }),
+  );
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  let actualPort: number;
+  try {
+    actualPort = await listen(server, port);
+  } catch (err) {
+    await traces?.close().catch(() => {});
+    throw err;
+  }
+  endpoint = `http://127.0.0.1:${actualPort}`;
+
+  // 5. Worker pools (sandboxes start on first use).
+  const maxWorkers = options.maxWorkersPerFunction ?? Math.max(2, os.availableParallelism?.() ?? os.cpus().length);
+  const tracingOn = options.tracing !== false;
+  const nodeMajor = process.versions.node.split('.')[0];
+  const workerEnv = (f: LocalFunction): Record<string, string> => {
+    const date = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    const base: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      NODE_PATH: process.env['NODE_PATH'] ?? '',
+    };
+    if (process.env['HOME'] !== undefined) base['HOME'] = process.env['HOME'];
+    if (process.env['TMPDIR'] !== undefined) base['TMPDIR'] = process.env['TMPDIR'];
+    const reserved: Record<string, string> = {
+      _HANDLER: f.handler.raw,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${nodeMajor}.x`,
+      AWS_LAMBDA_FUNCTION_NAME: f.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(f.memorySize),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${f.name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${date}/[$LATEST]${createHash('md5').update(String(Math.random())).digest('hex')}`,
+      AWS_ACCESS_KEY_ID: f.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_SECRET_ACCESS_KEY,
+      AWS_LAMBDA_RUNTIME_API: endpoint.slice('http://'.length),
+      LAMBDA_TASK_ROOT: f.dir,
+      LAMBDA_RUNTIME_DIR: f.dir,
+      TZ: ':UTC',
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_SERVICE_NAME: f.service,
+      SVC_MESH_LOCAL: '1',
+    };
+    if (!tracingOn) reserved['OTEL_SDK_DISABLED'] = 'true';
+    return { ...base, ...f.environment, ...reserved };
+  };
+  for (const f of functions) {
+    core.pools.set(
+      f.name,
+      new WorkerPool(f, {
+        bootstrap: workerBootstrap,
+        tracing: tracingOn ? tracingBootstrap : async () => undefined,
+        env: workerEnv,
+        log: quiet ? undefined : (fn, line) => log(`[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${line}`),
+        maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
+      }),
+    );
+  }
+
+  const env: Record<string, string> = {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    SVC_MESH_STAGE: stage,
+  };
+  if (options.stageFallback && options.stageFallback.length > 0)
+    env['SVC_MESH_STAGE_FALLBACK'] = options.stageFallback.join(',');
+  if (traces !== undefined) env['OTEL_EXPORTER_OTLP_ENDPOINT'] = endpoint;
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      draining = true;
+      const drainMs = options.drainTimeoutMs ?? 30_000;
+      core.flushRetries();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        core.whenIdle().then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) notice(`svc-mesh: ${core.inFlight} invocation(s) still running after ${drainMs} ms; stopping them`);
+      core.stopping = true;
+      await Promise.all([...core.pools.values()].map((p) => p.close()));
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await traces?.close().catch(() => {});
+    })();
+    return stopped;
+  };
+
+  const byTarget = (target: string, st = stage) => functions.find((f) => f.target === target && f.stage === st);
+  const mesh: LocalMesh & AsyncDisposable = {
+    endpoint,
+    port: actualPort,
+    region,
+    env,
+    traces,
+    functions,
+    fn: byTarget,
+    deadLetters: () => [...core.dead],
+    onInvoke: (l) => {
+      core.listeners.add(l);
+      return () => core.listeners.delete(l);
+    },
+    idle: () => core.whenIdle(),
+    workerPids: (name) => core.pools.get(name)?.pids() ?? [],
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+  return mesh;
+}

@@ -1,0 +1,238 @@
+/**
+ * The mesh's shared state and the two ways a function runs: synchronously for a caller,
+ * or asynchronously (Lambda's Event queue: retries, then a dead letter). The protocol
+ * handlers (lambda/, sns/, ssm/, cloudformation/) read and change this state.
+ * @internal
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CredentialScope, Principal } from './iam/index.js';
+import { authorize, type Denial } from './iam/index.js';
+import { ASYNC_MAX_RETRIES } from './constants.js';
+import type { DeadLetter, InvocationRecord, LocalFunction } from './types.js';
+import type { RunOutcome, WorkerPool } from './workers/WorkerPool.js';
+
+export interface AsyncMeta {
+  requestId: string;
+  traceId?: string;
+  source: 'lambda' | 'sns';
+  topicArn?: string;
+  subscriptionArn?: string;
+  messageId?: string;
+}
+
+export interface MeshCoreOptions {
+  region: string;
+  account: string;
+  iam: boolean;
+  asyncRetryDelaysMs: readonly number[];
+  log: (line: string) => void;
+}
+
+export class MeshCore {
+  readonly region: string;
+  readonly account: string;
+  iam: boolean;
+  readonly byName = new Map<string, LocalFunction>();
+  readonly byAccessKey = new Map<string, LocalFunction>();
+  readonly pools = new Map<string, WorkerPool>();
+  readonly dead: DeadLetter[] = [];
+  readonly listeners = new Set<(r: InvocationRecord) => void>();
+  readonly deadListeners = new Set<(d: DeadLetter) => void>();
+  private readonly opts: MeshCoreOptions;
+  /** Sync invocations and queued/retrying async ones not yet finished. */
+  private pending = 0;
+  private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; flush: () => void }>();
+  private idleWaiters: (() => void)[] = [];
+  stopping = false;
+
+  constructor(opts: MeshCoreOptions) {
+    this.opts = opts;
+    this.region = opts.region;
+    this.account = opts.account;
+    this.iam = opts.iam;
+  }
+
+  principalOf(scope: CredentialScope | undefined): Principal {
+    const fn = scope === undefined ? undefined : this.byAccessKey.get(scope.accessKeyId);
+    if (fn === undefined) return { kind: 'admin' };
+    return { kind: 'function', target: fn.target, functionName: fn.name, roleName: fn.roleName, policies: fn.policies };
+  }
+
+  authorize(principal: Principal, action: string, resource: string): Denial | undefined {
+    return authorize(principal, action, resource, this.iam, this.account);
+  }
+
+  private begin(): void {
+    this.pending++;
+  }
+  private end(): void {
+    this.pending--;
+    if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+  /** Resolves once no invocation is running, queued or waiting for a retry. */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  private emit(r: InvocationRecord): void {
+    for (const l of this.listeners) {
+      try {
+        l(r);
+      } catch {
+        // a listener's bug never breaks an invocation
+      }
+    }
+  }
+
+  /** Runs an invocation now (the caller checked capacity). */
+  async runSync(
+    pool: WorkerPool,
+    req: {
+      id: string;
+      payload: string;
+      invokedFunctionArn: string;
+      clientContext?: string;
+      traceId?: string;
+      tail: boolean;
+    },
+  ): Promise<RunOutcome> {
+    this.begin();
+    pool.inFlight++;
+    try {
+      const out = await pool.run(req);
+      this.emit({
+        requestId: req.id,
+        functionName: pool.fn.name,
+        target: pool.fn.target,
+        type: 'RequestResponse',
+        source: 'lambda',
+        attempt: 1,
+        ...(out.error ? { errorType: out.error.errorType } : {}),
+        durationMs: out.durationMs,
+        coldStart: out.coldStart,
+      });
+      return out;
+    } finally {
+      pool.inFlight--;
+      this.end();
+    }
+  }
+
+  /**
+   * Queues an Event invocation: Lambda runs it in the background, retries a function
+   * error twice, then keeps it as a dead letter. Nothing is dropped silently.
+   */
+  enqueueAsync(pool: WorkerPool, payload: string, meta: AsyncMeta): void {
+    this.begin();
+    void this.attemptAsync(pool, payload, meta, 1);
+  }
+
+  private async attemptAsync(pool: WorkerPool, payload: string, meta: AsyncMeta, attempt: number): Promise<void> {
+    pool.inFlight++;
+    let out: RunOutcome;
+    try {
+      out = await pool.run({
+        id: attempt === 1 ? meta.requestId : meta.requestId,
+        payload,
+        invokedFunctionArn: pool.fn.arn,
+        ...(meta.traceId === undefined ? {} : { traceId: meta.traceId }),
+        tail: false,
+      });
+    } finally {
+      pool.inFlight--;
+    }
+    this.emit({
+      requestId: meta.requestId,
+      functionName: pool.fn.name,
+      target: pool.fn.target,
+      type: 'Event',
+      source: meta.source,
+      attempt,
+      ...(out.error ? { errorType: out.error.errorType } : {}),
+      durationMs: out.durationMs,
+      coldStart: out.coldStart,
+    });
+    if (out.error === undefined) {
+      this.end();
+      return;
+    }
+    if (attempt <= ASYNC_MAX_RETRIES && !this.stopping) {
+      const delay = this.opts.asyncRetryDelaysMs[attempt - 1] ?? this.opts.asyncRetryDelaysMs.at(-1) ?? 0;
+      const entry = {
+        timer: setTimeout(() => {
+          this.retryTimers.delete(entry);
+          void this.attemptAsync(pool, payload, meta, attempt + 1);
+        }, delay),
+        flush: () => {
+          clearTimeout(entry.timer);
+          void this.attemptAsync(pool, payload, meta, attempt + 1);
+        },
+      };
+      this.retryTimers.add(entry);
+      return;
+    }
+    this.deadLetter(pool.fn, payload, meta, attempt, out.error);
+    this.end();
+  }
+
+  deadLetter(
+    fn: { name: string; arn: string },
+    payload: string,
+    meta: AsyncMeta,
+    attempts: number,
+    error: { errorType: string; errorMessage: string },
+  ): void {
+    let parsed: unknown = payload;
+    try {
+      parsed = JSON.parse(payload);
+    } catch {
+      // keep the text
+    }
+    const d: DeadLetter = {
+      id: randomUUID(),
+      time: new Date().toISOString(),
+      source: meta.source === 'sns' ? 'sns' : 'lambda:Event',
+      functionName: fn.name,
+      functionArn: fn.arn,
+      attempts,
+      error: { errorType: error.errorType, errorMessage: error.errorMessage },
+      payload: parsed,
+      requestId: meta.requestId,
+      ...(meta.topicArn === undefined ? {} : { topicArn: meta.topicArn }),
+      ...(meta.subscriptionArn === undefined ? {} : { subscriptionArn: meta.subscriptionArn }),
+      ...(meta.messageId === undefined ? {} : { messageId: meta.messageId }),
+    };
+    this.dead.push(d);
+    this.opts.log(
+      `dead letter: ${fn.name} (${d.source}${d.topicArn ? ` from ${d.topicArn}` : ''}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ` +
+        `${error.errorType}: ${error.errorMessage}`,
+    );
+    for (const l of this.deadListeners) {
+      try {
+        l(d);
+      } catch {
+        // ignore listener bugs
+      }
+    }
+  }
+
+  /** At stop: run pending retries now instead of waiting for their delay. */
+  flushRetries(): void {
+    for (const e of [...this.retryTimers]) {
+      this.retryTimers.delete(e);
+      e.flush();
+    }
+  }
+}
+
+/** A Lambda-style trace header for invocations that arrive without one (Lambda always sets one). */
+export function newTraceHeader(): string {
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}

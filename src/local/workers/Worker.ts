@@ -1,0 +1,178 @@
+/**
+ * One Lambda-like sandbox: a child process running one handler, one invocation at a time.
+ * A timeout kills the process (like Lambda, `finally` blocks do not run); a crash fails
+ * only the invocation in flight.
+ * @internal
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { DoneMessage, InitMessage, InvokeMessage, RuntimeErrorPayload, WorkerMessage } from './types.js';
+
+export interface InvokeOutcome {
+  /** JSON text of the result, on success. */
+  result?: string;
+  error?: RuntimeErrorPayload;
+  log?: string;
+  /** The worker is gone or must not be reused. */
+  retire: boolean;
+}
+
+export interface WorkerOptions {
+  bootstrap: string;
+  init: InitMessage;
+  env: Record<string, string>;
+  cwd: string;
+  memorySize: number;
+  /** Where the worker's stdout/stderr lines go (already prefixed by the pool); undefined = discard. */
+  log: ((line: string) => void) | undefined;
+}
+
+export class Worker {
+  readonly proc: ChildProcess;
+  /** Resolves when the handler is loaded; rejects with the init error Lambda would report. */
+  readonly ready: Promise<void>;
+  readonly builtAt: number;
+  coldStart = true;
+  private current: { id: string; resolve: (o: InvokeOutcome) => void; timer: NodeJS.Timeout | undefined } | undefined;
+  private exited = false;
+  private stderrTail = '';
+  private readyDone = false;
+
+  constructor(opts: WorkerOptions, builtAt: number) {
+    this.builtAt = builtAt;
+    this.proc = fork(opts.bootstrap, [], {
+      env: opts.env,
+      cwd: opts.cwd,
+      execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const pipe = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
+      if (stream === null) return;
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        if (isErr) this.stderrTail = (this.stderrTail + chunk).slice(-2048);
+        if (opts.log === undefined) return;
+        buf += chunk;
+        let i = buf.indexOf('\n');
+        while (i >= 0) {
+          opts.log(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+          i = buf.indexOf('\n');
+        }
+        if (buf.length > 64 * 1024) {
+          opts.log(buf);
+          buf = '';
+        }
+      });
+    };
+    pipe(this.proc.stdout, false);
+    pipe(this.proc.stderr, true);
+
+    let readyResolve!: () => void;
+    let readyReject!: (e: RuntimeErrorPayload) => void;
+    this.ready = new Promise<void>((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
+    // Nobody may be awaiting yet; an init failure is reported through invoke().
+    this.ready.catch(() => {});
+
+    this.proc.on('message', (m: WorkerMessage) => {
+      if (m.t === 'ready') {
+        this.readyDone = true;
+        readyResolve();
+      } else if (m.t === 'initError') {
+        this.readyDone = true;
+        readyReject(m.error);
+        this.kill();
+      } else if (m.t === 'done') this.finish(m);
+    });
+    this.proc.on('error', () => {
+      // spawn failures surface as 'exit' too; nothing else to do here
+    });
+    this.proc.on('exit', (code, signal) => {
+      this.exited = true;
+      const how = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code ?? 0}`;
+      const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
+      const type = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+      if (!this.readyDone) {
+        this.readyDone = true;
+        readyReject({ errorType: type, errorMessage: `Error: Runtime exited with error: ${how}`, trace: [] });
+      }
+      const cur = this.current;
+      if (cur !== undefined) {
+        this.current = undefined;
+        if (cur.timer) clearTimeout(cur.timer);
+        cur.resolve({
+          error: { errorType: type, errorMessage: `RequestId: ${cur.id} Error: Runtime exited with error: ${how}` },
+          retire: true,
+        });
+      }
+    });
+    this.proc.send(opts.init);
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  private finish(m: DoneMessage): void {
+    const cur = this.current;
+    if (cur === undefined || cur.id !== m.id) return;
+    this.current = undefined;
+    if (cur.timer) clearTimeout(cur.timer);
+    const o: InvokeOutcome = { retire: m.fatal === true };
+    if (m.result !== undefined) o.result = m.result;
+    if (m.error !== undefined) o.error = m.error;
+    if (m.log !== undefined) o.log = m.log;
+    if (m.fatal) this.kill();
+    cur.resolve(o);
+  }
+
+  /** Runs one invocation. Resolves (never rejects) with the outcome. */
+  invoke(msg: InvokeMessage, timeoutSeconds: number): Promise<InvokeOutcome> {
+    return new Promise<InvokeOutcome>((resolve) => {
+      if (this.exited) {
+        resolve({
+          error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${msg.id} Error: Runtime exited` },
+          retire: true,
+        });
+        return;
+      }
+      const ms = Math.max(0, msg.deadlineMs - Date.now());
+      const timer = setTimeout(() => {
+        if (this.current?.id !== msg.id) return;
+        this.current = undefined;
+        this.kill();
+        resolve({
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${msg.id} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+          },
+          retire: true,
+        });
+      }, ms);
+      this.current = { id: msg.id, resolve, timer };
+      this.coldStart = false;
+      try {
+        this.proc.send(msg);
+      } catch {
+        // The exit handler answers the invocation.
+      }
+    });
+  }
+
+  kill(): void {
+    if (!this.exited) this.proc.kill('SIGKILL');
+  }
+
+  /** Resolves when the process has exited. */
+  async exit(): Promise<void> {
+    if (this.exited) return;
+    await new Promise<void>((r) => this.proc.once('exit', () => r()));
+  }
+}

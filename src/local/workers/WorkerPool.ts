@@ -1,0 +1,224 @@
+/**
+ * The warm pool of one function: up to `maxWorkers` sandboxes, reused while warm, with
+ * Lambda's reserved-concurrency throttle and a hot reload when the handler's sources
+ * change (new invocations get a fresh sandbox; in-flight ones finish on the old one).
+ * @internal
+ */
+import type { LocalFunction } from '../types.js';
+import { type BuildFailed, type BuildOk, buildHandler, inputsChanged } from './build.js';
+import type { RuntimeErrorPayload } from './types.js';
+import { type InvokeOutcome, Worker } from './Worker.js';
+import { join } from 'node:path';
+
+/** Lambda's init phase limit. */
+const INIT_TIMEOUT_MS = 10_000;
+/** How often a pool looks at its sources' mtimes. */
+const RELOAD_CHECK_MS = 1_000;
+
+export interface PoolShared {
+  bootstrap: () => Promise<string>;
+  tracing: () => Promise<string | undefined>;
+  env: (fn: LocalFunction) => Record<string, string>;
+  log: ((fn: LocalFunction, line: string) => void) | undefined;
+  maxWorkers: number;
+}
+
+export interface RunRequest {
+  id: string;
+  payload: string;
+  invokedFunctionArn: string;
+  clientContext?: string;
+  traceId?: string;
+  tail: boolean;
+}
+
+export interface RunOutcome extends Omit<InvokeOutcome, 'retire'> {
+  coldStart: boolean;
+  durationMs: number;
+}
+
+export class WorkerPool {
+  readonly fn: LocalFunction;
+  private readonly shared: PoolShared;
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private readonly waiting: ((w: Worker | undefined) => void)[] = [];
+  private build: Promise<BuildOk | BuildFailed> | undefined;
+  private generation = 0;
+  private checkedAt = 0;
+  private closed = false;
+  /** Invocations admitted and not finished (running or waiting for a sandbox). */
+  inFlight = 0;
+
+  constructor(fn: LocalFunction, shared: PoolShared) {
+    this.fn = fn;
+    this.shared = shared;
+  }
+
+  get workerCount(): number {
+    return this.all.size;
+  }
+  /** Process ids of live sandboxes (for memory measurements). */
+  pids(): number[] {
+    return [...this.all].map((w) => w.proc.pid).filter((p): p is number => p !== undefined);
+  }
+
+  /** False when reserved concurrency is exhausted (the caller answers 429). */
+  hasCapacity(): boolean {
+    const r = this.fn.reservedConcurrency;
+    return r === undefined || this.inFlight < r;
+  }
+
+  private ensureBuild(): Promise<BuildOk | BuildFailed> {
+    const now = Date.now();
+    if (this.build !== undefined && now - this.checkedAt >= RELOAD_CHECK_MS) {
+      this.checkedAt = now;
+      const current = this.build;
+      this.build = current.then((b) => (b.ok && !inputsChanged(b.inputs) ? b : this.rebuild()));
+    }
+    if (this.build === undefined) {
+      this.checkedAt = now;
+      this.build = this.rebuild();
+    }
+    return this.build;
+  }
+
+  private async rebuild(): Promise<BuildOk | BuildFailed> {
+    const fn = this.fn;
+    const b = await buildHandler({
+      file: fn.handler.file,
+      handlerRaw: fn.handler.raw,
+      outDir: join(fn.dir, '.svc-mesh', 'build'),
+      name: fn.name,
+      serviceDir: fn.dir,
+    });
+    this.generation++;
+    // A failed build is not cached for long: fixing the file fixes the next invocation.
+    if (!b.ok) this.checkedAt = 0;
+    return b;
+  }
+
+  private async spawn(b: BuildOk): Promise<Worker | RuntimeErrorPayload> {
+    const fn = this.fn;
+    const [bootstrap, tracing] = await Promise.all([this.shared.bootstrap(), this.shared.tracing()]);
+    const log = this.shared.log;
+    const w = new Worker(
+      {
+        bootstrap,
+        init: {
+          t: 'init',
+          module: b.file,
+          export: fn.handler.export,
+          handlerLabel: fn.handler.raw,
+          ...(tracing === undefined ? {} : { tracing }),
+        },
+        env: this.shared.env(fn),
+        cwd: fn.dir,
+        memorySize: fn.memorySize,
+        log: log === undefined ? undefined : (line) => log(fn, line),
+      },
+      this.generation,
+    );
+    this.all.add(w);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        w.ready,
+        new Promise<never>((_, rej) => {
+          timer = setTimeout(
+            () =>
+              rej({
+                errorType: 'Sandbox.Timedout',
+                errorMessage: `Error: the handler took longer than ${INIT_TIMEOUT_MS / 1000} seconds to load (Lambda's init limit)`,
+              } satisfies RuntimeErrorPayload),
+            INIT_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return w;
+    } catch (err) {
+      this.all.delete(w);
+      w.kill();
+      this.wakeOne(undefined);
+      return err as RuntimeErrorPayload;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async acquire(): Promise<Worker | RuntimeErrorPayload> {
+    for (;;) {
+      if (this.closed) return { errorType: 'Runtime.ExitError', errorMessage: 'Error: the local mesh is stopping' };
+      const b = await this.ensureBuild();
+      if (!b.ok) return b.error;
+      for (let w = this.idle.pop(); w !== undefined; w = this.idle.pop()) {
+        if (w.alive && w.builtAt === this.generation) return w;
+        this.all.delete(w);
+        w.kill();
+      }
+      if (this.all.size < this.shared.maxWorkers) return this.spawn(b);
+      const handed = await new Promise<Worker | undefined>((r) => this.waiting.push(r));
+      if (handed !== undefined) {
+        if (handed.alive && handed.builtAt === this.generation) return handed;
+        this.all.delete(handed);
+        handed.kill();
+      }
+    }
+  }
+
+  private wakeOne(w: Worker | undefined): boolean {
+    const next = this.waiting.shift();
+    if (next === undefined) return false;
+    next(w);
+    return true;
+  }
+
+  private release(w: Worker, retire: boolean): void {
+    if (retire || !w.alive || this.closed) {
+      this.all.delete(w);
+      w.kill();
+      this.wakeOne(undefined);
+      return;
+    }
+    if (!this.wakeOne(w)) this.idle.push(w);
+  }
+
+  /** Runs one invocation on a warm (or new) sandbox. Never rejects. */
+  async run(req: RunRequest): Promise<RunOutcome> {
+    const t0 = performance.now();
+    const w = await this.acquire();
+    if (!(w instanceof Worker)) return { error: w, coldStart: true, durationMs: performance.now() - t0 };
+    const coldStart = w.coldStart;
+    const deadlineMs = Date.now() + this.fn.timeout * 1000;
+    const out = await w.invoke(
+      {
+        t: 'invoke',
+        id: req.id,
+        payload: req.payload,
+        deadlineMs,
+        invokedFunctionArn: req.invokedFunctionArn,
+        ...(req.clientContext === undefined ? {} : { clientContext: req.clientContext }),
+        ...(req.traceId === undefined ? {} : { traceId: req.traceId }),
+        tail: req.tail,
+      },
+      this.fn.timeout,
+    );
+    this.release(w, out.retire);
+    const r: RunOutcome = { coldStart, durationMs: performance.now() - t0 };
+    if (out.result !== undefined) r.result = out.result;
+    if (out.error !== undefined) r.error = out.error;
+    if (out.log !== undefined) r.log = out.log;
+    return r;
+  }
+
+  /** Kills every sandbox (after the mesh drained). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake(undefined);
+    const all = [...this.all];
+    this.all.clear();
+    this.idle.length = 0;
+    for (const w of all) w.kill();
+    await Promise.all(all.map((w) => w.exit()));
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The worker's main module: a tiny stand-in for Lambda's Node runtime interface client.
+ * It loads one handler (after starting tracing, like the ADOT layer would), then runs one
+ * invocation at a time, exactly like a Lambda sandbox. Only Node built-ins here: this
+ * file is bundled on its own and runs with no loader.
+ * @internal
+ */
+import { pathToFileURL } from 'node:url';
+import type { DoneMessage, ParentMessage, RuntimeErrorPayload, WorkerMessage } from './types.js';
+
+const send = (m: WorkerMessage): void => {
+  process.send?.(m);
+};
+
+const TAIL = 4096;
+let logTail: string | undefined;
+let handler: ((event: unknown, context: unknown, callback?: unknown) => unknown) | undefined;
+let currentId: string | undefined;
+
+function appendLog(chunk: unknown): void {
+  if (logTail === undefined) return;
+  const s = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+  logTail += s;
+  if (logTail.length > TAIL * 4) logTail = logTail.slice(-TAIL * 2);
+}
+
+for (const stream of [process.stdout, process.stderr]) {
+  const orig = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  (stream as unknown as { write: (...a: unknown[]) => boolean }).write = (...args: unknown[]) => {
+    appendLog(args[0]);
+    return orig(...args);
+  };
+}
+
+function toRapid(err: unknown): RuntimeErrorPayload {
+  if (err instanceof Error) {
+    return {
+      errorType: err.name,
+      errorMessage: err.message,
+      trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
+    };
+  }
+  let text: string;
+  try {
+    text = typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
+  } catch {
+    text = String(err);
+  }
+  return { errorType: typeof err, errorMessage: text, trace: [] };
+}
+
+function fail(errorType: string, errorMessage: string, err?: unknown): RuntimeErrorPayload {
+  const trace = err instanceof Error && typeof err.stack === 'string' ? err.stack.split('\n') : [];
+  return { errorType, errorMessage, trace: [`${errorType}: ${errorMessage}`, ...trace.slice(1)] };
+}
+
+async function init(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
+  const t0 = performance.now();
+  if (m.tracing !== undefined) {
+    try {
+      const mod = (await import(pathToFileURL(m.tracing).href)) as { startTracing?: () => unknown };
+      if (typeof mod.startTracing === 'function') await mod.startTracing();
+    } catch (err) {
+      process.stderr.write(`svc-mesh: tracing did not start in this worker (${(err as Error).message}); continuing\n`);
+    }
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(m.module).href)) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e instanceof SyntaxError) {
+      send({ t: 'initError', error: fail('Runtime.UserCodeSyntaxError', `${e.name}: ${e.message}`, e) });
+    } else if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') {
+      send({ t: 'initError', error: fail('Runtime.ImportModuleError', `Error: ${e.message}`, e) });
+    } else {
+      // An exception thrown while the module initialises reaches the caller as itself.
+      send({ t: 'initError', error: toRapid(err) });
+    }
+    return;
+  }
+  let target: unknown = mod;
+  let found = true;
+  for (const part of m.export.split('.')) {
+    const obj = target as Record<string, unknown> | undefined;
+    let next = obj?.[part];
+    if (next === undefined && obj === mod) {
+      const def = mod['default'] as Record<string, unknown> | undefined;
+      if (def !== null && (typeof def === 'object' || typeof def === 'function')) next = def[part];
+    }
+    if (next === undefined) {
+      found = false;
+      break;
+    }
+    target = next;
+  }
+  if (!found) {
+    send({ t: 'initError', error: fail('Runtime.HandlerNotFound', `${m.handlerLabel} is undefined or not exported`) });
+    return;
+  }
+  if (typeof target !== 'function') {
+    send({ t: 'initError', error: fail('Runtime.HandlerNotFound', `${m.handlerLabel} is not a function`) });
+    return;
+  }
+  handler = target as typeof handler;
+  send({ t: 'ready', initMs: performance.now() - t0 });
+}
+
+function runHandler(event: unknown, context: Record<string, unknown>): Promise<unknown> {
+  const fn = handler!;
+  if (fn.length < 3) return Promise.resolve().then(() => fn(event, context));
+  // Callback-style handler (Node ≤ 22 runtimes still support it): first of callback or promise wins.
+  return new Promise((resolve, reject) => {
+    const cb = (err: unknown, result: unknown) => (err ? reject(err) : resolve(result));
+    try {
+      const r = fn(event, context, cb);
+      if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
+        (r as Promise<unknown>).then(resolve, reject);
+      }
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void> {
+  currentId = m.id;
+  const started = performance.now();
+  logTail = m.tail ? `START RequestId: ${m.id} Version: $LATEST\n` : undefined;
+  if (m.traceId !== undefined) process.env['_X_AMZN_TRACE_ID'] = m.traceId;
+  else delete process.env['_X_AMZN_TRACE_ID'];
+  const env = process.env;
+  const context: Record<string, unknown> = {
+    functionName: env['AWS_LAMBDA_FUNCTION_NAME'],
+    functionVersion: env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST',
+    memoryLimitInMB: env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'],
+    logGroupName: env['AWS_LAMBDA_LOG_GROUP_NAME'],
+    logStreamName: env['AWS_LAMBDA_LOG_STREAM_NAME'],
+    invokedFunctionArn: m.invokedFunctionArn,
+    awsRequestId: m.id,
+    clientContext: m.clientContext === undefined ? undefined : JSON.parse(m.clientContext),
+    identity: undefined,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, m.deadlineMs - Date.now()),
+  };
+  const out: DoneMessage = { t: 'done', id: m.id };
+  try {
+    const event = m.payload.length === 0 ? {} : JSON.parse(m.payload);
+    const result = await runHandler(event, context);
+    try {
+      out.result = JSON.stringify(result === undefined ? null : result) ?? 'null';
+    } catch (err) {
+      out.error = fail(
+        'Runtime.MalformedHandlerResponse',
+        `Unable to stringify the handler's result: ${(err as Error).message}`,
+      );
+    }
+  } catch (err) {
+    out.error = toRapid(err);
+    if (logTail !== undefined) appendLog(`ERROR\t${JSON.stringify(out.error)}\n`);
+  }
+  if (logTail !== undefined) {
+    appendLog(
+      `END RequestId: ${m.id}\nREPORT RequestId: ${m.id}\tDuration: ${(performance.now() - started).toFixed(2)} ms\t` +
+        `Memory Size: ${env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE']} MB\tMax Memory Used: ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB\n`,
+    );
+    out.log = Buffer.from(logTail).subarray(-TAIL).toString('utf8');
+  }
+  logTail = undefined;
+  currentId = undefined;
+  send(out);
+}
+
+// An error nobody awaited fails the current invocation, and this sandbox is not reused.
+const onUncaught = (err: unknown) => {
+  if (currentId !== undefined) {
+    send({ t: 'done', id: currentId, error: toRapid(err), fatal: true });
+    currentId = undefined;
+  } else {
+    process.stderr.write(`svc-mesh: uncaught error outside an invocation: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exitCode = 1;
+  setImmediate(() => process.exit(1));
+};
+process.on('uncaughtException', onUncaught);
+process.on('unhandledRejection', onUncaught);
+process.on('disconnect', () => process.exit(0));
+process.on('message', (m: ParentMessage) => {
+  if (m.t === 'init') void init(m);
+  else if (m.t === 'invoke') void invoke(m);
+});

@@ -1,0 +1,249 @@
+/**
+ * Compiles handlers with esbuild, the way serverless-esbuild packages them for Lambda:
+ * the handler and its relative imports (TypeScript or JavaScript) in one ESM file, with
+ * `svc-mesh` resolved to this very copy of the package (its `source` condition when this
+ * is a git checkout) and every other package left to Node's resolution. The output lands
+ * in `<service>/.svc-mesh/build/`, so those packages resolve from the service's own
+ * node_modules, as they would in the Lambda bundle. Each output is named by its content
+ * hash and written with an atomic rename, so concurrent meshes never see half a file.
+ * @internal
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
+import type { RuntimeErrorPayload } from './types.js';
+
+const here = fileURLToPath(import.meta.url);
+/** True when running from the TypeScript sources (a checkout), false from dist/. */
+export const FROM_SOURCE = here.endsWith('.ts');
+
+function findPackageRoot(): string {
+  let dir = dirname(here);
+  for (;;) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'svc-mesh') return dir;
+      } catch {
+        // keep walking
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return resolve(dirname(here), '../../..');
+    dir = up;
+  }
+}
+export const PACKAGE_ROOT = findPackageRoot();
+
+type ExportEntry = { source?: string; default?: string } | string;
+let exportsMap: Record<string, ExportEntry> | undefined;
+function resolveSelf(sub: string): string | undefined {
+  exportsMap ??= (
+    JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, ExportEntry> }
+  ).exports;
+  const entry = exportsMap[`.${sub}`];
+  if (entry === undefined) return undefined;
+  if (typeof entry === 'string') return join(PACKAGE_ROOT, entry);
+  const src = entry.source === undefined ? undefined : join(PACKAGE_ROOT, entry.source);
+  if (FROM_SOURCE && src !== undefined && existsSync(src)) return src;
+  const def = entry.default === undefined ? undefined : join(PACKAGE_ROOT, entry.default);
+  if (def !== undefined && existsSync(def)) return def;
+  return src !== undefined && existsSync(src) ? src : undefined;
+}
+
+const resolvePlugin: Plugin = {
+  name: 'svc-mesh-resolve',
+  setup(b) {
+    b.onResolve({ filter: /^svc-mesh(\/.*)?$/ }, (args) => {
+      const path = resolveSelf(args.path.slice('svc-mesh'.length));
+      if (path === undefined) return { errors: [{ text: `svc-mesh has no export ${JSON.stringify(args.path)}` }] };
+      return { path };
+    });
+    // Every other package stays external and resolves at run time from the output folder.
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('/') ? undefined : { path: args.path, external: true },
+    );
+  },
+};
+
+const BANNER =
+  "import { createRequire as __svcMeshCreateRequire } from 'node:module';\n" +
+  'const require = __svcMeshCreateRequire(import.meta.url);\n';
+
+export interface BuildOk {
+  ok: true;
+  file: string;
+  /** Source files that went into the bundle, with their mtimes (for reloads). */
+  inputs: Map<string, number>;
+}
+export interface BuildFailed {
+  ok: false;
+  error: RuntimeErrorPayload;
+}
+
+function writeAtomic(dir: string, base: string, code: string): string {
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
+  const file = join(dir, `${base}-${hash}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, file);
+  }
+  return file;
+}
+
+function statInputs(paths: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const p of paths) {
+    try {
+      m.set(p, statSync(p).mtimeMs);
+    } catch {
+      m.set(p, -1);
+    }
+  }
+  return m;
+}
+
+/** True when any input changed since it was built. */
+export function inputsChanged(inputs: Map<string, number>): boolean {
+  for (const [p, mtime] of inputs) {
+    let now = -1;
+    try {
+      now = statSync(p).mtimeMs;
+    } catch {
+      now = -1;
+    }
+    if (now !== mtime) return true;
+  }
+  return false;
+}
+
+/** Bundles one handler file. Never throws: failures come back as the runtime error Lambda would report. */
+export async function buildHandler(opts: {
+  file: string | undefined;
+  /** What serverless.yml says, for messages. */
+  handlerRaw: string;
+  outDir: string;
+  name: string;
+  /** Where the handler file was looked for (for the ImportModuleError message). */
+  serviceDir: string;
+}): Promise<BuildOk | BuildFailed> {
+  const modulePath = opts.handlerRaw.slice(0, Math.max(0, opts.handlerRaw.lastIndexOf('.')));
+  if (opts.file === undefined || !existsSync(opts.file)) {
+    return {
+      ok: false,
+      error: {
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage:
+          `Error: Cannot find module '${modulePath}' (handler '${opts.handlerRaw}'; looked for ` +
+          `${modulePath}.{ts,mts,js,mjs,cjs} in ${opts.serviceDir})`,
+        trace: [],
+      },
+    };
+  }
+  const esbuild = await import('esbuild');
+  try {
+    const result = await esbuild.build({
+      entryPoints: [opts.file],
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: `node${process.versions.node.split('.')[0]}`,
+      conditions: FROM_SOURCE ? ['source'] : [],
+      sourcemap: 'inline',
+      sourcesContent: false,
+      metafile: true,
+      logLevel: 'silent',
+      banner: { js: BANNER },
+      outfile: join(opts.outDir, `${opts.name}.mjs`),
+      plugins: [resolvePlugin],
+    });
+    const out = result.outputFiles.find((f) => f.path.endsWith('.mjs')) ?? result.outputFiles[0];
+    if (out === undefined) throw new Error('esbuild produced no output');
+    const file = writeAtomic(opts.outDir, opts.name, out.text);
+    const cwd = process.cwd();
+    const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(cwd, p));
+    return { ok: true, file, inputs: statInputs(inputs) };
+  } catch (err) {
+    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] })
+      .errors;
+    const first = errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}` : '';
+    const text = first?.text ?? (err as Error).message;
+    if (/^Could not resolve/.test(text)) {
+      return {
+        ok: false,
+        error: {
+          errorType: 'Runtime.ImportModuleError',
+          errorMessage: `Error: ${text}${where ? ` (${where})` : ''}`,
+          trace: [],
+        },
+      };
+    }
+    return {
+      ok: false,
+      error: {
+        errorType: 'Runtime.UserCodeSyntaxError',
+        errorMessage: `SyntaxError: ${text}${where ? ` (${where})` : ''}`,
+        trace: [],
+      },
+    };
+  }
+}
+
+let bootstrapFile: Promise<string> | undefined;
+/** The worker's main module: dist's compiled file, or the TypeScript source bundled once. */
+export function workerBootstrap(): Promise<string> {
+  bootstrapFile ??= (async () => {
+    const js = join(dirname(here), 'bootstrap.js');
+    if (!FROM_SOURCE && existsSync(js)) return js;
+    const esbuild = await import('esbuild');
+    const r = await esbuild.build({
+      entryPoints: [join(dirname(here), 'bootstrap.ts')],
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: `node${process.versions.node.split('.')[0]}`,
+      logLevel: 'silent',
+    });
+    return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-bootstrap', r.outputFiles[0]!.text);
+  })();
+  return bootstrapFile;
+}
+
+let tracingFile: Promise<string | undefined> | undefined;
+/**
+ * The tracing bootstrap (`startTracing` from `svc-mesh/tracing`), bundled like a handler.
+ * Undefined when that module is missing or does not export `startTracing`: workers then
+ * run without tracing rather than not at all.
+ */
+export function tracingBootstrap(): Promise<string | undefined> {
+  tracingFile ??= (async () => {
+    const entry = resolveSelf('/tracing');
+    if (entry === undefined) return undefined;
+    const esbuild = await import('esbuild');
+    try {
+      const r = await esbuild.build({
+        stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: PACKAGE_ROOT, loader: 'ts' },
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'esm',
+        target: `node${process.versions.node.split('.')[0]}`,
+        conditions: FROM_SOURCE ? ['source'] : [],
+        logLevel: 'silent',
+        banner: { js: BANNER },
+        plugins: [resolvePlugin],
+      });
+      return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-tracing', r.outputFiles[0]!.text);
+    } catch {
+      return undefined;
+    }
+  })();
+  return tracingFile;
+}

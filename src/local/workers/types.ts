@@ -1,0 +1,60 @@
+/**
+ * Messages between the mesh (parent) and a worker process, over the fork IPC channel.
+ * @internal
+ */
+
+/** The error payload Lambda's Node runtime produces (`Errors.toRapidResponse`). */
+export interface RuntimeErrorPayload {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export interface InitMessage {
+  t: 'init';
+  /** Absolute path of the bundled handler module. */
+  module: string;
+  /** Export path, e.g. `hello` or `handlers.hello`. */
+  export: string;
+  /** As written in serverless.yml, for error messages (`src/handler.hello`). */
+  handlerLabel: string;
+  /** Absolute path of the tracing bootstrap module, if tracing is on. */
+  tracing?: string;
+}
+
+export interface InvokeMessage {
+  t: 'invoke';
+  id: string;
+  /** The event as JSON text. */
+  payload: string;
+  deadlineMs: number;
+  invokedFunctionArn: string;
+  /** JSON text of the decoded client context (sync only). */
+  clientContext?: string;
+  traceId?: string;
+  /** Send back the log tail (X-Amz-Log-Type: Tail). */
+  tail: boolean;
+}
+
+export type ParentMessage = InitMessage | InvokeMessage;
+
+export interface ReadyMessage {
+  t: 'ready';
+  /** Milliseconds spent loading the handler (the init duration). */
+  initMs: number;
+}
+export interface InitErrorMessage {
+  t: 'initError';
+  error: RuntimeErrorPayload;
+}
+export interface DoneMessage {
+  t: 'done';
+  id: string;
+  /** JSON text of the result (`null` for undefined). */
+  result?: string;
+  error?: RuntimeErrorPayload;
+  log?: string;
+  /** The worker must not be reused (e.g. an uncaught exception). */
+  fatal?: boolean;
+}
+export type WorkerMessage = ReadyMessage | InitErrorMessage | DoneMessage;
