@@ -18,9 +18,9 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { PolicyDocument, Project, ProjectOptions, SeedPlan } from '../../codegen/model.js';
-import { lambdaArn, physicalFunctionName } from '../internal/names.js';
+import { lambdaArn, parseExportName, physicalFunctionName } from '../internal/names.js';
 import { CloudFormationService } from './cloudformation/CloudFormationService.js';
 import {
   DEFAULT_ASYNC_RETRY_DELAYS_MS,
@@ -46,7 +46,13 @@ export type { Decision } from './iam/evaluate.js';
 
 /** One stage of services hosted by the mesh (a per-developer overlay is a second deployment). */
 export interface Deployment {
+  /** The services this deployment runs. */
   paths: string[];
+  /**
+   * Services loaded only so calls to them validate and resolve (not run at this stage);
+   * default: the mesh's main `paths`. An overlay of `payments` at `alice` still knows `orders`.
+   */
+  context?: string[];
   stage: string;
   /** Stages discovery falls back to, e.g. `['dev']` for a developer's own stage. */
   stageFallback?: string[];
@@ -136,15 +142,29 @@ interface Loaded {
   stacks: Map<string, string>;
 }
 
+/** Drops paths inside another path of the list (loading the outer one finds them). */
+function outermost(paths: string[]): string[] {
+  const abs = [...new Set(paths.map((p) => resolve(p)))];
+  return abs.filter((p) => !abs.some((q) => q !== p && p.startsWith(`${q}/`)));
+}
+const within = (dir: string, roots: string[]) =>
+  roots.some(
+    (r) =>
+      dir === r || dir.startsWith(`${r}/`) || r === join(dir, 'serverless.yml') || r === join(dir, 'serverless.yaml'),
+  );
+
 async function loadDeployment(d: Deployment, region: string, account: string): Promise<Loaded> {
   const codegen = await loadCodegen();
+  const own = d.paths.map((p) => resolve(p));
   let project: Project;
   let gen: Generated;
   try {
-    project = await codegen.loadProject(
-      d.paths.map((p) => resolve(p)),
-      { stage: d.stage, stageFallback: d.stageFallback ?? [], account, region },
-    );
+    project = await codegen.loadProject(outermost([...(d.context ?? []), ...own]), {
+      stage: d.stage,
+      stageFallback: d.stageFallback ?? [],
+      account,
+      region,
+    });
     gen = await codegen.generate(project);
   } catch (err) {
     const diags = (
@@ -170,6 +190,8 @@ async function loadDeployment(d: Deployment, region: string, account: string): P
   const functions: LocalFunction[] = [];
   const stacks = new Map<string, string>();
   for (const svc of project.services) {
+    // Known only from a contract (another repository), or context of an overlay: nothing to run here.
+    if ((svc as { external?: boolean }).external === true || !within(svc.dir, own)) continue;
     for (const f of svc.functions) {
       const target = `${svc.name}:${f.key}`;
       const fnEnv = gen.env[svc.name]?.[f.key] ?? {};
@@ -194,7 +216,28 @@ async function loadDeployment(d: Deployment, region: string, account: string): P
       stacks.set(f.physicalName, `${svc.name}-${d.stage}`);
     }
   }
-  return { functions, seed: gen.seed, stacks };
+  return { functions, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), stacks };
+}
+
+/** The part of a seed plan that belongs to the functions this deployment runs. */
+function onlyFor(seed: SeedPlan, functions: LocalFunction[], ssmPrefix: string, stage: string): SeedPlan {
+  const arns = new Set(functions.map((f) => f.arn));
+  const services = new Set(functions.map((f) => f.service));
+  const prefix = ssmPrefix.endsWith('/') ? ssmPrefix.slice(0, -1) : ssmPrefix;
+  const parameters = seed.parameters.filter((p) => {
+    const rest = p.name.startsWith(`${prefix}/${stage}/`) ? p.name.slice(prefix.length + stage.length + 2) : '';
+    return services.has(rest.split('/')[0] ?? '');
+  });
+  const referenced = parameters.map((p) => p.value).join('\n');
+  return {
+    topics: seed.topics.filter((t) => referenced.includes(`"${t.arn}"`)),
+    subscriptions: seed.subscriptions.filter((s) => arns.has(s.functionArn)),
+    parameters,
+    exports: seed.exports.filter((e) => {
+      const parsed = parseExportName(e.name);
+      return parsed !== undefined && parsed.stage === stage && services.has(parsed.service);
+    }),
+  };
 }
 
 function fromSpec(s: FunctionSpec, defaultStage: string, region: string, account: string): LocalFunction {
@@ -273,7 +316,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       ...(options.stageFallback ? { stageFallback: options.stageFallback } : {}),
     });
   }
-  deployments.push(...(options.deployments ?? []));
+  for (const d of options.deployments ?? []) deployments.push({ context: options.paths ?? [], ...d });
   const loaded: Loaded[] = [];
   for (const d of deployments) loaded.push(await loadDeployment(d, region, account));
   const functions: LocalFunction[] = loaded.flatMap((l) => l.functions);
@@ -304,9 +347,13 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   const ssm = new SsmService(core);
   const cfn = new CloudFormationService(core);
   try {
+    // The ARN is what records, subscriptions and SVC_MESH_TOPICS refer to, so it names the topic.
+    const topicName = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
+    for (const l of loaded) for (const t of l.seed.topics) sns.createTopic(topicName(t.arn));
     for (const l of loaded) {
-      for (const t of l.seed.topics) sns.createTopic(t.name);
       for (const sub of l.seed.subscriptions) {
+        // A publisher outside this mesh may create the topic later in AWS; here it exists up front.
+        if (!sns.topics.has(sub.topicArn)) sns.createTopic(topicName(sub.topicArn));
         sns.subscribe(
           sub.topicArn,
           'lambda',
