@@ -1,4 +1,104 @@
 'use strict';
-// Serverless Framework v3 plugin entry (`plugins: [svc-mesh/serverless]`). Implementation lands with codegen.
-class SvcMeshPlugin {}
-module.exports = SvcMeshPlugin;
+/**
+ * Serverless Framework v3 plugin: `plugins: [svc-mesh/serverless]`.
+ *
+ * Declares the schema of `calling:`, `subscribable:`, the `function` event and `custom.svcMesh`
+ * (so the framework validates them instead of warning), and during `serverless package` adds
+ * per-function roles and policies, lifecycle topics, subscriptions, Lambda permissions, SSM
+ * discovery records, exports and the SVC_MESH_* environment to the compiled template.
+ *
+ * The framework loads plugins with require(), so this entry is CommonJS; the work is done by the
+ * ESM codegen, imported on first use (the built one when present, else the TypeScript sources
+ * through tsx in a checkout).
+ */
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+// Kept in sync with codegen/emit/serverless-plugin.ts (asserted by test/codegen/serverless-plugin.test.ts).
+const FUNCTION_PROPERTIES_SCHEMA = {
+  properties: {
+    calling: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9_-]*$' } },
+    subscribable: { type: 'boolean' },
+  },
+};
+const FUNCTION_EVENT_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' },
+    service: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
+    type: { enum: ['start', 'success', 'failed'] },
+    filterPolicy: { type: 'object' },
+  },
+  required: ['name', 'type'],
+  additionalProperties: false,
+};
+const CUSTOM_SCHEMA = {
+  type: 'object',
+  properties: {
+    paths: { type: 'array', items: { type: 'string' } },
+    contracts: { type: 'array', items: { type: 'string' } },
+    stageFallback: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9-]+$' } },
+    discovery: { type: 'array', items: { enum: ['routes', 'ssm', 'exports'] } },
+    ssmPrefix: { type: 'string', pattern: '^/' },
+    types: { type: 'boolean' },
+  },
+  additionalProperties: false,
+};
+
+async function loadImplementation() {
+  const built = join(__dirname, 'dist', 'codegen', 'emit', 'serverless-plugin.js');
+  if (existsSync(built)) return import(pathToFileURL(built).href);
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import(pathToFileURL(join(__dirname, 'codegen', 'emit', 'serverless-plugin.ts')).href);
+}
+
+class SvcMeshServerlessPlugin {
+  constructor(serverless, options, utils) {
+    this.serverless = serverless;
+    this.options = options || {};
+    this.log = (utils && utils.log) || console;
+    const schema = serverless.configSchemaHandler;
+    if (schema) {
+      schema.defineFunctionProperties('aws', FUNCTION_PROPERTIES_SCHEMA);
+      schema.defineFunctionEvent('aws', 'function', FUNCTION_EVENT_SCHEMA);
+      schema.defineCustomProperties({ properties: { svcMesh: CUSTOM_SCHEMA } });
+    }
+    this.hooks = {
+      'after:package:compileEvents': () => this.apply(),
+    };
+  }
+
+  async apply() {
+    const sls = this.serverless;
+    const provider = sls.getProvider('aws');
+    const impl = await loadImplementation();
+    const custom = (sls.service.custom && sls.service.custom.svcMesh) || {};
+    try {
+      const result = await impl.applySvcMesh({
+        serviceDir: sls.serviceDir || sls.config.servicePath,
+        serviceName: sls.service.service,
+        stage: provider.getStage(),
+        region: provider.getRegion(),
+        config: custom,
+        template: sls.service.provider.compiledCloudFormationTemplate,
+      });
+      for (const w of result.warnings) this.warn(impl.formatDiagnostic(w));
+      if (typeof this.log.info === 'function') this.log.info(result.summary);
+    } catch (err) {
+      if (err && Array.isArray(err.diagnostics)) {
+        const lines = err.diagnostics.map((d) => impl.formatDiagnostic(d));
+        throw new sls.classes.Error(`svc-mesh: ${lines.join('\n')}`, err.code || 'SVC_MESH_CODEGEN');
+      }
+      throw err;
+    }
+  }
+
+  warn(message) {
+    if (typeof this.log.warning === 'function') this.log.warning(message);
+    else if (typeof this.log.warn === 'function') this.log.warn(message);
+  }
+}
+
+module.exports = SvcMeshServerlessPlugin;

@@ -58,18 +58,19 @@ export class Arns {
 
   topic(
     service: ServiceModel | undefined,
+    serviceName: string,
     fn: string,
     type: LifecycleType,
     stage: string,
     from?: ServiceModel,
   ): string {
-    const name = lifecycleTopicName(service?.name ?? '', stage, fn, type);
+    const name = lifecycleTopicName(serviceName, stage, fn, type);
     return snsTopicArn(this.partition, this.region(service, from), this.account, name);
   }
 
   topics(service: ServiceModel, f: FunctionModel, stage: string, from?: ServiceModel): Record<LifecycleType, string> {
     const out = {} as Record<LifecycleType, string>;
-    for (const t of LIFECYCLE_TYPES) out[t] = this.topic(service, f.key, t, stage, from);
+    for (const t of LIFECYCLE_TYPES) out[t] = this.topic(service, service.name, f.key, t, stage, from);
     return out;
   }
 

@@ -95,7 +95,7 @@ export function serviceTemplate(
     }
     for (const s of f.subscriptions) {
       const target = byName.get(s.service);
-      const topicArn = sub(arns.topic(target, s.function, s.type, stage, service));
+      const topicArn = sub(arns.topic(target, s.service, s.function, s.type, stage, service));
       const base = `${N}SvcMeshOn${logicalPart(s.service)}${normalizedFunctionName(s.function)}${logicalPart(s.type)}`;
       const subProps: { [k: string]: Json } = {
         Protocol: 'lambda',

@@ -54,13 +54,13 @@ export function seedPlan(project: Project, arns: Arns, byName: ReadonlyMap<strin
     for (const f of s.functions) {
       if (f.subscribable) {
         for (const t of LIFECYCLE_TYPES) {
-          plan.topics.push({ name: `${s.name}-${stage}-${f.key}-${t}`, arn: arns.topic(s, f.key, t, stage) });
+          plan.topics.push({ name: `${s.name}-${stage}-${f.key}-${t}`, arn: arns.topic(s, s.name, f.key, t, stage) });
         }
       }
       for (const sub of f.subscriptions) {
         const target = byName.get(sub.service);
         plan.subscriptions.push({
-          topicArn: arns.topic(target, sub.function, sub.type, stage),
+          topicArn: arns.topic(target, sub.service, sub.function, sub.type, stage),
           functionArn: arns.lambda(f.physicalName, s),
           filterPolicy: subscriptionFilterPolicy(sub),
         });

@@ -145,7 +145,9 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
     services.push(...ext.services);
   }
   services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || (a.file < b.file ? -1 : 1));
-  diags.push(...validateServices(services, { stage: resolved.stage }));
+  diags.push(
+    ...validateServices(services, { stage: resolved.stage, unknownServices: options.unknownServices ?? 'error' }),
+  );
   if (diags.some((d) => d.severity === 'error')) throw new CodegenError(diags);
   if (options.contracts === true) {
     const { extractContracts } = await import('../contracts/extract.js');

@@ -20,6 +20,11 @@ export interface ValidateOptions {
   stage: string;
   /** Check handler files and exports (off for synthetic projects). Default true. */
   checkHandlers?: boolean;
+  /**
+   * How to treat calls and subscriptions to services that were not loaded: `error` (default), or
+   * `warning` (the Serverless plugin sees one service at a time; the others deploy on their own).
+   */
+  unknownServices?: 'error' | 'warning';
 }
 
 export function validateServices(services: readonly ServiceModel[], opts: ValidateOptions): Diagnostic[] {

@@ -1,0 +1,234 @@
+/**
+ * The work behind the Serverless Framework v3 plugin (serverless.cjs): during `serverless
+ * package`, load this service (plus configured siblings and contracts), generate, and merge
+ * the svc-mesh wiring into the compiled CloudFormation template.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CodegenError, type Diagnostic, formatDiagnostic } from '../errors.js';
+import { loadProject } from '../load/loadProject.js';
+import type { DiscoverySource, ProjectOptions } from '../model.js';
+import { lambdaLogicalId } from './cloudformation.js';
+import { generate } from './generate.js';
+import { INLINE_POLICY_QUOTA } from './iam.js';
+
+/** `custom.svcMesh` in serverless.yml. */
+export interface PluginConfig {
+  /** More service directories to load (siblings this one calls or subscribes to). */
+  paths?: string[];
+  /** Contract directories of services in other repositories. */
+  contracts?: string[];
+  stageFallback?: string[];
+  discovery?: DiscoverySource[];
+  ssmPrefix?: string;
+  /** Derive this service's contract from handler types and put its hash in the discovery records. */
+  types?: boolean;
+}
+
+/** JSON Schema of `custom.svcMesh`, declared to the framework. */
+export const CUSTOM_SCHEMA = {
+  type: 'object',
+  properties: {
+    paths: { type: 'array', items: { type: 'string' } },
+    contracts: { type: 'array', items: { type: 'string' } },
+    stageFallback: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9-]+$' } },
+    discovery: { type: 'array', items: { enum: ['routes', 'ssm', 'exports'] } },
+    ssmPrefix: { type: 'string', pattern: '^/' },
+    types: { type: 'boolean' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Function keys svc-mesh adds. */
+export const FUNCTION_PROPERTIES_SCHEMA = {
+  properties: {
+    calling: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9_-]*$' } },
+    subscribable: { type: 'boolean' },
+  },
+} as const;
+
+/** `events: - function: {…}`. */
+export const FUNCTION_EVENT_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' },
+    service: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
+    type: { enum: ['start', 'success', 'failed'] },
+    filterPolicy: { type: 'object' },
+  },
+  required: ['name', 'type'],
+  additionalProperties: false,
+} as const;
+
+interface CfnResource {
+  Type?: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, unknown>;
+}
+
+export interface PluginRun {
+  serviceDir: string;
+  serviceName: string;
+  stage: string;
+  region: string;
+  config: PluginConfig;
+  template: CfnTemplate;
+}
+
+export interface PluginResult {
+  warnings: Diagnostic[];
+  summary: string;
+}
+
+const DEFAULT_ROLE = 'IamRoleLambdaExecution';
+
+/**
+ * Statements the framework's shared role carries besides its own log permissions (the user's
+ * `provider.iam.role.statements`): every function role keeps them, as the user asked for them.
+ */
+function userStatements(template: CfnTemplate): { statements: unknown[]; managed: unknown[] } {
+  const role = template.Resources[DEFAULT_ROLE];
+  const policies = (role?.Properties?.['Policies'] ?? []) as { PolicyDocument?: { Statement?: unknown[] } }[];
+  const statements: unknown[] = [];
+  for (const p of policies) {
+    for (const st of p.PolicyDocument?.Statement ?? []) {
+      const actions = ([] as unknown[]).concat((st as { Action?: unknown }).Action ?? []);
+      const onlyLogs = actions.length > 0 && actions.every((a) => typeof a === 'string' && a.startsWith('logs:'));
+      if (!onlyLogs) statements.push(st);
+    }
+  }
+  const managed = (role?.Properties?.['ManagedPolicyArns'] ?? []) as unknown[];
+  return { statements, managed };
+}
+
+export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
+  const dir = resolve(run.serviceDir);
+  if (!existsSync(join(dir, 'serverless.yml')) && !existsSync(join(dir, 'serverless.yaml'))) {
+    throw new CodegenError([
+      {
+        file: dir,
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: 'svc-mesh reads serverless.yml (or .yaml); serverless.ts/.js/.json service files are not supported',
+      },
+    ]);
+  }
+  const c = run.config;
+  const opts: ProjectOptions = {
+    stage: run.stage,
+    region: run.region,
+    stageFallback: c.stageFallback ?? [],
+    externalContracts: (c.contracts ?? []).map((p) => resolve(dir, p)),
+    unknownServices: 'warning',
+    contracts: c.types === true,
+  };
+  if (c.discovery !== undefined) opts.discovery = c.discovery;
+  if (c.ssmPrefix !== undefined) opts.ssmPrefix = c.ssmPrefix;
+  const paths = [dir, ...(c.paths ?? []).map((p) => resolve(dir, p))];
+  const project = await loadProject(paths, opts);
+  const service = project.services.find((s) => !s.external && s.dir === dir);
+  if (service === undefined || service.name !== run.serviceName) {
+    throw new CodegenError([
+      {
+        file: join(dir, 'serverless.yml'),
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: `svc-mesh read service '${service?.name ?? '?'}' but the framework packages '${run.serviceName}'`,
+      },
+    ]);
+  }
+  const g = generate(project);
+  const fragment = g.cloudformation[service.name] as {
+    Resources: Record<string, CfnResource>;
+    Outputs: Record<string, unknown>;
+  };
+  const T = run.template;
+  const { statements, managed } = userStatements(T);
+  const problems: Diagnostic[] = [];
+
+  for (const [id, r] of Object.entries(fragment.Resources)) {
+    const existing = T.Resources[id];
+    if (r.Type !== undefined) {
+      if (existing !== undefined) {
+        problems.push({
+          ...service.loc,
+          severity: 'error',
+          message: `the template already has a resource '${id}'; rename yours (svc-mesh generates it)`,
+        });
+        continue;
+      }
+      const copy = structuredClone(r);
+      if (r.Type === 'AWS::IAM::Role') {
+        const props = copy.Properties!;
+        if (statements.length > 0) {
+          const extra = {
+            PolicyName: 'service-statements',
+            PolicyDocument: { Version: '2012-10-17', Statement: statements },
+          };
+          const policies = props['Policies'] as unknown[];
+          policies.push(extra);
+          const size = JSON.stringify(policies.map((p) => (p as { PolicyDocument: unknown }).PolicyDocument)).length;
+          if (size > INLINE_POLICY_QUOTA) {
+            problems.push({
+              ...service.loc,
+              severity: 'error',
+              message: `role ${id}: the svc-mesh policy plus provider.iam.role.statements come to ${size} characters; IAM allows ${INLINE_POLICY_QUOTA} of inline policies per role. Move the statements into provider.iam.role.managedPolicies`,
+            });
+          }
+        }
+        if (managed.length > 0)
+          props['ManagedPolicyArns'] = [...((props['ManagedPolicyArns'] as unknown[]) ?? []), ...managed];
+      }
+      T.Resources[id] = copy;
+      continue;
+    }
+    // A patch of a function the framework compiled: role and environment.
+    if (existing === undefined || existing.Type !== 'AWS::Lambda::Function') {
+      problems.push({
+        ...service.loc,
+        severity: 'error',
+        message: `expected the framework to compile '${id}', but it is not in the template`,
+      });
+      continue;
+    }
+    const f = service.functions.find((x) => lambdaLogicalId(x) === id);
+    const props = (existing.Properties ??= {});
+    if (f !== undefined && typeof props['FunctionName'] === 'string' && props['FunctionName'] !== f.physicalName) {
+      problems.push({
+        ...(f.locs['name'] ?? f.loc),
+        severity: 'error',
+        message: `svc-mesh computed the Lambda name '${f.physicalName}' but the framework uses '${props['FunctionName']}'; use only the supported variables in 'name:'`,
+      });
+    }
+    const patch = r.Properties as { Role: unknown; Environment: { Variables: Record<string, unknown> } };
+    props['Role'] = patch.Role;
+    const env = (props['Environment'] ??= {}) as { Variables?: Record<string, unknown> };
+    env.Variables = { ...(env.Variables ?? {}), ...patch.Environment.Variables };
+    if (Array.isArray(existing.DependsOn)) existing.DependsOn = existing.DependsOn.filter((d) => d !== DEFAULT_ROLE);
+    else if (existing.DependsOn === DEFAULT_ROLE) delete existing.DependsOn;
+  }
+  T.Outputs ??= {};
+  for (const [id, o] of Object.entries(fragment.Outputs)) T.Outputs[id] = o;
+  if (problems.length > 0) throw new CodegenError(problems);
+
+  // The framework's shared role is unused once every function has its own.
+  if (T.Resources[DEFAULT_ROLE] !== undefined) {
+    const { [DEFAULT_ROLE]: _role, ...rest } = T.Resources;
+    if (!JSON.stringify({ Resources: rest, Outputs: T.Outputs }).includes(`"${DEFAULT_ROLE}"`))
+      delete T.Resources[DEFAULT_ROLE];
+  }
+  const subs = service.functions.reduce((n, f) => n + f.subscriptions.length, 0);
+  const topics = service.functions.filter((f) => f.subscribable).length * 3;
+  return {
+    warnings: project.diagnostics.filter((d) => d.severity === 'warning'),
+    summary: `svc-mesh: ${service.functions.length} function roles, ${topics} topics, ${subs} subscriptions, ${service.functions.length} discovery records`,
+  };
+}
+
+export { formatDiagnostic };
