@@ -28,6 +28,12 @@ cli
   .option('--endpoint <url>', 'Local mesh URL', { default: 'http://127.0.0.1:4710' })
   .option('--serve', 'Run the standalone collector and viewer')
   .option('--port <port>', 'Port for --serve', { default: 4318 })
+  .option('--persist <file>', 'With --serve: append traces to this file as OTLP JSON lines (and load it at start)')
+  .option('--max-traces <n>', 'With --serve: traces kept in memory', { default: 5000 })
+  .option('--service <name>', 'List only traces that involve this service')
+  .option('--errors', 'List only traces with an error')
+  .option('--limit <n>', 'How many traces to list', { default: 20 })
+  .option('--json', 'Print the JSON API response instead of a table or waterfall')
   .action(async (traceId: string | undefined, opts) => (await import('./commands/traces.js')).run(traceId, opts));
 
 cli.help();

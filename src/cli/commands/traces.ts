@@ -1,3 +1,254 @@
-export async function run(..._args: unknown[]): Promise<void> {
-  throw new Error('svc-mesh traces: not implemented yet');
+/**
+ * `svc-mesh traces`: read traces from a running local mesh (or any svc-mesh trace service)
+ * and print them as a terminal waterfall, or `--serve` a standalone collector and viewer.
+ *
+ *   svc-mesh traces                 the 20 most recent traces
+ *   svc-mesh traces --last          the most recent trace as a waterfall
+ *   svc-mesh traces <traceId>       one trace as a waterfall
+ *   svc-mesh traces --serve         OTLP/HTTP collector + viewer on 127.0.0.1:4318
+ */
+import { createServer } from 'node:http';
+import pc from 'picocolors';
+import type { TraceDetail, TraceList, TraceSpan, TraceSummary } from '../../local/traces/TraceStore.js';
+import { spanTree } from '../../local/traces/tree.js';
+
+export interface TracesOptions {
+  last?: boolean;
+  endpoint?: string;
+  serve?: boolean;
+  port?: number | string;
+  persist?: string;
+  maxTraces?: number | string;
+  json?: boolean;
+  limit?: number | string;
+  service?: string;
+  errors?: boolean;
+  /** Output width in columns (default: the terminal's, else 120). */
+  width?: number;
+  /** Force colours on or off (default: picocolors' detection). */
+  color?: boolean;
+  /** Where to print (tests). */
+  out?: (text: string) => void;
+}
+
+/** A failure of the `traces` command with a stable code (printed as `[code] message`). */
+export class TracesCommandError extends Error {
+  override readonly name = 'TracesCommandError';
+  constructor(
+    readonly code: 'TRACE_NOT_FOUND' | 'MESH_UNREACHABLE' | 'INVALID_ARGUMENT' | 'PORT_IN_USE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SERVICE_COLORS = ['blue', 'green', 'yellow', 'magenta', 'cyan', 'red'] as const;
+
+export async function run(traceId: string | undefined, opts: TracesOptions = {}): Promise<void> {
+  const out = opts.out ?? ((t: string) => process.stdout.write(t));
+  if (opts.serve) return serve(opts, out);
+  const endpoint = (opts.endpoint ?? 'http://127.0.0.1:4710').replace(/\/+$/, '');
+  if (traceId !== undefined) {
+    if (!/^[0-9a-fA-F]{32}$/.test(traceId)) {
+      throw new TracesCommandError('INVALID_ARGUMENT', `${JSON.stringify(traceId)} is not a trace id (32 hex digits)`);
+    }
+    const detail = await getJson<TraceDetail>(endpoint, `/api/traces/${traceId.toLowerCase()}`);
+    return out(opts.json ? `${JSON.stringify(detail, null, 2)}\n` : formatWaterfall(detail, opts));
+  }
+  if (opts.last) {
+    const list = await getJson<TraceList>(endpoint, '/api/traces?limit=1');
+    const first = list.traces[0];
+    if (!first) {
+      throw new TracesCommandError('TRACE_NOT_FOUND', `no traces stored at ${endpoint} yet; invoke a function first`);
+    }
+    const detail = await getJson<TraceDetail>(endpoint, `/api/traces/${first.traceId}`);
+    return out(opts.json ? `${JSON.stringify(detail, null, 2)}\n` : formatWaterfall(detail, opts));
+  }
+  const qs = new URLSearchParams({ limit: String(opts.limit ?? 20) });
+  if (opts.service) qs.set('service', opts.service);
+  if (opts.errors) qs.set('error', 'true');
+  const list = await getJson<TraceList>(endpoint, `/api/traces?${qs}`);
+  out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatList(list, endpoint, opts));
+}
+
+async function getJson<T>(endpoint: string, path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${endpoint}${path}`, { headers: { accept: 'application/json' } });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new TracesCommandError(
+      'MESH_UNREACHABLE',
+      `cannot reach a trace service at ${endpoint} (${cause}); start \`svc-mesh dev\` or \`svc-mesh traces --serve\`, or pass --endpoint`,
+    );
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+  if (res.status === 404) {
+    throw new TracesCommandError('TRACE_NOT_FOUND', body.error?.message ?? `${path} was not found at ${endpoint}`);
+  }
+  if (!res.ok) {
+    throw new TracesCommandError(
+      'MESH_UNREACHABLE',
+      `${endpoint}${path} answered ${res.status}: ${body.error?.message ?? ''}`,
+    );
+  }
+  return body as T;
+}
+
+function fmtDur(ms: number): string {
+  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function colors(opts: TracesOptions) {
+  return pc.createColors(opts.color ?? pc.isColorSupported);
+}
+
+function pad(s: string, n: number): string {
+  const len = [...s].length;
+  return len >= n ? `${[...s].slice(0, Math.max(0, n - 1)).join('')}…` : s + ' '.repeat(n - len);
+}
+
+function errorText(s: TraceSpan): string {
+  const ev = s.events.find((e) => e.name === 'exception');
+  const type = ev?.attributes['exception.type'];
+  const msg = ev?.attributes['exception.message'] ?? s.status.message;
+  return [type, msg].filter((x) => typeof x === 'string' && x !== '').join(': ');
+}
+
+/** Renders one trace as a terminal waterfall: tree, service, bar, duration, error marker. */
+export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): string {
+  const c = colors(opts);
+  const width = Math.max(80, opts.width ?? process.stdout.columns ?? 120);
+  const sum = detail.summary;
+  const services = [...new Set(detail.spans.map((s) => s.service))].sort();
+  const paint = (svc: string, text: string) => {
+    const name = SERVICE_COLORS[services.indexOf(svc) % SERVICE_COLORS.length] ?? 'blue';
+    return c[name](text);
+  };
+  const rows = spanTree(detail.spans);
+  const labelW = Math.min(
+    56,
+    Math.max(
+      24,
+      ...rows.map((r) => r.depth * 3 + [...r.span.name].length + (r.span.hop && r.span.hop !== 'sync' ? 8 : 0) + 2),
+    ),
+  );
+  const svcW = Math.max(8, ...services.map((s) => s.length)) + 2;
+  const barW = Math.max(20, Math.min(60, width - labelW - svcW - 14 - 30));
+  const t0 = sum.startMs;
+  const total = Math.max(sum.durationMs, 1e-3);
+  const col = (ms: number) => Math.min(barW, Math.max(0, Math.round(((ms - t0) / total) * barW)));
+
+  const lines: string[] = [];
+  const errs =
+    sum.errorCount > 0 ? c.red(`✗ ${sum.errorCount} error${sum.errorCount === 1 ? '' : 's'}`) : c.green('✓ no errors');
+  lines.push(
+    `${c.bold(sum.rootName || '(unnamed)')}  ${c.dim('·')}  ${fmtDur(sum.durationMs)}  ${c.dim('·')}  ${sum.spanCount} spans  ${c.dim('·')}  ${sum.services.length} services  ${c.dim('·')}  ${errs}`,
+  );
+  lines.push(c.dim(`trace ${sum.traceId}  started ${new Date(sum.startMs).toISOString()}`));
+  lines.push('');
+  for (const r of rows) {
+    const s = r.span;
+    const prefix =
+      r.depth === 0 ? '' : `${r.rails.map((on) => (on ? '│  ' : '   ')).join('')}${r.last ? '└─ ' : '├─ '}`;
+    const hop = s.hop === 'async' || s.hop === 'event' ? ` [${s.hop}]` : '';
+    const label = pad(`${prefix}${s.name}${hop}`, labelW);
+    const start = col(s.startMs);
+    const end = Math.max(start + 1, col(s.startMs + s.durationMs));
+    const gapFrom =
+      (s.hop === 'async' || s.hop === 'event') && r.parent && (s.kind === 'server' || s.kind === 'consumer')
+        ? Math.min(col(r.parent.startMs), start)
+        : start;
+    const bar =
+      ' '.repeat(gapFrom) +
+      c.dim((s.hop === 'event' ? '·' : '┄').repeat(start - gapFrom)) +
+      paint(s.service, (s.hop === 'async' ? '▓' : s.hop === 'event' ? '▒' : '█').repeat(Math.min(barW, end) - start)) +
+      ' '.repeat(Math.max(0, barW - Math.min(barW, end)));
+    const isErr = s.status.code === 'error';
+    const mark = isErr ? c.red(`✗ ${errorText(s)}`) : '';
+    const orphan = r.missingParent ? c.dim(' (remote parent)') : '';
+    lines.push(
+      `${isErr ? c.red(label) : label} ${paint(s.service, pad(s.service, svcW))}${bar} ${pad(fmtDur(s.durationMs), 10)}${mark}${orphan}`,
+    );
+  }
+  lines.push('');
+  lines.push(c.dim(`█ sync   ▓ async (Event) invoke   ▒ lifecycle event (SNS)   ┄ waiting in queue   ✗ error`));
+  return `${lines.join('\n')}\n`;
+}
+
+function formatList(list: TraceList, endpoint: string, opts: TracesOptions): string {
+  const c = colors(opts);
+  if (list.traces.length === 0) return `No traces at ${endpoint} yet. Invoke a function and run this again.\n`;
+  const lines = [
+    c.dim(
+      `${pad('started', 10)}${pad('duration', 11)}${pad('spans', 7)}${pad('trace id', 34)}root operation / services`,
+    ),
+  ];
+  for (const t of list.traces as TraceSummary[]) {
+    const time = new Date(t.startMs).toTimeString().slice(0, 8);
+    const mark = t.hasError ? c.red(' ✗') : '';
+    lines.push(
+      `${pad(time, 10)}${pad(fmtDur(t.durationMs), 11)}${pad(String(t.spanCount), 7)}${pad(t.traceId, 34)}${c.bold(t.rootName)}${mark} ${c.dim(t.services.join(', '))}`,
+    );
+  }
+  lines.push(
+    c.dim(
+      `${list.matched} matching of ${list.total} stored · svc-mesh traces <traceId> for a waterfall · viewer: ${endpoint}/`,
+    ),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+async function serve(opts: TracesOptions, out: (t: string) => void): Promise<void> {
+  const { createTraceService } = await import('../../local/traces/TraceService.js');
+  const port = Number(opts.port ?? 4318);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TracesCommandError('INVALID_ARGUMENT', `--port ${JSON.stringify(opts.port)} is not a port number`);
+  }
+  const svcOpts: { persistPath?: string; maxTraces?: number } = {};
+  if (opts.persist) svcOpts.persistPath = opts.persist;
+  if (opts.maxTraces !== undefined) svcOpts.maxTraces = Number(opts.maxTraces);
+  const traces = createTraceService(svcOpts);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    traces.handle(req, res, url).then(
+      (mine) => {
+        if (!mine) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `nothing at ${url.pathname}` } }));
+        }
+      },
+      () => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new TracesCommandError('PORT_IN_USE', `port ${port} is in use; pass --port <n> (0 = any free port)`)
+          : err,
+      ),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const addr = server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`;
+  out(
+    `svc-mesh traces: viewer ${url}/  ·  OTLP/HTTP ${url}/v1/traces (JSON or protobuf)${opts.persist ? `  ·  persisting to ${opts.persist}` : ''}\n` +
+      `Point exporters at it: OTEL_EXPORTER_OTLP_ENDPOINT=${url}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await traces.close();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }

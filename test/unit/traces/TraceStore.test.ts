@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseRequest } from '../../../src/local/traces/otlp.js';
+import { TraceStore } from '../../../src/local/traces/TraceStore.js';
+import { spanTree } from '../../../src/local/traces/tree.js';
+import { hex, otlpRequest, scenarioSpans } from './otlpFixtures.js';
+
+const ingest = (store: TraceStore, body: unknown) => store.ingest(normaliseRequest(body).request);
+
+describe('Class: TraceStore', () => {
+  it('builds the summary of a trace whose spans arrive child first, one span per request', () => {
+    // Prepare
+    const store = new TraceStore();
+    const sc = scenarioSpans(1_700_000_000_000);
+    // Act: reverse order, each span alone
+    for (const s of [...sc.spans].reverse()) ingest(store, otlpRequest(sc.traceId, [s]));
+    // Assess
+    const d = store.get(sc.traceId)!;
+    expect(d.summary.rootName).toBe('orders:placeOrder');
+    expect(d.summary.services).toEqual(['orders', 'payments', 'ledger', 'alerts']);
+    expect(d.summary.spanCount).toBe(7);
+    expect(d.summary.errorCount).toBe(3);
+    expect(d.summary.orphanCount).toBe(1); // the root's remote parent (the test's caller)
+    expect(d.summary.durationMs).toBeCloseTo(61, 3);
+    expect(d.summary.hops).toEqual({ sync: 3, async: 2, event: 2 });
+    const tree = spanTree(d.spans);
+    expect(tree.map((r) => [r.span.name, r.depth])).toEqual([
+      ['orders:placeOrder', 0],
+      ['invoke payments:charge', 1],
+      ['payments:charge', 2],
+      ['invoke ledger:record', 3],
+      ['ledger:record', 4],
+      ['publish payments:charge failed', 3],
+      ['alerts:onPaymentFailed <- payments:charge failed', 4],
+    ]);
+    expect(d.graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: 'orders', to: 'payments', hop: 'sync', count: 1, errorCount: 1 },
+        { from: 'payments', to: 'ledger', hop: 'async', count: 1, errorCount: 0 },
+        { from: 'payments', to: 'alerts', hop: 'event', count: 1, errorCount: 0 },
+      ]),
+    );
+    expect(d.graph.edges).toHaveLength(3);
+  });
+
+  it('renders a child whose parent never arrives at the top, and hangs a consumer under its linked producer', () => {
+    const store = new TraceStore();
+    const sc = scenarioSpans(1_700_000_000_000);
+    // without payments' spans: ledger:record's parent and the consumer's parent are missing
+    ingest(
+      store,
+      otlpRequest(
+        sc.traceId,
+        sc.spans.filter((s) => s.name !== 'invoke ledger:record' && s.name !== 'publish payments:charge failed'),
+      ),
+    );
+    const rows = spanTree(store.get(sc.traceId)!.spans);
+    const rec = rows.find((r) => r.span.name === 'ledger:record')!;
+    expect(rec.depth).toBe(0);
+    expect(rec.missingParent).toBe(true);
+    expect(rows).toHaveLength(5);
+    // now a consumer whose parent is missing but whose link points at a present producer
+    const t = hex(16);
+    const prod = hex(8);
+    ingest(
+      store,
+      otlpRequest(t, [
+        { service: 'payments', spanId: prod, name: 'publish', kind: 4, startMs: 1, durationMs: 1 },
+        {
+          service: 'alerts',
+          spanId: hex(8),
+          parentSpanId: hex(8),
+          name: 'consume',
+          kind: 5,
+          startMs: 3,
+          durationMs: 1,
+          links: [prod],
+        },
+      ]),
+    );
+    const r2 = spanTree(store.get(t)!.spans);
+    expect(r2.map((r) => [r.span.name, r.depth, r.via])).toEqual([
+      ['publish', 0, null],
+      ['consume', 1, 'link'],
+    ]);
+  });
+
+  it('evicts the least recently updated trace past maxTraces, and caps spans per trace', () => {
+    const store = new TraceStore({ maxTraces: 3, maxSpansPerTrace: 2 });
+    const ids = [hex(16), hex(16), hex(16), hex(16)];
+    const one = (t: string, n = 1) =>
+      otlpRequest(
+        t,
+        Array.from({ length: n }, (_, i) => ({
+          service: 's',
+          spanId: hex(8),
+          name: `op${i}`,
+          kind: 2 as const,
+          startMs: 1000 + i,
+          durationMs: 1,
+        })),
+      );
+    ingest(store, one(ids[0]!));
+    ingest(store, one(ids[1]!));
+    ingest(store, one(ids[2]!));
+    ingest(store, one(ids[0]!)); // touches the first: now the second is the oldest
+    ingest(store, one(ids[3]!));
+    expect(store.size).toBe(3);
+    expect(store.has(ids[1]!)).toBe(false);
+    expect(store.has(ids[0]!)).toBe(true);
+    expect(store.spanCount).toBe(4);
+    ingest(store, one(ids[3]!, 5));
+    const s = store.summary(ids[3]!)!;
+    expect(s.spanCount).toBe(2);
+    expect(s.droppedSpans).toBe(4);
+  });
+
+  it('keeps one copy of a span delivered twice (exporter retry)', () => {
+    const store = new TraceStore();
+    const sc = scenarioSpans();
+    ingest(store, otlpRequest(sc.traceId, sc.spans));
+    ingest(store, otlpRequest(sc.traceId, sc.spans));
+    expect(store.summary(sc.traceId)?.spanCount).toBe(7);
+    expect(store.spanCount).toBe(7);
+  });
+
+  it('filters by service, error, minimum duration and text, newest first, with a limit', () => {
+    const store = new TraceStore();
+    const a = scenarioSpans(1_700_000_000_000);
+    ingest(store, otlpRequest(a.traceId, a.spans));
+    const b = hex(16);
+    ingest(
+      store,
+      otlpRequest(b, [
+        { service: 'ledger', spanId: hex(8), name: 'ledger:audit', kind: 2, startMs: 1_700_000_001_000, durationMs: 5 },
+      ]),
+    );
+    expect(store.list().traces.map((t) => t.traceId)).toEqual([b, a.traceId]);
+    expect(store.list({ service: 'alerts' }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    expect(store.list({ error: true }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    expect(store.list({ error: false }).traces.map((t) => t.traceId)).toEqual([b]);
+    expect(store.list({ minDurationMs: 10 }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    expect(store.list({ q: 'AUDIT' }).traces.map((t) => t.traceId)).toEqual([b]);
+    expect(store.list({ q: a.traceId.slice(0, 8) }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    const limited = store.list({ limit: 1 });
+    expect(limited.traces).toHaveLength(1);
+    expect(limited.matched).toBe(2);
+    expect(limited.total).toBe(2);
+    expect(store.services()).toEqual(['alerts', 'ledger', 'orders', 'payments']);
+  });
+
+  it('tells subscribers which traces changed, and about clear()', () => {
+    const store = new TraceStore();
+    const seen: (string[] | null)[] = [];
+    const off = store.subscribe((ids) => seen.push(ids));
+    const sc = scenarioSpans();
+    ingest(store, otlpRequest(sc.traceId, sc.spans));
+    store.clear();
+    off();
+    ingest(store, otlpRequest(sc.traceId, sc.spans));
+    expect(seen).toEqual([[sc.traceId], null]);
+    expect(() => new TraceStore({ maxTraces: 0 })).toThrow(/maxTraces/);
+  });
+});
