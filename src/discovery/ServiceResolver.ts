@@ -98,6 +98,14 @@ export class ServiceResolver {
    * {@link DiscoveryError} when discovery itself fails and nothing stale can be served.
    */
   resolve(target: string, stage?: string): Promise<ResolvedTarget> {
+    try {
+      return this.#resolve(target, stage);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #resolve(target: string, stage: string | undefined): Promise<ResolvedTarget> {
     const t = parseTarget(target);
     const name = `${t.service}:${t.function}`;
     const routed = this.#route(name);
