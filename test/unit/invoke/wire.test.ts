@@ -58,7 +58,7 @@ describe('Function: encodeClientContext', () => {
             deadline: '1700000000000',
           });
           expect(b64.length).toBeLessThanOrEqual(CLIENT_CONTEXT_LIMIT);
-          expect(decode(b64).custom.idempotencyKey).toBe(k || 'k');
+          expect(decode(b64).custom['idempotencyKey']).toBe(k || 'k');
         },
       ),
       { numRuns: 60 },

@@ -90,7 +90,7 @@ describe('Function: extractTraceContext / injectTraceContext', () => {
     expect(trace.getSpanContext(ctx)?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     const carrier: Record<string, string> = {};
     injectTraceContext(ctx, carrier);
-    expect(carrier.traceparent).toBe(tp);
+    expect(carrier['traceparent']).toBe(tp);
   });
 
   it('falls back to the X-Ray header, and starts a new trace on garbage', () => {
