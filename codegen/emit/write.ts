@@ -14,7 +14,9 @@ function reason(err: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied; choose another --out or fix the permissions';
   if (code === 'EROFS') return 'the file system is read-only; choose another --out';
   if (code === 'ENOSPC') return 'no space left on the device';
-  if (code === 'ENOTDIR') return 'a parent of it is a file, not a directory';
+  if (code === 'ENOTDIR' || (code === 'EEXIST' && (err as NodeJS.ErrnoException).syscall === 'mkdir')) {
+    return 'a parent of it is a file, not a directory';
+  }
   return (err as Error | undefined)?.message ?? String(err);
 }
 

@@ -54,8 +54,9 @@ export class SourceFile {
     for (const e of [...this.doc.errors, ...this.doc.warnings]) {
       const { line, col } = this.lineCounter.linePos(e.pos[0]);
       const isDup = e.code === 'DUPLICATE_KEY';
+      const key = /^["']?([^"':\n]*)/.exec(text.slice(e.pos[0], e.pos[0] + 200))?.[1]?.trim() ?? '';
       const message = isDup
-        ? `duplicate key: ${firstLine(e.message)}; YAML keeps only one of them, so remove or rename the other`
+        ? `duplicate key '${key}': it is already set above in the same mapping; YAML would keep only one, so remove or rename one of them`
         : `invalid YAML: ${firstLine(e.message)}`;
       this.parseDiagnostics.push({
         file,
