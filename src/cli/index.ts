@@ -11,14 +11,19 @@ cli
   .option('--stage <stage>', 'Stage to run', { default: 'dev' })
   .option('--stage-fallback <stages>', 'Comma list of stages to fall back to')
   .option('--port <port>', 'Port on 127.0.0.1 (0 = any free port)', { default: 4710 })
+  .option('--overlay <stage:path>', 'Also run the services under path at another stage (repeatable), e.g. alice:examples/shop/payments')
   .option('--no-iam', 'Do not enforce the generated IAM policies')
+  .option('--no-tracing', 'Do not start tracing in workers nor serve the trace viewer')
+  .option('--quiet', 'Do not print function output')
   .action(async (paths: string[], opts) => (await import('./commands/dev.js')).run(paths, opts));
 
 cli
   .command('invoke <target>', 'Invoke service:function and print its JSON result')
   .option('--data <json>', 'Input as JSON', { default: 'null' })
   .option('--stage <stage>', 'Stage (default: SVC_MESH_STAGE or dev)')
+  .option('--stage-fallback <stages>', 'Comma list of stages to fall back to (default: SVC_MESH_STAGE_FALLBACK)')
   .option('--endpoint <url>', 'Endpoint (default: AWS_ENDPOINT_URL, else AWS itself)')
+  .option('--region <region>', 'Region (default: AWS_REGION, or us-east-1 with an endpoint)')
   .option('--async', 'Invoke asynchronously (Event)')
   .action(async (target: string, opts) => (await import('./commands/invoke.js')).run(target, opts));
 

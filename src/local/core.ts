@@ -24,6 +24,7 @@ export interface MeshCoreOptions {
   region: string;
   account: string;
   iam: boolean;
+  tracing: boolean;
   asyncRetryDelaysMs: readonly number[];
   log: (line: string) => void;
 }
@@ -32,6 +33,7 @@ export class MeshCore {
   readonly region: string;
   readonly account: string;
   iam: boolean;
+  readonly tracing: boolean;
   readonly byName = new Map<string, LocalFunction>();
   readonly byAccessKey = new Map<string, LocalFunction>();
   readonly pools = new Map<string, WorkerPool>();
@@ -50,6 +52,7 @@ export class MeshCore {
     this.region = opts.region;
     this.account = opts.account;
     this.iam = opts.iam;
+    this.tracing = opts.tracing;
   }
 
   principalOf(scope: CredentialScope | undefined): Principal {
@@ -229,10 +232,14 @@ export class MeshCore {
   }
 }
 
-/** A Lambda-style trace header for invocations that arrive without one (Lambda always sets one). */
-export function newTraceHeader(): string {
+/**
+ * A Lambda-style trace header for invocations that arrive without one (Lambda always sets
+ * one). Sampled follows the mesh's tracing switch: with `Sampled=0` a parent-based sampler
+ * in the function would drop every span, the opposite of what "tracing on" means.
+ */
+export function newTraceHeader(sampled: boolean): string {
   const epoch = Math.floor(Date.now() / 1000)
     .toString(16)
     .padStart(8, '0');
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=${sampled ? 1 : 0}`;
 }

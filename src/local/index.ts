@@ -326,6 +326,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     region,
     account,
     iam: options.iam !== false,
+    tracing: options.tracing !== false,
     asyncRetryDelaysMs: options.asyncRetryDelaysMs ?? DEFAULT_ASYNC_RETRY_DELAYS_MS,
     log: notice,
   });

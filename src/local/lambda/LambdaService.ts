@@ -218,7 +218,8 @@ export class LambdaService {
     const pool = this.core.pools.get(fn.name);
     if (pool === undefined) return this.error(ctx, 500, 'ServiceException', `No worker pool for ${fn.name}`);
     const traceHeader = req.headers['x-amzn-trace-id'];
-    const traceId = typeof traceHeader === 'string' && traceHeader.length > 0 ? traceHeader : newTraceHeader();
+    const traceId =
+      typeof traceHeader === 'string' && traceHeader.length > 0 ? traceHeader : newTraceHeader(this.core.tracing);
 
     if (type === 'DryRun') {
       send(res, 204, { 'x-amzn-RequestId': requestId }, undefined);

@@ -56,7 +56,8 @@ export class Worker {
         buf += chunk;
         let i = buf.indexOf('\n');
         while (i >= 0) {
-          opts.log(buf.slice(0, i));
+          const line = buf.slice(0, i);
+          if (line.trim() !== '') opts.log(line);
           buf = buf.slice(i + 1);
           i = buf.indexOf('\n');
         }
