@@ -113,7 +113,10 @@ function pad(s: string, n: number): string {
 
 function errorText(s: TraceSpan): string {
   const ev = s.events.find((e) => e.name === 'exception');
-  const type = ev?.attributes['exception.type'];
+  const stack = ev?.attributes['exception.stacktrace'];
+  // OpenTelemetry JS reports an error's `code` as exception.type; the class name heads the stack
+  const named = typeof stack === 'string' ? /^([A-Za-z_$][\w$.]*)(?::|$)/.exec(stack)?.[1] : undefined;
+  const type = named ?? ev?.attributes['exception.type'];
   const msg = ev?.attributes['exception.message'] ?? s.status.message;
   return [type, msg].filter((x) => typeof x === 'string' && x !== '').join(': ');
 }

@@ -11,8 +11,12 @@ import { type OtlpAnyValue, type OtlpKeyValue, type OtlpSpan, type OtlpTraceRequ
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
 export type Attributes = Record<string, AttrValue>;
 export type SpanKindName = (typeof SPAN_KINDS)[number];
-/** How a hop between functions was made (`svcmesh.hop`). */
-export type Hop = 'sync' | 'async' | 'event';
+/**
+ * How a span's hop was made (`svcmesh.hop`): `sync`, `async` (Event invoke) or `event` (SNS
+ * lifecycle event) between mesh functions; `direct` for a function invoked by a caller that is
+ * not mesh-aware (the AWS console, a script, a test).
+ */
+export type Hop = 'sync' | 'async' | 'event' | 'direct';
 
 export interface SpanEvent {
   name: string;
@@ -69,7 +73,7 @@ export interface TraceSummary {
   spanCount: number;
   errorCount: number;
   hasError: boolean;
-  /** Spans per hop kind (a hop has a span on each side). */
+  /** Calls and publishes between mesh functions, by kind (counted on the sending side). */
   hops: { sync: number; async: number; event: number };
   /** Spans whose parent has not been received (yet). */
   orphanCount: number;
@@ -82,7 +86,7 @@ export interface TraceSummary {
 export interface ServiceEdge {
   from: string;
   to: string;
-  hop: Hop | 'call';
+  hop: 'sync' | 'async' | 'event' | 'call';
   count: number;
   errorCount: number;
 }
@@ -141,7 +145,7 @@ interface Entry {
   sorted: TraceSpan[] | undefined;
 }
 
-const HOPS = new Set<string>(['sync', 'async', 'event']);
+const HOPS = new Set<string>(['sync', 'async', 'event', 'direct']);
 const STATUS = ['unset', 'ok', 'error'] as const;
 
 /** Milliseconds since the epoch from a decimal nanosecond string, without BigInt. */
@@ -234,14 +238,14 @@ export function serviceGraph(spans: Iterable<TraceSpan>, byId?: Map<string, Trac
     if (isError) n.errorCount++;
     const parent = s.parentSpanId ? index.get(s.parentSpanId) : undefined;
     if (parent && parent.service !== s.service) {
-      addEdge(parent.service, s.service, s.hop ?? parent.hop ?? 'call', isError);
+      addEdge(parent.service, s.service, edgeHop(s.hop ?? parent.hop, 'call'), isError);
       continue;
     }
     if (!parent) {
       for (const l of s.links) {
         const linked = index.get(l.spanId);
         if (linked && linked.service !== s.service) {
-          addEdge(linked.service, s.service, s.hop ?? linked.hop ?? 'event', isError);
+          addEdge(linked.service, s.service, edgeHop(s.hop ?? linked.hop, 'event'), isError);
           break;
         }
       }
@@ -251,6 +255,10 @@ export function serviceGraph(spans: Iterable<TraceSpan>, byId?: Map<string, Trac
     nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
     edges: [...edges.values()],
   };
+}
+
+function edgeHop(h: Hop | null, dflt: ServiceEdge['hop']): ServiceEdge['hop'] {
+  return h === null || h === 'direct' ? dflt : h;
 }
 
 function summarise(e: Entry): TraceSummary {
@@ -277,7 +285,8 @@ function summarise(e: Entry): TraceSummary {
       seen.add(s.service);
       services.push(s.service);
     }
-    if (s.hop) hops[s.hop]++;
+    // counted on the sending side, so a hop to a function that is not traced still counts
+    if (s.hop && s.hop !== 'direct' && (s.kind === 'client' || s.kind === 'producer')) hops[s.hop]++;
     if (s.parentSpanId === null) {
       root ??= s;
     } else if (!e.spans.has(s.parentSpanId)) {

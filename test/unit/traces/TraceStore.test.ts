@@ -21,7 +21,7 @@ describe('Class: TraceStore', () => {
     expect(d.summary.errorCount).toBe(3);
     expect(d.summary.orphanCount).toBe(1); // the root's remote parent (the test's caller)
     expect(d.summary.durationMs).toBeCloseTo(61, 3);
-    expect(d.summary.hops).toEqual({ sync: 3, async: 2, event: 2 });
+    expect(d.summary.hops).toEqual({ sync: 1, async: 1, event: 1 });
     const tree = spanTree(d.spans);
     expect(tree.map((r) => [r.span.name, r.depth])).toEqual([
       ['orders:placeOrder', 0],

@@ -298,11 +298,30 @@ function niceTicks(total) {
 function exceptionOf(span) {
   const ev = span.events.find((e) => e.name === 'exception');
   const a = ev?.attributes ?? {};
-  const type = a['exception.type'] ?? span.attributes['svcmesh.error.code'] ?? null;
+  let stack = typeof a['exception.stacktrace'] === 'string' ? a['exception.stacktrace'] : null;
+  let remote = null;
+  let remoteFrom = null;
+  // svc-mesh's RemoteFunctionError appends the callee's stack after a "--- remote (svc:fn) ---" line
+  const m = stack ? /\n\s*--- remote \(([^)]*)\) ---\n/.exec(stack) : null;
+  if (m && stack) {
+    remote = stack.slice(m.index + m[0].length);
+    remoteFrom = m[1];
+    stack = stack.slice(0, m.index);
+  }
+  // svc-mesh's wire marker line is for machines
+  if (stack) stack = stack.replace(/\n?svc-mesh:error:v1 .*$/gm, '');
+  if (remote) remote = remote.replace(/\n?svc-mesh:error:v1 .*$/gm, '');
+  const named = stack ? /^([A-Za-z_$][\w$.]*)(?::|$)/.exec(stack)?.[1] : undefined;
+  let type = a['exception.type'] ?? null;
+  let code = span.attributes['svcmesh.error.code'] ?? null;
+  // OpenTelemetry JS reports an error's `code` as its type: show the class name, and the code beside it
+  if (named && type !== named) {
+    code ??= type;
+    type = named;
+  }
+  if (code === type) code = null;
   const message = a['exception.message'] ?? span.status.message ?? null;
-  const stack = a['exception.stacktrace'] ?? null;
-  const remote = Object.entries(span.attributes).find(([k]) => /remote.*stack|stack.*remote/i.test(k))?.[1] ?? null;
-  return { type, message, stack, remote };
+  return { type, code, message, stack, remote, remoteFrom };
 }
 
 function renderDetail() {
@@ -361,8 +380,9 @@ function renderDetail() {
       h('span', null, 'Duration ', h('b', null, fmtDur(sum.durationMs))),
       h('span', null, 'Spans ', h('b', null, sum.spanCount)),
       h('span', null, 'Services ', h('b', null, sum.services.length)),
-      sum.hops.async ? h('span', null, 'Async hops ', h('b', null, Math.ceil(sum.hops.async / 2))) : null,
-      sum.hops.event ? h('span', null, 'Event hops ', h('b', null, Math.ceil(sum.hops.event / 2))) : null,
+      h('span', null, 'Sync calls ', h('b', null, sum.hops.sync)),
+      h('span', null, 'Async calls ', h('b', null, sum.hops.async)),
+      h('span', null, 'Events ', h('b', null, sum.hops.event)),
       h('span', null, 'Started ', h('b', null, new Date(sum.startMs).toLocaleTimeString())),
       h(
         'span',
@@ -602,7 +622,12 @@ function renderSpanPanel(sp, tr) {
           h(
             'div',
             { class: 'error-box', 'data-testid': 'span-error' },
-            h('div', { class: 'etype' }, ex.type ?? 'Error'),
+            h(
+              'div',
+              { class: 'etype' },
+              ex.type ?? 'Error',
+              ex.code ? h('span', { class: 'badge ecode' }, ex.code) : null,
+            ),
             ex.message ? h('div', { class: 'emsg' }, ex.message) : null,
             ex.stack ? h('pre', null, ex.stack) : null,
             ex.remote

@@ -1,0 +1,217 @@
+/**
+ * End to end on the local mesh: one trace follows a request across a sync invoke, an async
+ * (Event) invoke and an SNS lifecycle event, through four services loaded from their own
+ * serverless.yml files (test/fixtures/trace-e2e), with tracing started in every worker.
+ * Then real headless Chromium opens the viewer and finds it.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TraceDetail, TraceSpan } from '../../src/local/traces/index.js';
+import { type LocalMesh, startLocalMesh } from '../../src/local/index.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/trace-e2e/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+
+const traceId = randomBytes(16).toString('hex');
+const rootParent = randomBytes(8).toString('hex');
+const TRACESTATE = 'svcmesh=e2e,vendor=k1';
+let mesh: LocalMesh;
+let detail: TraceDetail;
+let placeOrderResult: unknown;
+
+async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 45_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const EXPECTED = [
+  'orders:placeOrder',
+  'invoke payments:charge',
+  'payments:charge',
+  'invoke ledger:record',
+  'ledger:record',
+  'publish payments:charge failed',
+];
+const isConsumer = (s: TraceSpan) => s.kind === 'consumer' && s.service === 'alerts';
+
+beforeAll(async () => {
+  mesh = await startLocalMesh({ paths: [FIXTURE], stage: 'dev', port: 0, quiet: true });
+  const lambda = new LambdaClient({
+    endpoint: mesh.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  // The test is the caller: it starts the trace with a traceparent, a tracestate and baggage.
+  const clientContext = Buffer.from(
+    JSON.stringify({
+      custom: { traceparent: `00-${traceId}-${rootParent}-01`, tracestate: TRACESTATE, baggage: 'tenant=acme' },
+    }),
+  ).toString('base64');
+  const out = await lambda.send(
+    new InvokeCommand({
+      FunctionName: 'orders-dev-placeOrder',
+      Payload: JSON.stringify({ orderId: 'o-1001', amountCents: 250_000 }),
+      ClientContext: clientContext,
+    }),
+  );
+  placeOrderResult = JSON.parse(new TextDecoder().decode(out.Payload));
+  // Wait (no timing assertion) until every hop's spans have reached the collector.
+  detail = await until(async () => {
+    const res = await fetch(`${mesh.endpoint}/api/traces/${traceId}`);
+    if (res.status !== 200) return undefined;
+    const d = (await res.json()) as TraceDetail;
+    const names = new Set(d.spans.map((s) => s.name));
+    return EXPECTED.every((n) => names.has(n)) && d.spans.some(isConsumer) ? d : undefined;
+  }, 'the spans of every hop');
+}, 90_000);
+
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+describe('Tracing end to end on the local mesh', () => {
+  const span = (name: string): TraceSpan => {
+    const s = detail.spans.find((x) => x.name === name);
+    expect(s, `span ${name}`).toBeDefined();
+    return s!;
+  };
+
+  it('runs the scenario: the declined charge is an answer for orders', () => {
+    expect(placeOrderResult).toMatchObject({ orderId: 'o-1001', status: 'declined' });
+  });
+
+  it('puts every span of every hop in the trace the caller started', () => {
+    expect(new Set(detail.spans.map((s) => s.traceId))).toEqual(new Set([traceId]));
+    expect(detail.summary.services).toEqual(expect.arrayContaining(['orders', 'payments', 'ledger', 'alerts']));
+    expect(detail.summary.rootName).toBe('orders:placeOrder');
+  });
+
+  it('links parents and children across sync, async and event hops, with the agreed kinds and hop attributes', () => {
+    const root = span('orders:placeOrder');
+    const callCharge = span('invoke payments:charge');
+    const charge = span('payments:charge');
+    const callRecord = span('invoke ledger:record');
+    const record = span('ledger:record');
+    const publish = span('publish payments:charge failed');
+    const consumer = detail.spans.find(isConsumer)!;
+
+    // the test is not a mesh function: its call is a `direct` hop
+    expect([root.kind, root.service, root.parentSpanId, root.hop]).toEqual(['server', 'orders', rootParent, 'direct']);
+    expect([callCharge.kind, callCharge.parentSpanId, callCharge.hop]).toEqual(['client', root.spanId, 'sync']);
+    expect([charge.kind, charge.service, charge.parentSpanId, charge.hop]).toEqual([
+      'server',
+      'payments',
+      callCharge.spanId,
+      'sync',
+    ]);
+    expect([callRecord.kind, callRecord.parentSpanId, callRecord.hop]).toEqual(['client', charge.spanId, 'async']);
+    expect([record.kind, record.service, record.parentSpanId, record.hop]).toEqual([
+      'server',
+      'ledger',
+      callRecord.spanId,
+      'async',
+    ]);
+    expect([publish.kind, publish.parentSpanId, publish.hop]).toEqual(['producer', charge.spanId, 'event']);
+    expect(publish.attributes['messaging.system']).toBe('aws_sns');
+    expect([consumer.kind, consumer.parentSpanId, consumer.hop]).toEqual(['consumer', publish.spanId, 'event']);
+    expect(consumer.links.map((l) => [l.traceId, l.spanId])).toEqual([[traceId, publish.spanId]]);
+    expect(consumer.name).toMatch(/^alerts:onPaymentFailed <- .*payments.*charge.* failed$/);
+    // the caller's CLIENT span carries the FaaS/RPC conventions
+    expect(callCharge.attributes).toMatchObject({ 'rpc.system': 'aws-api', 'faas.invoked_provider': 'aws' });
+  });
+
+  it('keeps tracestate on every span of every hop', () => {
+    for (const s of detail.spans) expect([s.name, s.traceState]).toEqual([s.name, TRACESTATE]);
+  });
+
+  it('marks the failed charge and the caller with error status and the exception', () => {
+    const charge = span('payments:charge');
+    expect(charge.status.code).toBe('error');
+    const ex = charge.events.find((e) => e.name === 'exception');
+    // OpenTelemetry JS reports an error's `code` as exception.type; the name is in the stack
+    expect(ex?.attributes['exception.type']).toBe('CARD_DECLINED');
+    expect(String(ex?.attributes['exception.stacktrace'])).toMatch(/^CardDeclinedError: card declined: 250000 cents/);
+    expect(ex?.attributes['exception.message']).toBe('card declined: 250000 cents is over the 100000 limit');
+    const call = span('invoke payments:charge');
+    expect(call.status.code).toBe('error');
+    expect(span('ledger:record').status.code).not.toBe('error');
+    expect(detail.graph.edges).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ from: 'orders', to: 'payments', hop: 'sync' }),
+        expect.objectContaining({ from: 'payments', to: 'ledger', hop: 'async' }),
+        expect.objectContaining({ from: 'payments', to: 'alerts', hop: 'event' }),
+      ]),
+    );
+  });
+});
+
+describe('Trace viewer in headless Chromium', () => {
+  it.skipIf(!existsSync(CHROMIUM))(
+    'finds the trace, shows spans from 4 services in the waterfall, and the error of the failed span',
+    async () => {
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${mesh.endpoint}/`);
+        await page.waitForSelector('body[data-ready]');
+        // find the trace with the search box, as a person would
+        await page.fill('input[name="q"]', traceId.slice(0, 12));
+        const row = page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"]`);
+        await row.waitFor();
+        expect(await page.locator('[data-testid="trace-row"]').count()).toBe(1);
+        expect(await row.textContent()).toContain('orders:placeOrder');
+        await row.click();
+        await page.waitForSelector('[data-testid="waterfall"] [data-testid="span-row"]');
+        const services = await page
+          .locator('[data-testid="span-row"]')
+          .evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-service')))]);
+        expect(services).toEqual(expect.arrayContaining(['orders', 'payments', 'ledger', 'alerts']));
+        expect(await page.locator('[data-testid="span-row"][data-hop="async"]').count()).toBeGreaterThanOrEqual(2);
+        expect(await page.locator('[data-testid="span-row"][data-hop="event"]').count()).toBeGreaterThanOrEqual(2);
+        // click the failed span: the detail shows the error
+        const charge = detail.spans.find((s) => s.name === 'payments:charge')!;
+        await page.click(`[data-testid="span-row"][data-span-id="${charge.spanId}"]`);
+        const err = page.locator('[data-testid="span-detail"] [data-testid="span-error"]');
+        await err.waitFor();
+        const text = (await err.textContent()) ?? '';
+        expect(text).toContain('CardDeclinedError');
+        expect(text).toContain('card declined: 250000 cents is over the 100000 limit');
+        expect(new URL(page.url()).pathname).toBe(`/traces/${traceId}`);
+        mkdirSync(RESULTS, { recursive: true });
+        await page.screenshot({ path: `${RESULTS}trace-viewer.png`, fullPage: false });
+        // the service map page draws all four services
+        await page.click('a[data-tab="map"]');
+        await page.waitForSelector('[data-testid="service-map"]');
+        const nodes = await page
+          .locator('[data-testid="service-map"] .map-node')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
+        expect(nodes).toEqual(expect.arrayContaining(['orders', 'payments', 'ledger', 'alerts']));
+        await page.screenshot({ path: `${RESULTS}service-map.png` });
+        // an unknown trace id: a 404 page that says so
+        const resp = await page.goto(`${mesh.endpoint}/traces/${'0'.repeat(31)}1`);
+        expect(resp?.status()).toBe(404);
+        await page.waitForSelector('[data-testid="not-found"]');
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
+});
