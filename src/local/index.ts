@@ -66,6 +66,8 @@ export interface StartLocalMeshOptions {
   stageFallback?: string[];
   /** Further stages hosted side by side, e.g. `{ paths: ['examples/shop/payments'], stage: 'alice', stageFallback: ['dev'] }`. */
   deployments?: Deployment[];
+  /** Discovery sources codegen plans for (default routes + ssm); `exports` also seeds CloudFormation exports. */
+  discovery?: ('routes' | 'ssm' | 'exports')[];
   /** Functions given directly (tests, benchmarks, functions outside any serverless.yml). */
   functions?: FunctionSpec[];
   /** Port on 127.0.0.1; 0 (the default) takes any free port. */
@@ -153,7 +155,12 @@ const within = (dir: string, roots: string[]) =>
       dir === r || dir.startsWith(`${r}/`) || r === join(dir, 'serverless.yml') || r === join(dir, 'serverless.yaml'),
   );
 
-async function loadDeployment(d: Deployment, region: string, account: string): Promise<Loaded> {
+async function loadDeployment(
+  d: Deployment,
+  region: string,
+  account: string,
+  discovery: ('routes' | 'ssm' | 'exports')[] | undefined,
+): Promise<Loaded> {
   const codegen = await loadCodegen();
   const own = d.paths.map((p) => resolve(p));
   let project: Project;
@@ -164,6 +171,7 @@ async function loadDeployment(d: Deployment, region: string, account: string): P
       stageFallback: d.stageFallback ?? [],
       account,
       region,
+      ...(discovery === undefined ? {} : { discovery }),
     });
     gen = await codegen.generate(project);
   } catch (err) {
@@ -318,7 +326,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   }
   for (const d of options.deployments ?? []) deployments.push({ context: options.paths ?? [], ...d });
   const loaded: Loaded[] = [];
-  for (const d of deployments) loaded.push(await loadDeployment(d, region, account));
+  for (const d of deployments) loaded.push(await loadDeployment(d, region, account, options.discovery));
   const functions: LocalFunction[] = loaded.flatMap((l) => l.functions);
   for (const s of options.functions ?? []) functions.push(fromSpec(s, stage, region, account));
 
