@@ -105,14 +105,14 @@ export function clientFiles(contracts: Record<string, ServiceContract>): Record<
     idx.push(`  ${propKey(s)}: {`);
     for (const [key, [i, o]] of Object.entries(t.names)) {
       idx.push(`    /** \`${s}:${key}\` */`);
-      idx.push(`    ${propKey(key)}: client<${ns.get(s)}.${i}, ${ns.get(s)}.${o}>(${JSON.stringify(`${s}:${key}`)}),`);
+      idx.push(`    ${propKey(key)}: client<${ns.get(s)}.${i}, ${ns.get(s)}.${o}>(${sq(`${s}:${key}`)}),`);
     }
     idx.push('  },');
   }
   idx.push('} as const;', '', `declare module 'svc-mesh' {`, '  interface SvcMeshTargets {');
   for (const s of services) {
     for (const [key, [i, o]] of Object.entries(types.get(s)!.names)) {
-      idx.push(`    ${JSON.stringify(`${s}:${key}`)}: { input: ${ns.get(s)}.${i}; output: ${ns.get(s)}.${o} };`);
+      idx.push(`    ${sq(`${s}:${key}`)}: { input: ${ns.get(s)}.${i}; output: ${ns.get(s)}.${o} };`);
     }
   }
   idx.push('  }', '}', '');
@@ -121,4 +121,7 @@ export function clientFiles(contracts: Record<string, ServiceContract>): Record<
   return files;
 }
 
-const access = (k: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
+const access = (k: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? `.${k}` : `[${sq(k)}]`);
+
+/** A single-quoted TypeScript string literal. */
+const sq = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

@@ -18,13 +18,20 @@ const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/);
 
 describe('Function: resolveVariables (property tests)', () => {
   it('leaves strings without variables unchanged', () => {
-    fc.assert(fc.property(fc.string().filter((s) => !s.includes('${')), (s) => resolveVariables(s, src()) === s));
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !s.includes('${')),
+        (s) => resolveVariables(s, src()) === s,
+      ),
+    );
   });
 
   it('interpolates env variables anywhere in a string', () => {
     fc.assert(
       fc.property(plain, envName, plain, plain, (pre, name, value, post) => {
-        expect(resolveVariables(`${pre}\${env:${name}}${post}`, src({ env: { [name]: value } }))).toBe(pre + value + post);
+        expect(resolveVariables(`${pre}\${env:${name}}${post}`, src({ env: { [name]: value } }))).toBe(
+          pre + value + post,
+        );
       }),
     );
   });
@@ -50,26 +57,40 @@ describe('Function: resolveVariables (property tests)', () => {
 
   it('reports an unsupported source at the offset of its ${', () => {
     fc.assert(
-      fc.property(plain, fc.constantFrom('ssm:/a/b', 'cf:stack.out', 's3:bucket/key', 'aws:accountId', 'file(./x.yml)', 'sls:instanceId'), (pre, body) => {
-        try {
-          resolveVariables(`${pre}\${${body}}`, src());
-          return false;
-        } catch (err) {
-          return err instanceof VariableError && err.index === pre.length && /not supported/.test(err.message);
-        }
-      }),
+      fc.property(
+        plain,
+        fc.constantFrom(
+          'ssm:/a/b',
+          'cf:stack.out',
+          's3:bucket/key',
+          'aws:accountId',
+          'file(./x.yml)',
+          'sls:instanceId',
+        ),
+        (pre, body) => {
+          try {
+            resolveVariables(`${pre}\${${body}}`, src());
+            return false;
+          } catch (err) {
+            return err instanceof VariableError && err.index === pre.length && /not supported/.test(err.message);
+          }
+        },
+      ),
     );
   });
 
   it('never throws anything but a VariableError, whatever the input', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('$', '{', '}', ',', "'", ':', 'e', 'n', 'v', 'x', ' ', 's', 'l', 'f') }), (s) => {
-        try {
-          resolveVariables(s, src({ env: { x: '1' } }));
-        } catch (err) {
-          expect(err).toBeInstanceOf(VariableError);
-        }
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('$', '{', '}', ',', "'", ':', 'e', 'n', 'v', 'x', ' ', 's', 'l', 'f') }),
+        (s) => {
+          try {
+            resolveVariables(s, src({ env: { x: '1' } }));
+          } catch (err) {
+            expect(err).toBeInstanceOf(VariableError);
+          }
+        },
+      ),
     );
   });
 });
@@ -77,7 +98,11 @@ describe('Function: resolveVariables (property tests)', () => {
 describe('Class: SourceFile', () => {
   const ctx = { stage: 'dev', region: undefined, env: {} };
   it('resolves ${self:…} through other variables and reports cycles with a position', () => {
-    const f = SourceFile.fromText('/x/serverless.yml', 'custom:\n  a: ${self:custom.b}\n  b: ${sls:stage}-b\n  c: ${self:custom.d}\n  d: ${self:custom.c}\n', ctx);
+    const f = SourceFile.fromText(
+      '/x/serverless.yml',
+      'custom:\n  a: ${self:custom.b}\n  b: ${sls:stage}-b\n  c: ${self:custom.d}\n  d: ${self:custom.c}\n',
+      ctx,
+    );
     const root = f.doc.contents as never;
     expect(f.value(f.pair(f.pair(root, 'custom')!.value, 'a')!.value)).toBe('dev-b');
     try {
@@ -85,7 +110,10 @@ describe('Class: SourceFile', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(SourceError);
-      expect((err as SourceError).diagnostic).toMatchObject({ line: 4, message: expect.stringMatching(/circular variable reference/) });
+      expect((err as SourceError).diagnostic).toMatchObject({
+        line: 4,
+        message: expect.stringMatching(/circular variable reference/),
+      });
     }
   });
 });
@@ -96,11 +124,15 @@ const fnKey = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,10}$/);
 describe('Parser: calling lists (property tests)', () => {
   const read = (calling: string) =>
     readService(
-      SourceFile.fromText('/p/serverless.yml', `service: a\nfunctions:\n  f:\n    handler: h.f\n    calling:\n${calling}`, {
-        stage: 'dev',
-        region: undefined,
-        env: {},
-      }),
+      SourceFile.fromText(
+        '/p/serverless.yml',
+        `service: a\nfunctions:\n  f:\n    handler: h.f\n    calling:\n${calling}`,
+        {
+          stage: 'dev',
+          region: undefined,
+          env: {},
+        },
+      ),
       { stage: 'dev', stages: ['dev'], region: undefined },
     );
 
@@ -121,13 +153,24 @@ describe('Parser: calling lists (property tests)', () => {
   it('reports each invalid entry on its own line, keeps the valid ones', () => {
     const bad = fc.constantFrom('svc:', ':fn', 'a:b:c', 'nocolon', '1a:b', 'a:b c', 'a:b\u200b');
     fc.assert(
-      fc.property(fc.array(fc.oneof(bad, fc.tuple(service, fnKey).map(([s, f]) => `${s}:${f}`)), { minLength: 1, maxLength: 8 }), (items) => {
-        const r = read(items.map((t) => `      - ${JSON.stringify(t)}\n`).join(''));
-        const errors = r.diagnostics.filter((d) => d.severity === 'error');
-        const badLines = items.map((t, i) => (/^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9_-]*$/.test(t) ? -1 : 6 + i)).filter((l) => l > 0);
-        expect(errors.map((d) => d.line)).toEqual(badLines);
-        for (const e of errors) expect(e.col).toBe(9);
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            bad,
+            fc.tuple(service, fnKey).map(([s, f]) => `${s}:${f}`),
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (items) => {
+          const r = read(items.map((t) => `      - ${JSON.stringify(t)}\n`).join(''));
+          const errors = r.diagnostics.filter((d) => d.severity === 'error');
+          const badLines = items
+            .map((t, i) => (/^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9_-]*$/.test(t) ? -1 : 6 + i))
+            .filter((l) => l > 0);
+          expect(errors.map((d) => d.line)).toEqual(badLines);
+          for (const e of errors) expect(e.col).toBe(9);
+        },
+      ),
     );
   });
 });
