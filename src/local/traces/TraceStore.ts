@@ -143,6 +143,7 @@ interface Entry {
   updatedAt: number;
   summary: TraceSummary | undefined;
   sorted: TraceSpan[] | undefined;
+  graph: ServiceGraph | undefined;
 }
 
 const HOPS = new Set<string>(['sync', 'async', 'event', 'direct']);
@@ -343,6 +344,8 @@ export class TraceStore {
   private readonly listeners = new Set<StoreListener>();
   private spanTotal = 0;
   private graphCache: ServiceGraph | undefined;
+  /** Spans per service, kept as spans come and go, so the service list costs nothing to read. */
+  private readonly serviceSpans = new Map<string, number>();
 
   constructor(opts: TraceStoreOptions = {}) {
     this.maxTraces = positiveInt(opts.maxTraces, DEFAULT_MAX_TRACES, 'maxTraces');
@@ -399,15 +402,20 @@ export class TraceStore {
         updatedAt: now,
         summary: undefined,
         sorted: undefined,
+        graph: undefined,
       };
       this.traces.set(span.traceId, e);
     }
     e.updatedAt = now;
     e.summary = undefined;
     e.sorted = undefined;
-    if (e.spans.has(span.spanId)) {
+    e.graph = undefined;
+    const prev = e.spans.get(span.spanId);
+    if (prev) {
       // an exporter retry: the newer copy replaces the older
       e.spans.set(span.spanId, span);
+      this.countService(prev.service, -1);
+      this.countService(span.service, 1);
       return;
     }
     if (e.spans.size >= this.maxSpansPerTrace) {
@@ -416,6 +424,13 @@ export class TraceStore {
     }
     e.spans.set(span.spanId, span);
     this.spanTotal++;
+    this.countService(span.service, 1);
+  }
+
+  private countService(service: string, delta: number): void {
+    const n = (this.serviceSpans.get(service) ?? 0) + delta;
+    if (n > 0) this.serviceSpans.set(service, n);
+    else this.serviceSpans.delete(service);
   }
 
   private evict(): void {
@@ -423,7 +438,10 @@ export class TraceStore {
       const oldest = this.traces.keys().next();
       if (oldest.done) break;
       const e = this.traces.get(oldest.value);
-      if (e) this.spanTotal -= e.spans.size;
+      if (e) {
+        this.spanTotal -= e.spans.size;
+        for (const sp of e.spans.values()) this.countService(sp.service, -1);
+      }
       this.traces.delete(oldest.value);
     }
   }
@@ -445,7 +463,8 @@ export class TraceStore {
     if (!e) return undefined;
     e.summary ??= summarise(e);
     const spans = sortedSpans(e);
-    return { summary: e.summary, spans, graph: serviceGraph(spans, e.spans) };
+    e.graph ??= serviceGraph(spans, e.spans);
+    return { summary: e.summary, spans, graph: e.graph };
   }
 
   /** Lists traces, newest first, after filtering. */
@@ -475,7 +494,7 @@ export class TraceStore {
 
   /** Every service seen, sorted. */
   services(): string[] {
-    return this.graph().nodes.map((n) => n.name);
+    return [...this.serviceSpans.keys()].sort((a, b) => a.localeCompare(b));
   }
 
   /** The service graph over every stored trace (cached until the next ingest). */
@@ -483,8 +502,11 @@ export class TraceStore {
     if (!this.graphCache) {
       const nodes = new Map<string, ServiceNode>();
       const edges = new Map<string, ServiceEdge>();
+      // per-trace graphs are cached until their trace changes: a refresh after one new trace
+      // recomputes that trace only, then merges
       for (const e of this.traces.values()) {
-        const g = serviceGraph(e.spans.values(), e.spans);
+        e.graph ??= serviceGraph(e.spans.values(), e.spans);
+        const g = e.graph;
         for (const n of g.nodes) {
           const m = nodes.get(n.name);
           if (m) {
@@ -513,6 +535,7 @@ export class TraceStore {
   clear(): void {
     this.traces.clear();
     this.spanTotal = 0;
+    this.serviceSpans.clear();
     this.graphCache = undefined;
     for (const l of this.listeners) l(null);
   }

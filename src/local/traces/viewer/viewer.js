@@ -16,7 +16,8 @@ const PALETTE = [
   '#7b83ff',
   '#c08457',
 ];
-const LIST_LIMIT = 300;
+const LIST_PAGE = 100;
+let listLimit = LIST_PAGE;
 
 const state = {
   services: [],
@@ -148,16 +149,16 @@ async function loadServices() {
   sel.value = state.services.includes(cur) ? cur : '';
 }
 
-async function loadList() {
+async function loadList(renderNow = true) {
   const f = state.filters;
-  const qs = new URLSearchParams({ limit: String(LIST_LIMIT) });
+  const qs = new URLSearchParams({ limit: String(listLimit) });
   if (f.q) qs.set('q', f.q);
   if (f.service) qs.set('service', f.service);
   if (f.error) qs.set('error', 'true');
   if (f.minDurationMs !== '' && Number(f.minDurationMs) >= 0) qs.set('minDurationMs', String(Number(f.minDurationMs)));
   const { status, body } = await getJson(`/api/traces?${qs}`);
   if (status === 200) state.list = body;
-  renderList();
+  if (renderNow) renderList();
 }
 
 async function loadTrace() {
@@ -242,6 +243,26 @@ function renderList() {
           'div',
           { class: 'ti-bar' },
           h('span', { style: { width: `${Math.max(1, (t.durationMs / maxDur) * 100)}%` } }),
+        ),
+      ),
+    );
+  }
+  if (list.matched > list.traces.length) {
+    frag.append(
+      h(
+        'li',
+        { class: 'more' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn',
+            onclick: () => {
+              listLimit += 200;
+              void loadList();
+            },
+          },
+          `Show ${Math.min(200, list.matched - list.traces.length)} more`,
         ),
       ),
     );
@@ -962,6 +983,7 @@ function bindFilters() {
       error: fd.get('error') === 'on',
       minDurationMs: String(fd.get('minDurationMs') ?? ''),
     };
+    listLimit = LIST_PAGE;
     void loadList();
   };
   form.addEventListener('input', () => {
@@ -984,7 +1006,7 @@ async function main() {
   parseRoute();
   bindFilters();
   await loadServices();
-  await Promise.all([loadList(), loadTrace()]);
+  await Promise.all([loadList(false), loadTrace()]);
   await render(false);
   document.body.dataset.ready = 'true';
   connectLive();
