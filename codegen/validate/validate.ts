@@ -98,15 +98,33 @@ export function validateServices(services: readonly ServiceModel[], opts: Valida
   for (const s of byName.values()) {
     if (s.external) continue;
     for (const f of s.functions) {
+      const lenient = opts.unknownServices === 'warning';
       f.calling.forEach((t, i) => {
         const problem = unknown(t.service, t.function);
-        if (problem !== undefined)
-          out.push(at(f.locs[`calling[${i}]`] ?? f.loc, `calling '${t.service}:${t.function}': ${problem}`));
+        if (problem === undefined) return;
+        const loc = f.locs[`calling[${i}]`] ?? f.loc;
+        if (lenient && !byName.has(t.service)) {
+          out.push(
+            at(
+              loc,
+              `calling '${t.service}:${t.function}': service '${t.service}' is not part of this run, so the name was not checked (add its directory to custom.svcMesh.paths or its contract to custom.svcMesh.contracts)`,
+              'warning',
+            ),
+          );
+        } else out.push(at(loc, `calling '${t.service}:${t.function}': ${problem}`));
       });
       for (const sub of f.subscriptions) {
         const problem = unknown(sub.service, sub.function);
         if (problem !== undefined) {
-          out.push(at(sub.loc, `subscription to '${sub.service}:${sub.function}' (${sub.type}): ${problem}`));
+          if (lenient && !byName.has(sub.service)) {
+            out.push(
+              at(
+                sub.loc,
+                `subscription to '${sub.service}:${sub.function}': service '${sub.service}' is not part of this run, so it was not checked (it must be subscribable and deployed first)`,
+                'warning',
+              ),
+            );
+          } else out.push(at(sub.loc, `subscription to '${sub.service}:${sub.function}' (${sub.type}): ${problem}`));
           continue;
         }
         const target = fnIndex.get(`${sub.service}:${sub.function}`)!;

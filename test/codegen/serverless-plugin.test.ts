@@ -1,0 +1,167 @@
+/**
+ * The Serverless Framework v3 plugin, through the real `serverless package` (offline, dummy
+ * credentials). Three packages run in parallel once; the tests read their templates.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CUSTOM_SCHEMA,
+  FUNCTION_EVENT_SCHEMA,
+  FUNCTION_PROPERTIES_SCHEMA,
+} from '../../codegen/emit/serverless-plugin.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const SLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
+const run = promisify(execFile);
+
+interface Packaged {
+  output: string;
+  template: {
+    Resources: Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: unknown }>;
+    Outputs: Record<string, any>;
+  };
+}
+
+const out = mkdtempSync(join(tmpdir(), 'svc-sls-'));
+const results: Record<string, Packaged> = {};
+
+async function pack(name: string, dir: string): Promise<void> {
+  const target = join(out, name);
+  const { stdout, stderr } = await run(process.execPath, [SLS, 'package', '--stage', 'dev', '--package', target], {
+    cwd: join(ROOT, dir),
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'y',
+      AWS_REGION: 'us-east-1',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      SLS_DEPRECATION_DISABLE: '*',
+    },
+    timeout: 120_000,
+  });
+  const template = JSON.parse(readFileSync(join(target, 'cloudformation-template-update-stack.json'), 'utf8'));
+  results[name] = { output: stdout + stderr, template };
+}
+
+beforeAll(async () => {
+  await Promise.all([
+    pack('shop-orders', 'examples/shop/orders'),
+    pack('fixture-users', 'test/fixtures/codegen/sls/users'),
+    pack('fixture-orders', 'test/fixtures/codegen/sls/orders'),
+  ]);
+}, 180_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const byType = (p: Packaged, type: string) => Object.entries(p.template.Resources).filter(([, r]) => r.Type === type);
+
+describe('Serverless Framework v3 plugin (real serverless package)', () => {
+  it('declares calling, subscribable, the function event and custom.svcMesh: no configuration warnings', () => {
+    for (const p of Object.values(results)) {
+      // (examples/ use nodejs22.x, which serverless@3's own schema predates: that warning is not ours.)
+      const schemaComplaints = p.output
+        .split('\n')
+        .filter((l) => /^\s+at '|unrecognized propert|unsupported function event/i.test(l));
+      expect(schemaComplaints.filter((l) => !l.includes("at 'provider.runtime'"))).toEqual([]);
+      expect(p.output).toMatch(/Service packaged/);
+    }
+  });
+
+  it('gives every function its own role with exactly its grants, and drops the shared role', () => {
+    const t = results['shop-orders']!.template;
+    expect(t.Resources['IamRoleLambdaExecution']).toBeUndefined();
+    const fn = t.Resources['PlaceOrderLambdaFunction']!;
+    expect(fn.Properties['Role']).toEqual({ 'Fn::GetAtt': ['PlaceOrderSvcMeshRole', 'Arn'] });
+    const doc = t.Resources['PlaceOrderSvcMeshRole']!.Properties['Policies'][0].PolicyDocument;
+    const invoke = doc.Statement.find((s: { Sid: string }) => s.Sid === 'InvokeDeclaredTargets');
+    expect(invoke.Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub'].split(':function:')[1])).toEqual([
+      'inventory-dev-reserve',
+      'inventory-dev-reserve:*',
+      'inventory-dev-release',
+      'inventory-dev-release:*',
+      'payments-dev-charge',
+      'payments-dev-charge:*',
+    ]);
+    expect(fn.Properties['Environment'].Variables).toMatchObject({
+      SVC_MESH_SERVICE: 'orders',
+      SVC_MESH_FUNCTION: 'placeOrder',
+      SVC_MESH_STAGE: 'dev',
+      SVC_MESH_CALLING: 'inventory:reserve,inventory:release,payments:charge',
+      SVC_MESH_SUBSCRIBABLE: 'true',
+      SVC_MESH_TOPICS: { 'Fn::Sub': expect.stringContaining('orders-dev-placeOrder-success') },
+      SHOP_STAGE: 'dev', // the user's own environment is kept
+    });
+    expect(
+      byType(results['shop-orders']!, 'AWS::SNS::Topic')
+        .map(([, r]) => r.Properties['TopicName'])
+        .sort(),
+    ).toEqual(['orders-dev-placeOrder-failed', 'orders-dev-placeOrder-start', 'orders-dev-placeOrder-success']);
+  });
+
+  it("keeps the user's provider.iam statements on each function role", () => {
+    const t = results['fixture-users']!.template;
+    for (const role of ['CreateUserSvcMeshRole', 'GetUserSvcMeshRole']) {
+      const policies = t.Resources[role]!.Properties['Policies'];
+      expect(policies.map((p: { PolicyName: string }) => p.PolicyName)).toEqual([
+        `svc-mesh-users-${role.startsWith('Create') ? 'createUser' : 'getUser'}`,
+        'service-statements',
+      ]);
+      expect(policies[1].PolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem'],
+          Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/users',
+        },
+      ]);
+    }
+  });
+
+  it('adds subscriptions with filter policies, SourceArn-scoped permissions, records and exports', () => {
+    const p = results['fixture-orders']!;
+    const [[, sub]] = byType(p, 'AWS::SNS::Subscription') as unknown as [[string, { Properties: Record<string, any> }]];
+    expect(sub.Properties).toEqual({
+      Protocol: 'lambda',
+      TopicArn: {
+        'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:users-dev-createUser-success',
+      },
+      Endpoint: { 'Fn::GetAtt': ['OnUserCreatedLambdaFunction', 'Arn'] },
+      FilterPolicyScope: 'MessageAttributes',
+      FilterPolicy: { svcmesh_type: ['success'], plan: ['pro'] },
+    });
+    const [[, perm]] = byType(p, 'AWS::Lambda::Permission') as unknown as [
+      [string, { Properties: Record<string, any> }],
+    ];
+    expect(perm.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': ['OnUserCreatedLambdaFunction', 'Arn'] },
+      Principal: 'sns.amazonaws.com',
+      SourceArn: sub.Properties['TopicArn'],
+    });
+    const records = byType(p, 'AWS::SSM::Parameter')
+      .map(([, r]) => r.Properties['Name'])
+      .sort();
+    expect(records).toEqual(['/svc-mesh/dev/orders/onUserCreated', '/svc-mesh/dev/orders/placeOrder']);
+    expect(p.template.Outputs['PlaceOrderSvcMeshExportFunctionArn'].Export).toEqual({
+      Name: 'svc-mesh:dev:orders:placeOrder:FunctionArn',
+    });
+    // Fallback stage grants come from custom.svcMesh.stageFallback.
+    const doc = p.template.Resources['PlaceOrderSvcMeshRole']!.Properties['Policies'][0].PolicyDocument;
+    expect(JSON.stringify(doc)).toContain('function:users-shared-getUser');
+    expect(JSON.stringify(doc)).toContain('cloudformation:ListExports');
+  });
+
+  it('serverless.cjs declares the same schemas as the implementation', async () => {
+    const src = readFileSync(join(ROOT, 'serverless.cjs'), 'utf8');
+    const grab = (name: string) => {
+      const m = new RegExp(`const ${name} = (\\{[\\s\\S]*?\\n\\});`).exec(src);
+      return Function(`return (${m![1]})`)();
+    };
+    expect(grab('FUNCTION_PROPERTIES_SCHEMA')).toEqual(FUNCTION_PROPERTIES_SCHEMA);
+    expect(grab('FUNCTION_EVENT_SCHEMA')).toEqual(FUNCTION_EVENT_SCHEMA);
+    expect(grab('CUSTOM_SCHEMA')).toEqual(CUSTOM_SCHEMA);
+  });
+});
