@@ -82,9 +82,13 @@ function subsumes(
   report: (kind: Kind, path: string, message: string) => void,
   seen: Set<string>,
 ): boolean {
-  const key = `${JSON.stringify(wide.schema)}|${JSON.stringify(narrow.schema)}|${path.length > 200 ? '' : path}`;
-  if (seen.has(key)) return true; // recursive types: assume compatible below the first level
-  seen.add(key);
+  // Recursive types recur through $ref: compare each pair of referenced types once.
+  const refOf = (v: unknown) => (v !== null && typeof v === 'object' ? (v as JsonSchema)['$ref'] : undefined);
+  if (refOf(wide.schema) !== undefined || refOf(narrow.schema) !== undefined) {
+    const key = `${JSON.stringify(wide.schema)}|${JSON.stringify(narrow.schema)}`;
+    if (seen.has(key)) return true;
+    seen.add(key);
+  }
   const W = deref(wide);
   const N = deref(narrow);
   if (isAny(W.schema)) return true;
