@@ -49,7 +49,16 @@ export async function writeOutput(outDir: string, files: Record<string, string>)
     const dirs = new Set<string>();
     for (const rel of Object.keys(files)) dirs.add(dirname(join(tmp, rel)));
     for (const d of [...dirs].sort()) await mkdir(d, { recursive: true });
-    for (const [rel, text] of Object.entries(files)) await writeFile(join(tmp, rel), text);
+    // Many small files: keep a bounded number of writes in flight (file-descriptor friendly).
+    const entries = Object.entries(files);
+    let next = 0;
+    const worker = async () => {
+      while (next < entries.length) {
+        const [rel, text] = entries[next++]!;
+        await writeFile(join(tmp, rel), text);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(32, entries.length) }, worker));
     if (existsSync(out)) {
       const old = `${tmp}.old`;
       await rename(out, old);
