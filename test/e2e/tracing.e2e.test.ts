@@ -20,8 +20,50 @@ const traceId = randomBytes(16).toString('hex');
 const rootParent = randomBytes(8).toString('hex');
 const TRACESTATE = 'svcmesh=e2e,vendor=k1';
 let mesh: LocalMesh;
+let lambda: LambdaClient;
 let detail: TraceDetail;
 let placeOrderResult: unknown;
+
+/** Invokes orders:placeOrder as a non-mesh caller would, optionally with ClientContext custom and an X-Ray header. */
+async function placeOrder(amountCents: number, custom?: Record<string, string>, xray?: string): Promise<unknown> {
+  const cmd = new InvokeCommand({
+    FunctionName: 'orders-dev-placeOrder',
+    Payload: JSON.stringify({ orderId: `o-${randomBytes(3).toString('hex')}`, amountCents }),
+    ...(custom ? { ClientContext: Buffer.from(JSON.stringify({ custom })).toString('base64') } : {}),
+  });
+  if (xray) {
+    cmd.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-amzn-trace-id'] = xray;
+        return next(args);
+      },
+      { step: 'build', name: 'xrayHeader' },
+    );
+  }
+  const out = await lambda.send(cmd);
+  return JSON.parse(new TextDecoder().decode(out.Payload));
+}
+
+async function traceIds(): Promise<Set<string>> {
+  const res = await fetch(`${mesh.endpoint}/api/traces?service=orders&limit=1000`);
+  return new Set(((await res.json()) as { traces: { traceId: string }[] }).traces.map((t) => t.traceId));
+}
+
+/** Waits for a trace not in `before` whose spans include every name in `names`. */
+async function newTrace(before: Set<string>, names: string[]): Promise<TraceDetail> {
+  return until(
+    async () => {
+      for (const id of await traceIds()) {
+        if (before.has(id)) continue;
+        const d = (await (await fetch(`${mesh.endpoint}/api/traces/${id}`)).json()) as TraceDetail;
+        const have = new Set(d.spans.map((x) => x.name));
+        if (names.every((n) => have.has(n))) return d;
+      }
+      return undefined;
+    },
+    `a new trace with ${names.join(', ')}`,
+  );
+}
 
 async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 45_000): Promise<T> {
   const end = Date.now() + ms;
@@ -45,26 +87,18 @@ const isConsumer = (s: TraceSpan) => s.kind === 'consumer' && s.service === 'ale
 
 beforeAll(async () => {
   mesh = await startLocalMesh({ paths: [FIXTURE], stage: 'dev', port: 0, quiet: true });
-  const lambda = new LambdaClient({
+  lambda = new LambdaClient({
     endpoint: mesh.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
   });
   // The test is the caller: it starts the trace with a traceparent, a tracestate and baggage.
-  const clientContext = Buffer.from(
-    JSON.stringify({
-      custom: { traceparent: `00-${traceId}-${rootParent}-01`, tracestate: TRACESTATE, baggage: 'tenant=acme' },
-    }),
-  ).toString('base64');
-  const out = await lambda.send(
-    new InvokeCommand({
-      FunctionName: 'orders-dev-placeOrder',
-      Payload: JSON.stringify({ orderId: 'o-1001', amountCents: 250_000 }),
-      ClientContext: clientContext,
-    }),
-  );
-  placeOrderResult = JSON.parse(new TextDecoder().decode(out.Payload));
+  placeOrderResult = await placeOrder(250_000, {
+    traceparent: `00-${traceId}-${rootParent}-01`,
+    tracestate: TRACESTATE,
+    baggage: 'tenant=acme',
+  });
   // Wait (no timing assertion) until every hop's spans have reached the collector.
   detail = await until(async () => {
     const res = await fetch(`${mesh.endpoint}/api/traces/${traceId}`);
@@ -87,7 +121,8 @@ describe('Tracing end to end on the local mesh', () => {
   };
 
   it('runs the scenario: the declined charge is an answer for orders', () => {
-    expect(placeOrderResult).toMatchObject({ orderId: 'o-1001', status: 'declined' });
+    expect(placeOrderResult).toMatchObject({ status: 'declined' });
+    expect((placeOrderResult as { reason: string }).reason).toMatch(/over the 100000 limit/);
   });
 
   it('puts every span of every hop in the trace the caller started', () => {
@@ -155,6 +190,52 @@ describe('Tracing end to end on the local mesh', () => {
   });
 });
 
+describe('Tracing: bad input and X-Ray on the local mesh', () => {
+  it('starts a new trace for a malformed traceparent, and the call still succeeds', async () => {
+    const before = await traceIds();
+    const out = await placeOrder(1_000, { traceparent: '00-not-a-trace-id-01', tracestate: 'x=1' });
+    expect(out).toMatchObject({ status: 'paid' });
+    const d = await newTrace(before, ['orders:placeOrder', 'payments:charge', 'ledger:record']);
+    const root = d.spans.find((x) => x.name === 'orders:placeOrder')!;
+    // Like Lambda, the mesh gives every invocation an X-Ray trace header: the new trace joins it
+    // (the root's parent is that X-Ray segment, not a span of ours).
+    expect(d.spans.some((x) => x.spanId === root.parentSpanId)).toBe(false);
+    expect(d.summary.rootName).toBe('orders:placeOrder');
+    expect(new Set(d.spans.map((x) => x.traceId)).size).toBe(1);
+  });
+
+  it('trims an oversized baggage instead of failing the next hop, and keeps the trace whole', async () => {
+    const before = await traceIds();
+    const id = randomBytes(16).toString('hex');
+    // fits the caller's ClientContext (3,583 bytes) but not the next hop's, which adds its own fields
+    const baggage = Array.from({ length: 24 }, (_, i) => `k${i}=${'v'.repeat(90)}`).join(',');
+    const custom = { traceparent: `00-${id}-${randomBytes(8).toString('hex')}-01`, tracestate: TRACESTATE, baggage };
+    expect(Buffer.from(JSON.stringify({ custom })).toString('base64').length).toBeLessThanOrEqual(3583);
+    const out = await placeOrder(1_000, custom);
+    expect(out).toMatchObject({ status: 'paid' });
+    const d = await newTrace(before, ['orders:placeOrder', 'payments:charge', 'ledger:record']);
+    expect(d.summary.traceId).toBe(id);
+    const call = d.spans.find((x) => x.name === 'invoke payments:charge')!;
+    const charge = d.spans.find((x) => x.name === 'payments:charge')!;
+    expect(charge.parentSpanId).toBe(call.spanId);
+    expect(charge.traceState).toBe(TRACESTATE);
+  });
+
+  it('joins the X-Ray trace of an X-Amzn-Trace-Id header when there is no traceparent', async () => {
+    const before = await traceIds();
+    const epoch = Math.floor(Date.now() / 1000)
+      .toString(16)
+      .padStart(8, '0');
+    const unique = randomBytes(12).toString('hex');
+    const parent = randomBytes(8).toString('hex');
+    const out = await placeOrder(1_000, undefined, `Root=1-${epoch}-${unique};Parent=${parent};Sampled=1`);
+    expect(out).toMatchObject({ status: 'paid' });
+    const d = await newTrace(before, ['orders:placeOrder', 'payments:charge']);
+    expect(d.summary.traceId).toBe(`${epoch}${unique}`);
+    expect(d.spans.find((x) => x.name === 'orders:placeOrder')?.parentSpanId).toBe(parent);
+  });
+});
+
 describe('Trace viewer in headless Chromium', () => {
   it.skipIf(!existsSync(CHROMIUM))(
     'finds the trace, shows spans from 4 services in the waterfall, and the error of the failed span',
@@ -173,8 +254,8 @@ describe('Trace viewer in headless Chromium', () => {
         // find the trace with the search box, as a person would
         await page.fill('input[name="q"]', traceId.slice(0, 12));
         const row = page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"]`);
-        await row.waitFor();
-        expect(await page.locator('[data-testid="trace-row"]').count()).toBe(1);
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length === 1);
+        expect(await row.count()).toBe(1);
         expect(await row.textContent()).toContain('orders:placeOrder');
         await row.click();
         await page.waitForSelector('[data-testid="waterfall"] [data-testid="span-row"]');
@@ -203,6 +284,14 @@ describe('Trace viewer in headless Chromium', () => {
           .evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
         expect(nodes).toEqual(expect.arrayContaining(['orders', 'payments', 'ledger', 'alerts']));
         await page.screenshot({ path: `${RESULTS}service-map.png` });
+        // live: with the list open, a new call shows up without a reload
+        await page.click('a[data-tab="traces"]');
+        await page.fill('input[name="q"]', '');
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length > 1);
+        await page.waitForSelector('#live.on');
+        const liveId = randomBytes(16).toString('hex');
+        await placeOrder(1_000, { traceparent: `00-${liveId}-${randomBytes(8).toString('hex')}-01` });
+        await page.waitForSelector(`[data-testid="trace-row"][data-trace-id="${liveId}"]`, { timeout: 30_000 });
         // an unknown trace id: a 404 page that says so
         const resp = await page.goto(`${mesh.endpoint}/traces/${'0'.repeat(31)}1`);
         expect(resp?.status()).toBe(404);
