@@ -254,7 +254,7 @@ describe('Trace viewer in headless Chromium', () => {
         // find the trace with the search box, as a person would
         await page.fill('input[name="q"]', traceId.slice(0, 12));
         const row = page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"]`);
-        await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length === 1);
+        await page.waitForFunction(`document.querySelectorAll('[data-testid="trace-row"]').length === 1`);
         expect(await row.count()).toBe(1);
         expect(await row.textContent()).toContain('orders:placeOrder');
         await row.click();
@@ -287,7 +287,7 @@ describe('Trace viewer in headless Chromium', () => {
         // live: with the list open, a new call shows up without a reload
         await page.click('a[data-tab="traces"]');
         await page.fill('input[name="q"]', '');
-        await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length > 1);
+        await page.waitForFunction(`document.querySelectorAll('[data-testid="trace-row"]').length > 1`);
         await page.waitForSelector('#live.on');
         const liveId = randomBytes(16).toString('hex');
         await placeOrder(1_000, { traceparent: `00-${liveId}-${randomBytes(8).toString('hex')}-01` });
