@@ -258,7 +258,9 @@ function contractOf(
       severity: 'warning',
       message:
         `${s.name}:${f.key}: no types for the handler (${why}); its contract is 'unknown' in and out. ` +
-        `Write: export const ${f.handler.export || 'handler'} = defineFunction<Input, Output>(async (input, ctx) => …)`,
+        (f.subscriptions.length > 0 && f.calling.length === 0
+          ? `Write: export const ${f.handler.export || 'handler'} = defineSubscriber<Input, Result>(async (event, ctx) => …)`
+          : `Write: export const ${f.handler.export || 'handler'} = defineFunction<Input, Output>(async (input, ctx) => …)`),
     });
     return { subscribable: f.subscribable, input: {}, output: {}, untyped: true };
   };

@@ -21,7 +21,10 @@ export interface PluginConfig {
   stageFallback?: string[];
   discovery?: DiscoverySource[];
   ssmPrefix?: string;
-  /** Derive this service's contract from handler types and put its hash in the discovery records. */
+  /**
+   * Derive the contract from handler types and put its hash in the discovery records (default
+   * true; `false` skips the TypeScript type check).
+   */
   types?: boolean;
 }
 
@@ -125,7 +128,7 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
     stageFallback: c.stageFallback ?? [],
     externalContracts: (c.contracts ?? []).map((p) => resolve(dir, p)),
     unknownServices: 'warning',
-    contracts: c.types === true,
+    contracts: c.types !== false,
   };
   if (c.discovery !== undefined) opts.discovery = c.discovery;
   if (c.ssmPrefix !== undefined) opts.ssmPrefix = c.ssmPrefix;

@@ -145,6 +145,11 @@ describe('Serverless Framework v3 plugin (real serverless package)', () => {
       .map(([, r]) => r.Properties['Name'])
       .sort();
     expect(records).toEqual(['/svc-mesh/dev/orders/onUserCreated', '/svc-mesh/dev/orders/placeOrder']);
+    // The record carries the contract hash derived from the handler types.
+    const [[, rec]] = byType(p, 'AWS::SSM::Parameter') as unknown as [[string, { Properties: Record<string, any> }]];
+    expect(rec.Properties['Value']['Fn::Sub']).toMatch(
+      /^\{"v":1,"functionArn":"arn:\$\{AWS::Partition\}:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:orders-dev-onUserCreated","contract":"sha256-[A-Za-z0-9+/]{43}="\}$/,
+    );
     expect(p.template.Outputs['PlaceOrderSvcMeshExportFunctionArn'].Export).toEqual({
       Name: 'svc-mesh:dev:orders:placeOrder:FunctionArn',
     });
