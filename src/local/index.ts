@@ -407,6 +407,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         handler: f.handler.raw,
         timeout: f.timeout,
         workers: core.pools.get(f.name)?.workerCount ?? 0,
+        pids: core.pools.get(f.name)?.pids() ?? [],
       }));
     }
     if (path === '/_mesh/dead-letters') return core.dead;
