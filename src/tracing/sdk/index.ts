@@ -26,6 +26,7 @@ import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   NodeTracerProvider,
   type SpanExporter,
   type SpanProcessor,
@@ -51,6 +52,8 @@ export interface StartTracingOptions {
   exporter?: SpanExporter;
   /** Replace the batch processor entirely (e.g. a SimpleSpanProcessor in tests). */
   spanProcessor?: SpanProcessor;
+  /** Trace and span id generator, e.g. `AWSXRayIdGenerator` when X-Ray needs X-Ray-format ids. */
+  idGenerator?: IdGenerator;
   /** Environment to read (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -155,7 +158,11 @@ export function startTracing(opts: StartTracingOptions = {}): Tracing {
       maxExportBatchSize: 512,
       maxQueueSize: 4_096,
     });
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [processor],
+    ...(opts.idGenerator ? { idGenerator: opts.idGenerator } : {}),
+  });
   provider.register({
     // X-Ray first: the W3C propagator runs after it and wins when both headers are present,
     // because only traceparent/tracestate carry the full W3C context (tracestate, flags).
