@@ -30,9 +30,18 @@ function freePort(): Promise<number> {
 }
 
 /** Starts a process and resolves with the first stdout match of `ready` (or rejects on exit/timeout). */
-function startProcess(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number }) {
+function startProcess(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number },
+) {
   return new Promise<{ proc: ChildProcess; match: RegExpMatchArray }>((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proc = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     const timer = setTimeout(() => {
       kill(proc);
@@ -158,11 +167,15 @@ export default async function run(): Promise<BenchRow[]> {
     writeFileSync(join(dir, 'echo.mjs'), ECHO_SERVER);
 
     // Ours: `svc-mesh dev` as its own process, IAM on, tracing off (serverless-offline has none).
-    const mesh = await startProcess(process.execPath, [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet', '--no-tracing'], {
-      cwd: ROOT,
-      ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
-      timeoutMs: 60_000,
-    });
+    const mesh = await startProcess(
+      process.execPath,
+      [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet', '--no-tracing'],
+      {
+        cwd: ROOT,
+        ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
+        timeoutMs: 60_000,
+      },
+    );
     procs.push(mesh.proc);
     const meshUrl = mesh.match[1]!;
     const ours = await measure(client(meshUrl), 'bench-dev-hello');
@@ -176,11 +189,15 @@ export default async function run(): Promise<BenchRow[]> {
     // The same with tracing on: what a worker costs with the OpenTelemetry SDK loaded.
     let traced: { rss: number; uss: number } | null = null;
     try {
-      const tracedMesh = await startProcess(process.execPath, [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'], {
-        cwd: ROOT,
-        ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
-        timeoutMs: 60_000,
-      });
+      const tracedMesh = await startProcess(
+        process.execPath,
+        [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
+        {
+          cwd: ROOT,
+          ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
+          timeoutMs: 60_000,
+        },
+      );
       procs.push(tracedMesh.proc);
       const c = client(tracedMesh.match[1]!);
       for (let i = 0; i < 50; i++) await c.send(new InvokeCommand({ FunctionName: 'bench-dev-hello', Payload: '{}' }));
@@ -198,7 +215,12 @@ export default async function run(): Promise<BenchRow[]> {
     try {
       const sls = await startProcess(join(ROOT, 'node_modules/.bin/serverless'), ['offline', 'start'], {
         cwd: dir,
-        env: { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', SLS_INTERACTIVE_SETUP_DISABLE: '1' },
+        env: {
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          SLS_DEPRECATION_DISABLE: '*',
+          SLS_INTERACTIVE_SETUP_DISABLE: '1',
+        },
         ready: /listening on http:\/\/localhost:\d+/,
         timeoutMs: 90_000,
       });
@@ -210,7 +232,11 @@ export default async function run(): Promise<BenchRow[]> {
     }
 
     // The physical floor: a raw keep-alive node:http echo on loopback.
-    const echo = await startProcess(process.execPath, [join(dir, 'echo.mjs')], { cwd: dir, ready: /ECHO (\d+)/, timeoutMs: 20_000 });
+    const echo = await startProcess(process.execPath, [join(dir, 'echo.mjs')], {
+      cwd: dir,
+      ready: /ECHO (\d+)/,
+      timeoutMs: 20_000,
+    });
     procs.push(echo.proc);
     const floor = await measure(client(`http://127.0.0.1:${echo.match[1]}`), 'echo');
     kill(echo.proc);

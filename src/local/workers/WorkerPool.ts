@@ -47,6 +47,8 @@ export class WorkerPool {
   private generation = 0;
   private checkedAt = 0;
   private closed = false;
+  /** Sandboxes being started: counted before the first await so concurrent calls cannot overshoot. */
+  private starting = 0;
   /** Invocations admitted and not finished (running or waiting for a sandbox). */
   inFlight = 0;
 
@@ -100,7 +102,14 @@ export class WorkerPool {
 
   private async spawn(b: BuildOk): Promise<Worker | RuntimeErrorPayload> {
     const fn = this.fn;
-    const [bootstrap, tracing] = await Promise.all([this.shared.bootstrap(), this.shared.tracing()]);
+    this.starting++;
+    let bootstrap: string;
+    let tracing: string | undefined;
+    try {
+      [bootstrap, tracing] = await Promise.all([this.shared.bootstrap(), this.shared.tracing()]);
+    } finally {
+      this.starting--;
+    }
     const log = this.shared.log;
     const w = new Worker(
       {
@@ -156,7 +165,7 @@ export class WorkerPool {
         this.all.delete(w);
         w.kill();
       }
-      if (this.all.size < this.shared.maxWorkers) return this.spawn(b);
+      if (this.all.size + this.starting < this.shared.maxWorkers) return this.spawn(b);
       const handed = await new Promise<Worker | undefined>((r) => this.waiting.push(r));
       if (handed !== undefined) {
         if (handed.alive && handed.builtAt === this.generation) return handed;
