@@ -18,6 +18,18 @@ import { buildLifecycleMessage } from './encode.js';
 import type { LifecycleError } from './types.js';
 
 const tracer = trace.getTracer(TRACER_NAME);
+const MAX_TRACED_BODY = 8_192;
+
+/**
+ * Whether lifecycle message bodies go on PRODUCER spans: `SVC_MESH_TRACE_PAYLOADS=1|true`, or
+ * by default under the local mesh (`SVC_MESH_LOCAL=1`) where the trace viewer shows them.
+ * Off in AWS unless asked for: payloads are user data, and the trace backend is another system.
+ */
+function tracePayloads(): boolean {
+  const v = process.env['SVC_MESH_TRACE_PAYLOADS'];
+  if (v !== undefined && v !== '') return v === '1' || v.toLowerCase() === 'true';
+  return process.env['SVC_MESH_LOCAL'] === '1';
+}
 
 /** What one lifecycle event says about a run. */
 export interface LifecycleRun {
@@ -114,6 +126,13 @@ export class LifecyclePublisher {
         ...run,
         trace: carrier,
       });
+      if (span.isRecording() && tracePayloads()) {
+        // the CloudEvents body on the span, for the trace viewer's "payloads" (opt-in: it is user data)
+        span.addEvent('svcmesh.lifecycle.message', {
+          'svcmesh.event.body':
+            msg.Message.length > MAX_TRACED_BODY ? `${msg.Message.slice(0, MAX_TRACED_BODY)}…` : msg.Message,
+        });
+      }
       const { client, commands } = await this.#sdk.clients.sns();
       const arn = topicArn;
       const out = await withRetries(

@@ -158,6 +158,13 @@ describe('Tracing end to end on the local mesh', () => {
     ]);
     expect([publish.kind, publish.parentSpanId, publish.hop]).toEqual(['producer', charge.spanId, 'event']);
     expect(publish.attributes['messaging.system']).toBe('aws_sns');
+    // under the local mesh the CloudEvents body rides on the PRODUCER span, for the viewer
+    const body = publish.events.find((e) => e.name === 'svcmesh.lifecycle.message')?.attributes['svcmesh.event.body'];
+    expect(JSON.parse(String(body))).toMatchObject({
+      specversion: '1.0',
+      type: 'svc-mesh.function.failed',
+      data: { error: { message: 'card declined: 250000 cents is over the 100000 limit' } },
+    });
     expect([consumer.kind, consumer.parentSpanId, consumer.hop]).toEqual(['consumer', publish.spanId, 'event']);
     expect(consumer.links.map((l) => [l.traceId, l.spanId])).toEqual([[traceId, publish.spanId]]);
     expect(consumer.name).toMatch(/^alerts:onPaymentFailed <- .*payments.*charge.* failed$/);
@@ -274,6 +281,16 @@ describe('Trace viewer in headless Chromium', () => {
         expect(text).toContain('CardDeclinedError');
         expect(text).toContain('card declined: 250000 cents is over the 100000 limit');
         expect(new URL(page.url()).pathname).toBe(`/traces/${traceId}`);
+        // the subscriber's span shows the lifecycle event it received
+        const consumer = detail.spans.find(isConsumer)!;
+        await page.click(`[data-testid="span-row"][data-span-id="${consumer.spanId}"]`);
+        const payloads = page.locator(
+          `[data-testid="span-detail"][data-span-id="${consumer.spanId}"] [data-testid="span-payloads"]`,
+        );
+        await payloads.waitFor();
+        expect(await payloads.textContent()).toContain('svc-mesh.function.failed');
+        await page.click(`[data-testid="span-row"][data-span-id="${charge.spanId}"]`);
+        await err.waitFor();
         mkdirSync(RESULTS, { recursive: true });
         await page.screenshot({ path: `${RESULTS}trace-viewer.png`, fullPage: false });
         // the service map page draws all four services

@@ -566,15 +566,27 @@ function kvList(attrs) {
   );
 }
 
+function parseJsonText(v) {
+  if (typeof v !== 'string' || v.length < 2 || (v[0] !== '{' && v[0] !== '[')) return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined; // not JSON (or truncated): shown with the other attributes
+  }
+}
+
+/** Lifecycle event payloads and any attribute holding a JSON document, as [label, value]. */
 function jsonPayloads(span) {
-  // lifecycle event payloads: CloudEvents bodies and any attribute holding a JSON document
   const out = [];
   for (const [k, v] of Object.entries(span.attributes)) {
-    if (typeof v !== 'string' || v.length < 2 || (v[0] !== '{' && v[0] !== '[')) continue;
-    try {
-      out.push([k, JSON.parse(v)]);
-    } catch {
-      // not JSON: shown with the other attributes
+    const j = parseJsonText(v);
+    if (j !== undefined) out.push([k, j]);
+  }
+  for (const e of span.events) {
+    for (const [k, v] of Object.entries(e.attributes)) {
+      const j = parseJsonText(v);
+      if (j !== undefined)
+        out.push([e.name === 'svcmesh.lifecycle.message' ? 'lifecycle event (CloudEvents)' : `${e.name} · ${k}`, j]);
     }
   }
   return out;
@@ -587,6 +599,13 @@ function renderSpanPanel(sp, tr) {
   const byId = new Map(tr.spans.map((x) => [x.spanId, x]));
   const parent = sp.parentSpanId ? byId.get(sp.parentSpanId) : null;
   const payloads = jsonPayloads(sp);
+  // a subscriber shows the event it received: the payload recorded on its producer
+  if (sp.kind === 'consumer') {
+    const producer = [byId.get(sp.parentSpanId), ...sp.links.map((l) => byId.get(l.spanId))].find(
+      (x) => x && x.kind === 'producer',
+    );
+    if (producer) for (const [k, v] of jsonPayloads(producer)) payloads.push([`received: ${k}`, v]);
+  }
   const otherEvents = sp.events;
   const spanLink = (id, label) => {
     const target = byId.get(id);
@@ -680,7 +699,7 @@ function renderSpanPanel(sp, tr) {
     payloads.length
       ? h(
           'div',
-          { class: 'sp-section' },
+          { class: 'sp-section', 'data-testid': 'span-payloads' },
           h('h3', null, 'Payloads'),
           payloads.map(([k, v]) => [
             h('div', { class: 'muted mono', style: { fontSize: '11px' } }, k),
