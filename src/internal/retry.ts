@@ -12,7 +12,8 @@ export interface RetryOptions {
   /** Epoch ms; no retry starts unless `minAttemptMs` still fits before it. */
   deadline: number;
   minAttemptMs?: number;
-  signal?: AbortSignal | undefined;
+  /** The AbortSignal that ends retrying; only asked for once a retry is needed. */
+  signal?: (() => AbortSignal) | undefined;
   /** Whether this failure may be retried. */
   shouldRetry: (err: unknown) => boolean | Promise<boolean>;
   /** Called after each failed attempt (e.g. to count, or to invalidate a cache). */
@@ -28,11 +29,12 @@ export async function withRetries<T>(run: (attempt: number) => Promise<T>, o: Re
     first = err;
   }
   o.onFailed?.(first, 1);
-  if (o.retries <= 0 || o.signal?.aborted || !(await o.shouldRetry(first))) throw first;
+  const signal = o.signal?.();
+  if (o.retries <= 0 || signal?.aborted || !(await o.shouldRetry(first))) throw first;
   const minAttempt = o.minAttemptMs ?? 20;
   if (o.deadline - Date.now() < o.baseMs + minAttempt) throw first;
   const { default: pRetry, AbortError } = await import('p-retry');
-  await sleep(o.baseMs * (0.5 + Math.random() / 2), o.signal);
+  await sleep(o.baseMs * (0.5 + Math.random() / 2), signal);
   return pRetry(
     async (n) => {
       try {
@@ -52,7 +54,7 @@ export async function withRetries<T>(run: (attempt: number) => Promise<T>, o: Re
       unref: true,
       maxRetryTime: Math.max(0, o.deadline - Date.now() - minAttempt),
       shouldRetry: () => o.deadline - Date.now() > minAttempt,
-      ...(o.signal ? { signal: o.signal } : {}),
+      ...(signal ? { signal } : {}),
     },
   );
 }

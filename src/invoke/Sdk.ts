@@ -182,7 +182,8 @@ export class Sdk implements MeshSdk {
     const meta: WireMeta = { svcmesh: '1' };
     if (c.self !== undefined) meta.caller = c.self;
     injectTraceContext(trace.setSpan(parent, span), meta);
-    if (Number.isFinite(deadline)) meta.deadline = String(Math.floor(deadline));
+    // The deadline travels when there is one to honour (inside an invocation, or an explicit timeout).
+    if (scope !== undefined || o.timeoutMs !== undefined) meta.deadline = String(Math.floor(deadline));
     if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;
 
     let payload: string;
@@ -197,11 +198,13 @@ export class Sdk implements MeshSdk {
       }
     } else {
       payload = json;
-      if (!o.raw) clientContext = encodeClientContext(meta);
+      // Nothing but the version marker to say: skip the header (and its signing cost).
+      if (!o.raw && (meta.caller ?? meta.traceparent ?? meta.deadline ?? meta.idempotencyKey) !== undefined)
+        clientContext = encodeClientContext(meta);
     }
 
-    // 3. One controller per call: the caller's signal and the deadline both end it.
-    const ac = new AbortController();
+    // 3. One abort handle per call: the caller's signal and the deadline both end it.
+    const ac = new CallAbort();
     const timer = setTimeout(() => ac.abort(DEADLINE), budget);
     timer.unref?.();
     const onAbort = () => ac.abort(o.signal?.reason);
@@ -216,11 +219,9 @@ export class Sdk implements MeshSdk {
       const lambda = this.clients.lambdaReady ?? (await this.clients.lambda());
       if (ac.signal.aborted) throw ac.signal.reason;
       attempts++;
-      const input: Record<string, unknown> = {
-        FunctionName: where.functionArn,
-        Payload: body,
-        InvocationType: hop === 'sync' ? 'RequestResponse' : 'Event',
-      };
+      // RequestResponse is Lambda's default: no header needed for sync calls.
+      const input: Record<string, unknown> = { FunctionName: where.functionArn, Payload: body };
+      if (hop === 'async') input['InvocationType'] = 'Event';
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
       const out = await lambda.client.send(new lambda.commands.InvokeCommand(input), { abortSignal: ac.signal });
       const requestId: string | undefined = out?.$metadata?.requestId;
@@ -262,7 +263,7 @@ export class Sdk implements MeshSdk {
         retries: c.maxRetries,
         baseMs: c.retryBaseMs,
         deadline,
-        signal: ac.signal,
+        signal: () => ac.lazySignal(),
         shouldRetry: async (err) => {
           if (ac.signal.aborted) return false;
           if (err instanceof RemoteFunctionError || (err instanceof InvokeTimeoutError && err.phase === 'remote'))
@@ -308,7 +309,7 @@ export class Sdk implements MeshSdk {
     where: ResolvedTarget | undefined,
     attempts: number,
     budget: number,
-    signal: AbortSignal,
+    signal: { aborted: boolean; reason: unknown },
     userSignal: AbortSignal | undefined,
   ): unknown {
     if (userSignal?.aborted && !(err instanceof RemoteFunctionError)) {
@@ -350,6 +351,37 @@ export class Sdk implements MeshSdk {
       cause: err,
       retryable: cls !== 'fatal',
     });
+  }
+}
+
+/**
+ * The abort handle of one call. The AWS SDK's HTTP handler accepts any `{ aborted, reason,
+ * onabort }` object; a plain one costs far less per call than an AbortController (EventTarget
+ * listeners), and the real AbortSignal is only built when a retry needs one.
+ */
+class CallAbort {
+  readonly signal: { aborted: boolean; reason: unknown; onabort: ((this: unknown, ev?: unknown) => void) | null } = {
+    aborted: false,
+    reason: undefined,
+    onabort: null,
+  };
+  #controller: AbortController | undefined;
+
+  abort(reason: unknown): void {
+    if (this.signal.aborted) return;
+    this.signal.aborted = true;
+    this.signal.reason = reason;
+    this.#controller?.abort(reason);
+    this.signal.onabort?.();
+  }
+
+  /** A real AbortSignal that follows this handle (for p-retry). */
+  lazySignal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.signal.aborted) this.#controller.abort(this.signal.reason);
+    }
+    return this.#controller.signal;
   }
 }
 

@@ -1,0 +1,263 @@
+/**
+ * Runtime benchmarks (issue 2): warm sdk.invoke vs raw LambdaClient.send, discovery request
+ * counts, cold import and bundle size. Each figure is measured next to its baseline in the same run.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { build } from 'esbuild';
+import { createSdk } from '../src/index.js';
+import { startWireServer } from '../test/helpers/wire-server.js';
+import type { BenchRow } from './types.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const region = 'us-east-1';
+const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+
+/** A keep-alive loopback Lambda endpoint whose function answers `{"ok":true}`. */
+async function trivialLambda() {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': 'r',
+        'x-amz-executed-version': '$LATEST',
+      });
+      res.end('{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function warmInvoke(
+  label: string,
+  n: number,
+): Promise<{ p50Ours: number; p50Raw: number; cpuOurs: number; cpuRaw: number; meanAdded: number }> {
+  const { server, endpoint } = await trivialLambda();
+  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:bench-dev-echo';
+  const mesh = createSdk({ region, endpoint, credentials, env: {}, routes: { 'bench:echo': arn } });
+  const raw = new LambdaClient({ region, endpoint, credentials });
+  const payload = { orderId: 'o-1', amountCents: 1200 };
+  const rawCall = async () => {
+    const out = await raw.send(new InvokeCommand({ FunctionName: arn, Payload: Buffer.from(JSON.stringify(payload)) }));
+    return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+  };
+  const oursCall = () => mesh.invoke('bench:echo', payload);
+  for (let i = 0; i < 200; i++) {
+    await oursCall();
+    await rawCall();
+  }
+  const tOurs: number[] = [];
+  const tRaw: number[] = [];
+  const cpuOurs: number[] = [];
+  const cpuRaw: number[] = [];
+  for (let i = 0; i < n; i++) {
+    // Interleave, alternating which goes first.
+    for (const which of i % 2 === 0 ? ['ours', 'raw'] : ['raw', 'ours']) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await (which === 'ours' ? oursCall() : rawCall());
+      const dt = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (which === 'ours') {
+        tOurs.push(dt);
+        cpuOurs.push(c.user + c.system);
+      } else {
+        tRaw.push(dt);
+        cpuRaw.push(c.user + c.system);
+      }
+    }
+  }
+  raw.destroy();
+  server.close();
+  process.stderr.write(`  ${label}: ours p50 ${median(tOurs).toFixed(3)} ms, raw p50 ${median(tRaw).toFixed(3)} ms\n`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    p50Ours: median(tOurs),
+    p50Raw: median(tRaw),
+    cpuOurs: median(cpuOurs),
+    cpuRaw: median(cpuRaw),
+    meanAdded: mean(cpuOurs) - mean(cpuRaw),
+  };
+}
+
+async function discoveryCounts(): Promise<BenchRow[]> {
+  const ws = await startWireServer();
+  const K = 25;
+  const calling = Array.from({ length: K }, (_x, i) => `svc${i}:fn`);
+  for (let i = 0; i < K; i++)
+    ws.parameters.set(`/svc-mesh/dev/svc${i}/fn`, JSON.stringify({ v: 1, functionArn: ws.arn(`svc${i}-dev-fn`) }));
+  ws.functions.set('svc0-dev-fn', { handler: () => ({ ok: true }) });
+  const base = { region, endpoint: ws.endpoint, credentials, env: {}, stage: 'dev' };
+  const row = (metric: string, ours: number, goal: number): BenchRow => ({
+    metric,
+    baseline: 'goal (requests)',
+    baselineValue: goal,
+    ours,
+    unit: 'requests',
+    ratio: goal === 0 ? null : ours / goal,
+    goal: goal === 0 ? '= 0' : metric.includes('concurrent') ? '= 1' : `≤ ${goal}`,
+    met: metric.includes('concurrent') ? ours === goal : ours <= goal,
+  });
+  // Cold start with K declared targets: one prime.
+  const cold = createSdk({ ...base, calling });
+  await cold.prime();
+  const coldCount = ws.ssmRequests.length;
+  // Warm: calls to every declared target.
+  for (const t of calling) await cold.resolve(t);
+  await cold.invoke('svc0:fn', {});
+  const warmCount = ws.ssmRequests.length - coldCount;
+  // 100 concurrent first calls to one target (no calling list: single flight alone).
+  const fresh = createSdk(base);
+  const before = ws.ssmRequests.length;
+  await Promise.all(Array.from({ length: 100 }, () => fresh.invoke('svc0:fn', {})));
+  const concurrent = ws.ssmRequests.length - before;
+  // Explicit routes.
+  const routed = createSdk({ ...base, routes: { 'svc0:fn': ws.arn('svc0-dev-fn') } });
+  const b2 = ws.ssmRequests.length + ws.exportsRequests;
+  await Promise.all(Array.from({ length: 10 }, () => routed.invoke('svc0:fn', {})));
+  const routes = ws.ssmRequests.length + ws.exportsRequests - b2;
+  await ws.close();
+  return [
+    row(`discovery requests, cold start, K=${K} declared`, coldCount, Math.ceil(K / 10)),
+    row('discovery requests, warm calls', warmCount, 0),
+    row('discovery lookups, 100 concurrent first calls', concurrent, 1),
+    row('discovery requests with explicit routes', routes, 0),
+  ];
+}
+
+async function coldImport(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'svc-mesh-bench-'));
+  try {
+    const external = ['@aws-sdk/*', '@smithy/*', '@opentelemetry/api'];
+    const bundle = await build({
+      entryPoints: [join(root, 'src/index.ts')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      conditions: ['source'],
+      mainFields: ['module', 'main'],
+      external,
+      write: false,
+    });
+    const code = bundle.outputFiles[0]!.contents;
+    const bundleFile = join(root, 'node_modules', '.svc-mesh-bench.mjs');
+    writeFileSync(bundleFile, code);
+    const script = (withMesh: boolean) =>
+      `const t0 = performance.now();${withMesh ? ` await import(${JSON.stringify(pathToFileURL(bundleFile).href)});` : ''}` +
+      " const { LambdaClient } = await import('@aws-sdk/client-lambda'); new LambdaClient({ region: 'us-east-1' });" +
+      ' process.stdout.write(String(performance.now() - t0));';
+    const run = (withMesh: boolean) =>
+      Number(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script(withMesh)], {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, NODE_OPTIONS: '' },
+        }),
+      );
+    const ours: number[] = [];
+    const base: number[] = [];
+    run(true);
+    run(false);
+    for (let i = 0; i < 15; i++) {
+      ours.push(run(true));
+      base.push(run(false));
+    }
+    rmSync(bundleFile, { force: true });
+    const kb = code.byteLength / 1024;
+    const o = median(ours);
+    const b = median(base);
+    return [
+      {
+        metric: "cold import('svc-mesh') + LambdaClient, median of 15 fresh processes",
+        baseline: 'LambdaClient alone',
+        baselineValue: Math.round(b * 10) / 10,
+        ours: Math.round(o * 10) / 10,
+        unit: 'ms',
+        ratio: o / b,
+        goal: '≤ 1.10',
+        met: o / b <= 1.1,
+        note: 'svc-mesh imported from its esbuild bundle (as a user bundle would), timed inside the process from before the first import.',
+      },
+      {
+        metric: 'bundle size of our code (esbuild, minified; AWS SDK, @smithy, @opentelemetry/api external)',
+        baseline: '30 KB budget',
+        baselineValue: 30,
+        ours: Math.round(kb * 10) / 10,
+        unit: 'KB',
+        ratio: kb / 30,
+        goal: '≤ 30 KB',
+        met: kb <= 30,
+        note: 'p-retry is bundled in (loaded on the first retry only).',
+      },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const n = 2_000;
+  const plain = await warmInvoke('no tracer', n);
+  rows.push({
+    metric: 'warm sdk.invoke p50 latency (no tracer), 2,000 interleaved calls',
+    baseline: 'raw LambdaClient.send(InvokeCommand), known ARN',
+    baselineValue: Math.round(plain.p50Raw * 1000) / 1000,
+    ours: Math.round(plain.p50Ours * 1000) / 1000,
+    unit: 'ms',
+    ratio: plain.p50Ours / plain.p50Raw,
+    goal: '≤ 1.03',
+    met: plain.p50Ours / plain.p50Raw <= 1.03,
+  });
+  const addedPlain = plain.cpuOurs - plain.cpuRaw;
+  rows.push({
+    metric: 'added CPU per warm call (no tracer)',
+    baseline: 'raw LambdaClient.send CPU per call',
+    baselineValue: Math.round(plain.cpuRaw * 10) / 10,
+    ours: Math.round(addedPlain * 10) / 10,
+    unit: 'µs',
+    ratio: plain.cpuOurs / plain.cpuRaw,
+    goal: '≤ 10 µs added',
+    met: addedPlain <= 10,
+    note: `process.cpuUsage() around each call (client and loopback server share the process); ours = median(ours) − median(raw); mean difference ${plain.meanAdded.toFixed(1)} µs.`,
+  });
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  trace.setGlobalTracerProvider(provider);
+  const traced = await warmInvoke('recording tracer', n);
+  const spans = exporter.getFinishedSpans().length;
+  trace.disable();
+  await provider.shutdown();
+  const addedTraced = traced.cpuOurs - traced.cpuRaw;
+  rows.push({
+    metric: 'added CPU per warm call (recording tracer, in-memory exporter)',
+    baseline: 'raw LambdaClient.send CPU per call',
+    baselineValue: Math.round(traced.cpuRaw * 10) / 10,
+    ours: Math.round(addedTraced * 10) / 10,
+    unit: 'µs',
+    ratio: traced.cpuOurs / traced.cpuRaw,
+    goal: '≤ 25 µs added',
+    met: addedTraced <= 25,
+    note: `median difference; mean difference ${traced.meanAdded.toFixed(1)} µs; ${spans} CLIENT spans recorded; p50 ours ${traced.p50Ours.toFixed(3)} ms vs raw ${traced.p50Raw.toFixed(3)} ms.`,
+  });
+  rows.push(...(await discoveryCounts()));
+  rows.push(...(await coldImport()));
+  return rows;
+}
