@@ -681,8 +681,10 @@ function renderSpanPanel(sp, tr) {
           'div',
           { class: 'sp-section' },
           h('h3', null, 'Relations'),
-          parent ? spanLink(parent.spanId, 'parent') : null,
-          sp.links.map((l) => spanLink(l.spanId, 'link')),
+          parent
+            ? spanLink(parent.spanId, sp.links.some((l) => l.spanId === parent.spanId) ? 'parent · link' : 'parent')
+            : null,
+          sp.links.filter((l) => l.spanId !== parent?.spanId).map((l) => spanLink(l.spanId, 'link')),
         )
       : sp.parentSpanId
         ? h(
@@ -899,6 +901,8 @@ function renderGlobalMapSection() {
 }
 
 function renderMapPage() {
+  const g = globalGraph;
+  const hopName = { sync: 'sync invoke', async: 'async (Event) invoke', event: 'lifecycle event (SNS)', call: 'call' };
   return h(
     'div',
     { class: 'map-page' },
@@ -909,7 +913,39 @@ function renderMapPage() {
       'Drawn from every stored span: an arrow wherever a span in one service is the parent (or link) of a span in another. ',
       'Solid: sync invoke · dashed: async (Event) invoke · dotted: lifecycle event over SNS.',
     ),
-    h('div', { class: 'map-wrap' }, globalGraph ? renderMap(globalGraph, 'global') : 'Loading…'),
+    h('div', { class: 'map-wrap big' }, g ? renderMap(g, 'global') : 'Loading…'),
+    g && g.edges.length
+      ? h(
+          'table',
+          { class: 'edges', 'data-testid': 'edge-table' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['From', 'To', 'Kind', 'Calls', 'Errors'].map((x) => h('th', null, x)),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            [...g.edges]
+              .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to))
+              .map((e) =>
+                h(
+                  'tr',
+                  null,
+                  h('td', null, chip(e.from)),
+                  h('td', null, chip(e.to)),
+                  h('td', null, h('span', { class: `badge ${e.hop}` }, hopName[e.hop] ?? e.hop)),
+                  h('td', { class: 'num' }, e.count),
+                  h('td', { class: `num${e.errorCount ? ' bad' : ''}` }, e.errorCount),
+                ),
+              ),
+          ),
+        )
+      : null,
   );
 }
 
