@@ -1,0 +1,144 @@
+/** `svc-mesh dev` and `svc-mesh invoke` as a user runs them: real processes, real output. */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { FIXTURES, clients, decode, until } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/svc-mesh.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+
+let mesh: LocalMesh;
+beforeAll(async () => {
+  mesh = await startLocalMesh({ paths: [join(FIXTURES, 'graph')], quiet: true, tracing: false });
+});
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+describe('CLI: svc-mesh invoke', () => {
+  it('resolves through discovery, invokes and prints the JSON result', async () => {
+    const r = await cli(['invoke', 'gateway:checkout', '--endpoint', mesh.endpoint, '--data', '{"sku":"cli"}']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      hop: 'gateway',
+      quote: { hop: 'pricing@dev', price: 42, reservation: { hop: 'stock', sku: 'cli', reserved: true } },
+    });
+  });
+
+  it('prints the typed error and exits 1 on a function error (endpoint from AWS_ENDPOINT_URL)', async () => {
+    const r = await cli(['invoke', 'stock:reserve', '--data', '{"sku":"none"}'], { AWS_ENDPOINT_URL: mesh.endpoint });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('RemoteFunctionError [REMOTE_FUNCTION_ERROR]');
+    expect(r.stderr).toContain('errorType: OutOfStock');
+  });
+
+  it('invokes asynchronously with --async', async () => {
+    const r = await cli(['invoke', 'stock:restock', '--async', '--endpoint', mesh.endpoint, '--data', '{"sku":"q"}']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('requestId');
+  });
+
+  it('rejects bad input with a clear message', async () => {
+    const bad = await cli(['invoke', 'stock:reserve', '--endpoint', mesh.endpoint, '--data', '{nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--data is not JSON');
+    const target = await cli(['invoke', 'no-colon', '--endpoint', mesh.endpoint]);
+    expect(target.code).toBe(1);
+    expect(target.stderr).toContain('INVALID_TARGET');
+  });
+});
+
+describe('CLI: svc-mesh dev', () => {
+  it('prints the URL, the env and the functions, serves, and drains on SIGINT', async () => {
+    const proc = spawn(
+      process.execPath,
+      [
+        BIN,
+        'dev',
+        join(FIXTURES, 'graph'),
+        '--port',
+        '0',
+        '--quiet',
+        '--no-tracing',
+        '--overlay',
+        `alice:${join(FIXTURES, 'graph', 'pricing')}`,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    try {
+      await until(() => out.includes('Ctrl-C drains'), 60_000);
+      const url = /local mesh on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      expect(out).toContain(`export AWS_ENDPOINT_URL=${url}`);
+      expect(out).toContain('export AWS_REGION=us-east-1');
+      expect(out).toContain('export AWS_ACCESS_KEY_ID=test');
+      expect(out).toMatch(/pricing:quote@alice\s+pricing-alice-quote/);
+      expect(out).toMatch(/gateway:checkout\s+gateway-dev-checkout/);
+      const { lambda } = clients(url!);
+      const res = await lambda.send(new InvokeCommand({ FunctionName: 'pricing-alice-quote', Payload: '{"sku":"d"}' }));
+      expect((decode(res.Payload) as { hop: string }).hop).toBe('pricing@alice');
+      proc.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(err).toContain('draining');
+      expect(err).toContain('stopped');
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it('exits 1 with file:line:col for a broken serverless.yml', async () => {
+    const r = await cli(['dev', join(FIXTURES, 'bad-config'), '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[LOCAL_MESH_START_FAILED\]/);
+    expect(r.stderr).toMatch(/broken\/serverless\.yml:\d+:\d+: error:/);
+  });
+});
+
+describe('Local mesh: reload', () => {
+  it('runs changed handler code on the next invocation', async () => {
+    mkdirSync(join(ROOT, '.svc-mesh'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, '.svc-mesh', 'reload-'));
+    const file = join(dir, 'h.mjs');
+    writeFileSync(file, 'export const handler = async () => "v1";\n');
+    await using m = await startLocalMesh({
+      quiet: true,
+      tracing: false,
+      functions: [{ service: 'r', key: 'h', file }],
+    });
+    const { lambda } = clients(m.endpoint);
+    const call = async () => decode((await lambda.send(new InvokeCommand({ FunctionName: 'r-dev-h' }))).Payload);
+    expect(await call()).toBe('v1');
+    writeFileSync(file, 'export const handler = async () => "v2";\n');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(file, later, later);
+    try {
+      await until(async () => (await call()) === 'v2', 20_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
