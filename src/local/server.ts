@@ -38,6 +38,9 @@ const FORM_LIMIT = 2 * 1024 * 1024;
 
 function isTracePath(method: string | undefined, path: string): boolean {
   if (method === 'POST') return path === '/v1/traces';
+  // the viewer's "Clear" button, and CORS preflights of browser OTLP exporters
+  if (method === 'DELETE') return path === '/api/traces';
+  if (method === 'OPTIONS') return path === '/v1/traces';
   return method === 'GET' || method === 'HEAD';
 }
 

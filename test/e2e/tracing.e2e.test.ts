@@ -321,3 +321,15 @@ describe('Trace viewer in headless Chromium', () => {
     60_000,
   );
 });
+
+describe('Trace service through the mesh', () => {
+  it('answers a CORS preflight for /v1/traces and clears the store on DELETE /api/traces', async () => {
+    const pre = await fetch(`${mesh.endpoint}/v1/traces`, { method: 'OPTIONS' });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(((await (await fetch(`${mesh.endpoint}/api/traces`)).json()) as { total: number }).total).toBeGreaterThan(0);
+    const del = await fetch(`${mesh.endpoint}/api/traces`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(((await (await fetch(`${mesh.endpoint}/api/traces`)).json()) as { total: number }).total).toBe(0);
+  });
+});
