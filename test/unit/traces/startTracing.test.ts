@@ -97,3 +97,42 @@ describe('Function: startTracing', () => {
     expect(trace.getTracer('x').startSpan('y').spanContext().traceId).toBe('00000000000000000000000000000000');
   });
 });
+
+describe('Module: svc-mesh/tracing/register', () => {
+  it('starts tracing before the app loads and flushes its spans when the process exits', async () => {
+    const { spawn } = await import('node:child_process');
+    await using srv = await startTraceServer();
+    const code = `import { trace } from '@opentelemetry/api';
+const s = trace.getTracer('app').startSpan('job');
+console.log(s.spanContext().traceId);
+s.end();`;
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        '--import',
+        'svc-mesh/tracing/register',
+        '--input-type=module',
+        '-e',
+        code,
+      ],
+      {
+        cwd: new URL('../../../', import.meta.url),
+        env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: srv.url, SVC_MESH_SERVICE: 'worker-job', NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const exit = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(exit, err).toBe(0);
+    const traceId = out.trim();
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const d = srv.traces.store.get(traceId);
+    expect(d?.spans.map((s) => [s.name, s.service])).toEqual([['job', 'worker-job']]);
+  });
+});
