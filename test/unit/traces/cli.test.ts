@@ -53,3 +53,42 @@ describe('Command: svc-mesh traces', () => {
     });
   });
 });
+
+describe('Command: svc-mesh traces --serve', () => {
+  it('runs a standalone collector and viewer, persists, and stops cleanly on SIGINT', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'svc-mesh-serve-')), 'traces.jsonl');
+    const bin = new URL('../../../bin/svc-mesh.js', import.meta.url);
+    const child = spawn(process.execPath, [bin.pathname, 'traces', '--serve', '--port', '0', '--persist', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        const m = /viewer (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on('close', () => reject(new Error(`exited early: ${err}`)));
+    });
+    const sc = scenarioSpans();
+    const res = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(otlpRequest(sc.traceId, sc.spans)),
+    });
+    expect(res.status).toBe(200);
+    expect((await fetch(`${url}/`)).status).toBe(200);
+    expect(await capture(undefined, { last: true, endpoint: url })).toContain(sc.traceId);
+    child.kill('SIGINT');
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).resourceSpans).toHaveLength(4);
+  });
+});
