@@ -4,7 +4,7 @@
  * handlers (lambda/, sns/, ssm/, cloudformation/) read and change this state.
  * @internal
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CredentialScope, Principal } from './iam/index.js';
 import { authorize, type Denial } from './iam/index.js';
 import { ASYNC_MAX_RETRIES } from './constants.js';
@@ -241,5 +241,7 @@ export function newTraceHeader(sampled: boolean): string {
   const epoch = Math.floor(Date.now() / 1000)
     .toString(16)
     .padStart(8, '0');
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=${sampled ? 1 : 0}`;
+  // randomUUID draws from a cached entropy pool: much cheaper per call than randomBytes.
+  const hex = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
+  return `Root=1-${epoch}-${hex.slice(0, 24)};Parent=${hex.slice(32, 48)};Sampled=${sampled ? 1 : 0}`;
 }

@@ -182,7 +182,7 @@ async function loadDeployment(
       const lines = diags.map((x) => `${x.file}:${x.line}:${x.col}: ${x.severity}: ${x.message}`);
       const errors = diags.filter((x) => x.severity === 'error').length;
       throw new LocalMeshStartError(
-        `The local mesh did not start: ${errors} error${errors === 1 ? '' : 's'} in serverless.yml (stage ${d.stage}):\n` +
+        `The local mesh did not start: ${errors} error${errors === 1 ? '' : 's'} loading the services (stage ${d.stage}):\n` +
           lines.map((l) => `  ${l}`).join('\n') +
           '\nFix them and run it again; nothing was started.',
         lines,

@@ -36,6 +36,17 @@ export interface Services {
 /** Form posts can carry a 256 KiB message three times over once percent-encoded. */
 const FORM_LIMIT = 2 * 1024 * 1024;
 
+const EMULATED = new Set(['lambda', 'sns', 'ssm', 'cloudformation']);
+/** A hint when a client of a service the mesh does not emulate was pointed at it by AWS_ENDPOINT_URL. */
+function notEmulated(service: string | undefined): string {
+  if (service === undefined || EMULATED.has(service)) return '';
+  const id = service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return (
+    ` The request is signed for '${service}', which the local mesh does not emulate (it serves Lambda, SNS, SSM and ` +
+    `CloudFormation). Point that client elsewhere with AWS_ENDPOINT_URL_${id} or its own \`endpoint\`.`
+  );
+}
+
 function isTracePath(method: string | undefined, path: string): boolean {
   if (method === 'POST') return path === '/v1/traces';
   // the viewer's "Clear" button, and CORS preflights of browser OTLP exporters
@@ -110,7 +121,7 @@ async function dispatch(s: Services, req: IncomingMessage, res: ServerResponse, 
       requestId,
       400,
       'UnknownOperationException',
-      `The local mesh does not serve ${target.slice(0, 100)}.`,
+      `The local mesh does not serve ${target.slice(0, 100)}.${notEmulated(scope?.service)}`,
       {
         contentType: 'application/x-amz-json-1.1',
       },
@@ -196,6 +207,6 @@ async function dispatch(s: Services, req: IncomingMessage, res: ServerResponse, 
     requestId,
     404,
     'UnknownOperationException',
-    `The local mesh serves no ${req.method ?? ''} ${path.slice(0, 200)}.`,
+    `The local mesh serves no ${req.method ?? ''} ${path.slice(0, 200)}.${notEmulated(scope?.service)}`,
   );
 }

@@ -42,7 +42,8 @@ export class Worker {
     this.proc = fork(opts.bootstrap, [], {
       env: opts.env,
       cwd: opts.cwd,
-      execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`],
+      // Source maps: stack traces (and the `trace` of function errors) point at the TypeScript lines.
+      execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`, '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
