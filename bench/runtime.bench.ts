@@ -143,7 +143,22 @@ async function discoveryCounts(): Promise<BenchRow[]> {
 async function coldImport(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'svc-mesh-bench-'));
   try {
-    const external = ['@aws-sdk/*', '@smithy/*', '@opentelemetry/api'];
+    // Size: our own code only (every package external).
+    const own = await build({
+      entryPoints: [join(root, 'src/index.ts')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      conditions: ['source'],
+      packages: 'external',
+      write: false,
+    });
+    // Cold import: svc-mesh as a user's handler bundle has it (docs/runtime.md: mainFields
+    // module,main), i.e. with @opentelemetry/api and p-retry bundled in; the AWS SDK is loaded
+    // from node_modules in both runs.
+    const external = ['@aws-sdk/*', '@smithy/*'];
     const bundle = await build({
       entryPoints: [join(root, 'src/index.ts')],
       bundle: true,
@@ -180,7 +195,9 @@ async function coldImport(): Promise<BenchRow[]> {
       base.push(run(false));
     }
     rmSync(bundleFile, { force: true });
-    const kb = code.byteLength / 1024;
+    const kb = own.outputFiles[0]!.contents.byteLength / 1024;
+    const { gzipSync } = await import('node:zlib');
+    const gz = gzipSync(own.outputFiles[0]!.contents).byteLength / 1024;
     const o = median(ours);
     const b = median(base);
     return [
@@ -193,10 +210,10 @@ async function coldImport(): Promise<BenchRow[]> {
         ratio: o / b,
         goal: '≤ 1.10',
         met: o / b <= 1.1,
-        note: 'svc-mesh imported from its esbuild bundle (as a user bundle would), timed inside the process from before the first import.',
+        note: `svc-mesh from an esbuild bundle with @opentelemetry/api inside (${(code.byteLength / 1024).toFixed(1)} KB), as a user's handler bundle has it; timed inside each process from before the first import.`,
       },
       {
-        metric: 'bundle size of our code (esbuild, minified; AWS SDK, @smithy, @opentelemetry/api external)',
+        metric: 'bundle size of our own code (esbuild, minified; every package external)',
         baseline: '30 KB budget',
         baselineValue: 30,
         ours: Math.round(kb * 10) / 10,
@@ -204,7 +221,7 @@ async function coldImport(): Promise<BenchRow[]> {
         ratio: kb / 30,
         goal: '≤ 30 KB',
         met: kb <= 30,
-        note: 'p-retry is bundled in (loaded on the first retry only).',
+        note: `${gz.toFixed(1)} KB gzipped. Includes discovery, invoke, events (publish and decode), all error classes and their messages.`,
       },
     ];
   } finally {
