@@ -167,6 +167,10 @@ describe('Tracing end to end on the local mesh', () => {
     });
     expect([consumer.kind, consumer.parentSpanId, consumer.hop]).toEqual(['consumer', publish.spanId, 'event']);
     expect(consumer.links.map((l) => [l.traceId, l.spanId])).toEqual([[traceId, publish.spanId]]);
+    // the subscriber's console output is on its span (log capture under the local mesh)
+    expect(consumer.events.find((e) => e.name === 'log')?.attributes['log.message']).toMatch(
+      /^page on-call: payment failed/,
+    );
     expect(consumer.name).toMatch(/^alerts:onPaymentFailed <- .*payments.*charge.* failed$/);
     // the caller's CLIENT span carries the FaaS/RPC conventions
     expect(callCharge.attributes).toMatchObject({ 'rpc.system': 'aws-api', 'faas.invoked_provider': 'aws' });

@@ -19,6 +19,7 @@
  * startTracing({ serviceName: 'orders' });
  * ```
  */
+import { format } from 'node:util';
 import { diag, propagation, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -54,6 +55,12 @@ export interface StartTracingOptions {
   spanProcessor?: SpanProcessor;
   /** Trace and span id generator, e.g. `AWSXRayIdGenerator` when X-Ray needs X-Ray-format ids. */
   idGenerator?: IdGenerator;
+  /**
+   * Record `console.*` output as `log` events on the active span, so a trace shows each
+   * function's logs where they happened. Default: `SVC_MESH_TRACE_LOGS` (`1`/`true`), else on
+   * under the local mesh (`SVC_MESH_LOCAL=1`), else off (in AWS, logs already go to CloudWatch).
+   */
+  captureConsole?: boolean;
   /** Environment to read (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -171,12 +178,21 @@ export function startTracing(opts: StartTracingOptions = {}): Tracing {
     }),
   });
 
+  const logsFlag = env['SVC_MESH_TRACE_LOGS'];
+  const captureConsole =
+    opts.captureConsole ??
+    (logsFlag !== undefined && logsFlag !== ''
+      ? logsFlag === '1' || logsFlag.toLowerCase() === 'true'
+      : env['SVC_MESH_LOCAL'] === '1');
+  const restoreConsole = captureConsole ? patchConsole() : () => undefined;
+
   const handle: Tracing = {
     provider,
     endpoint,
     serviceName,
     forceFlush: () => provider.forceFlush(),
     async shutdown() {
+      restoreConsole();
       try {
         await provider.shutdown();
       } finally {
@@ -189,6 +205,38 @@ export function startTracing(opts: StartTracingOptions = {}): Tracing {
   current = handle;
   diag.debug(`svc-mesh tracing: ${serviceName} exports to ${endpoint}`);
   return handle;
+}
+
+const MAX_LOG_CHARS = 4_096;
+const SEVERITY: Record<string, string> = { debug: 'debug', info: 'info', log: 'info', warn: 'warn', error: 'error' };
+
+/** Adds every console line to the active span as a `log` event; returns the undo. */
+function patchConsole(): () => void {
+  const originals = new Map<string, (...args: unknown[]) => void>();
+  const con = console as unknown as Record<string, (...args: unknown[]) => void>;
+  for (const [method, severity] of Object.entries(SEVERITY)) {
+    const orig = con[method];
+    if (typeof orig !== 'function') continue;
+    originals.set(method, orig);
+    con[method] = function (this: unknown, ...args: unknown[]) {
+      try {
+        const span = trace.getActiveSpan();
+        if (span?.isRecording()) {
+          const text = format(...args);
+          span.addEvent('log', {
+            'log.severity': severity,
+            'log.message': text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}…` : text,
+          });
+        }
+      } catch {
+        // logging must never fail because of tracing
+      }
+      return orig.apply(this, args);
+    };
+  }
+  return () => {
+    for (const [method, orig] of originals) con[method] = orig;
+  };
 }
 
 /** The running set-up, if `startTracing()` was called. */

@@ -91,6 +91,24 @@ describe('Function: startTracing', () => {
     );
   });
 
+  it('records console output as log events on the active span when asked, and restores console at shutdown', async () => {
+    const exporter = new InMemorySpanExporter();
+    const original = console.warn;
+    const t = startTracing({ exporter, captureConsole: true, env: {} });
+    expect(console.warn).not.toBe(original);
+    const span = trace.getTracer('t').startSpan('handler');
+    context.with(trace.setSpan(context.active(), span), () => console.warn('charge %s failed: %d', 'o-1', 402));
+    console.warn('outside any span'); // no active span: nothing recorded, still printed
+    span.end();
+    await t.forceFlush();
+    const events = exporter.getFinishedSpans()[0]?.events ?? [];
+    expect(events.map((e) => [e.name, e.attributes?.['log.severity'], e.attributes?.['log.message']])).toEqual([
+      ['log', 'warn', 'charge o-1 failed: 402'],
+    ]);
+    await t.shutdown();
+    expect(console.warn).toBe(original);
+  });
+
   it('registers nothing when OTEL_SDK_DISABLED=true', () => {
     const t = startTracing({ env: { OTEL_SDK_DISABLED: 'true' } });
     expect(t.provider).toBeUndefined();

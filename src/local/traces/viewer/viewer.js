@@ -536,7 +536,7 @@ function renderWaterfall(tr) {
           }),
           sp.events.map((e) =>
             h('span', {
-              class: `wf-marker${e.name === 'exception' ? ' exception' : ''}`,
+              class: `wf-marker${e.name === 'exception' ? ' exception' : e.name === 'log' ? ' log' : ''}`,
               style: { left: pct(e.timeMs) },
               title: `${e.name} at +${fmtDur(e.timeMs - t0)}`,
             }),
@@ -606,7 +606,8 @@ function renderSpanPanel(sp, tr) {
     );
     if (producer) for (const [k, v] of jsonPayloads(producer)) payloads.push([`received: ${k}`, v]);
   }
-  const otherEvents = sp.events;
+  const logs = sp.events.filter((e) => e.name === 'log');
+  const otherEvents = sp.events.filter((e) => e.name !== 'log' && e.name !== 'svcmesh.lifecycle.message');
   const spanLink = (id, label) => {
     const target = byId.get(id);
     return h(
@@ -707,6 +708,27 @@ function renderSpanPanel(sp, tr) {
             h('div', { class: 'muted mono', style: { fontSize: '11px' } }, k),
             h('pre', { class: 'json' }, JSON.stringify(v, null, 2)),
           ]),
+        )
+      : null,
+    logs.length
+      ? h(
+          'div',
+          { class: 'sp-section', 'data-testid': 'span-logs' },
+          h('h3', null, `Logs (${logs.length})`),
+          h(
+            'div',
+            { class: 'logs' },
+            logs.map((e) => {
+              const sev = String(e.attributes['log.severity'] ?? 'info');
+              return h(
+                'div',
+                { class: `log-line ${sev}` },
+                h('span', { class: 'ev-time' }, `+${fmtDur(e.timeMs - t0)}`),
+                h('span', { class: 'log-sev' }, sev),
+                h('span', { class: 'log-msg' }, String(e.attributes['log.message'] ?? '')),
+              );
+            }),
+          ),
         )
       : null,
     h('div', { class: 'sp-section' }, h('h3', null, 'Attributes'), kvList(sp.attributes)),
