@@ -28,6 +28,7 @@ const state = {
   notFound: null,
   route: 'traces',
   filters: { q: '', service: '', error: false, minDurationMs: '' },
+  collapsed: new Set(),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -477,12 +478,20 @@ function renderWaterfall(tr) {
       h(
         'div',
         { class: 'wf-ticks' },
-        ticks.map((t) => h('span', { style: { left: pct(t0 + t) } }, fmtDur(t))),
+        ticks.map((t) => h('span', { style: { left: pct(t0 + t) } }, fmtDur(t).replace(/\.0+ /, ' '))),
       ),
     ),
   );
-  for (const row of rows) {
+  let skipBelow = Number.POSITIVE_INFINITY;
+  for (const [i, row] of rows.entries()) {
+    // collapsed subtrees: skip every row deeper than the collapsed one until we are back up
+    if (row.depth > skipBelow) continue;
+    skipBelow = Number.POSITIVE_INFINITY;
     const sp = row.span;
+    const hasKids = (rows[i + 1]?.depth ?? -1) > row.depth;
+    const collapsed = hasKids && state.collapsed.has(sp.spanId);
+    if (collapsed) skipBelow = row.depth;
+    const hidden = collapsed ? countBelow(rows, i) : 0;
     const err = sp.status.code === 'error';
     const color = colorOf(sp.service);
     const hop = sp.hop === 'async' || sp.hop === 'event' ? sp.hop : null;
@@ -507,11 +516,33 @@ function renderWaterfall(tr) {
           'div',
           { class: 'wf-label' },
           h('span', { class: `wf-indent d${row.depth}`, style: { width: `${row.depth * 16}px` } }),
+          hasKids
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'wf-caret',
+                  title: collapsed ? `Show ${hidden} hidden span${hidden === 1 ? '' : 's'}` : 'Collapse',
+                  'aria-expanded': collapsed ? 'false' : 'true',
+                  onclick: (e) => {
+                    e.stopPropagation();
+                    if (collapsed) state.collapsed.delete(sp.spanId);
+                    else state.collapsed.add(sp.spanId);
+                    renderDetail();
+                  },
+                },
+                collapsed ? '▸' : '▾',
+              )
+            : h('span', { class: 'wf-caret none' }),
           h('span', { class: 'wf-dot', style: { background: color } }),
           err ? h('span', { class: 'wf-err', title: 'error' }, '⚠') : null,
           h('span', { class: 'wf-name' }, sp.name || '(unnamed)'),
           h('span', { class: 'wf-svc' }, sp.service),
           hop ? h('span', { class: `badge ${hop}` }, hop) : null,
+          sp.attributes['faas.coldstart'] === true
+            ? h('span', { class: 'badge cold', title: 'cold start' }, 'cold')
+            : null,
+          collapsed ? h('span', { class: 'badge' }, `+${hidden}`) : null,
           missingParent
             ? h('span', { class: 'wf-orphan', title: `parent ${sp.parentSpanId} not received` }, '↖ remote parent')
             : null,
@@ -547,6 +578,12 @@ function renderWaterfall(tr) {
     );
   }
   return wf;
+}
+
+function countBelow(rows, i) {
+  let n = 0;
+  for (let j = i + 1; j < rows.length && rows[j].depth > rows[i].depth; j++) n++;
+  return n;
 }
 
 function selectSpan(spanId) {
