@@ -44,8 +44,21 @@ async function runChild(file: string): Promise<BenchRow[]> {
       const child = spawn(
         process.execPath,
         [...process.execArgv, '--conditions=source', fileURLToPath(import.meta.url), '--child', file, out],
-        { stdio: ['ignore', 'inherit', 'inherit'], detached: true },
+        { stdio: ['ignore', 'inherit', 'pipe'], detached: true },
       );
+      // Pass stderr through, and keep its tail to say why a bench failed.
+      let tail = '';
+      child.stderr?.on('data', (b: Buffer) => {
+        process.stderr.write(b);
+        tail = (tail + b.toString()).slice(-4000);
+      });
+      const why = () => {
+        const lines = tail
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean);
+        return lines.findLast((l) => /^\w*(Error|Exception)\b|^Error /.test(l)) ?? lines.at(-1) ?? 'no output';
+      };
       const timer = setTimeout(() => {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         reject(new Error(`timed out after ${TIMEOUT_MS / 1000} s (BENCH_TIMEOUT_S)`));
@@ -57,7 +70,7 @@ async function runChild(file: string): Promise<BenchRow[]> {
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         if (code === 0 && existsSync(out)) resolve();
-        else reject(new Error(`exited with ${signal ?? code} before reporting its rows`));
+        else reject(new Error(`exited with ${signal ?? code} before reporting its rows: ${why().slice(0, 300)}`));
       });
     });
     return JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
@@ -157,6 +170,12 @@ async function main(): Promise<void> {
 
 // ── child mode: run one bench module and write its rows as JSON ──────────────────────────────
 if (process.argv[2] === '--child') {
+  // The AWS SDK's Node 20 end-of-support notice is noise in a benchmark log.
+  const warn = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) for (const l of warn) l(w);
+  });
   const [file, out] = [process.argv[3] ?? '', process.argv[4] ?? ''];
   const mod = (await import(pathToFileURL(file).href)) as { default: Bench };
   const rows = await mod.default();
