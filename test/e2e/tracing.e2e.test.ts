@@ -176,8 +176,10 @@ describe('Tracing end to end on the local mesh', () => {
     expect(callCharge.attributes).toMatchObject({ 'rpc.system': 'aws-api', 'faas.invoked_provider': 'aws' });
   });
 
-  it('keeps tracestate on every span of every hop', () => {
+  it('keeps tracestate and baggage on every span of every hop', () => {
     for (const s of detail.spans) expect([s.name, s.traceState]).toEqual([s.name, TRACESTATE]);
+    // baggage is copied onto spans under the local mesh (baggage.<key>)
+    for (const s of detail.spans) expect([s.name, s.attributes['baggage.tenant']]).toEqual([s.name, 'acme']);
   });
 
   it('marks the failed charge and the caller with error status and the exception', () => {

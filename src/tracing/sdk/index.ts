@@ -20,7 +20,7 @@
  * ```
  */
 import { format } from 'node:util';
-import { diag, propagation, trace } from '@opentelemetry/api';
+import { type Context, diag, propagation, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
@@ -61,6 +61,12 @@ export interface StartTracingOptions {
    * under the local mesh (`SVC_MESH_LOCAL=1`), else off (in AWS, logs already go to CloudWatch).
    */
   captureConsole?: boolean;
+  /**
+   * Copy W3C baggage entries onto every span as `baggage.<key>` attributes (at most 16 entries,
+   * 256 characters each), so the viewer shows what travelled with the request. Default: on under
+   * the local mesh (`SVC_MESH_LOCAL=1`), else off (baggage may carry data not meant for a backend).
+   */
+  baggageAttributes?: boolean;
   /** Environment to read (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -165,9 +171,10 @@ export function startTracing(opts: StartTracingOptions = {}): Tracing {
       maxExportBatchSize: 512,
       maxQueueSize: 4_096,
     });
+  const baggageAttrs = opts.baggageAttributes ?? env['SVC_MESH_LOCAL'] === '1';
   const provider = new NodeTracerProvider({
     resource,
-    spanProcessors: [processor],
+    spanProcessors: baggageAttrs ? [new BaggageAttributes(), processor] : [processor],
     ...(opts.idGenerator ? { idGenerator: opts.idGenerator } : {}),
   });
   provider.register({
@@ -205,6 +212,26 @@ export function startTracing(opts: StartTracingOptions = {}): Tracing {
   current = handle;
   diag.debug(`svc-mesh tracing: ${serviceName} exports to ${endpoint}`);
   return handle;
+}
+
+/** Copies the parent context's baggage onto each span as `baggage.<key>` attributes. */
+class BaggageAttributes implements SpanProcessor {
+  onStart(span: Parameters<SpanProcessor['onStart']>[0], parentContext: Context): void {
+    const bag = propagation.getBaggage(parentContext);
+    if (!bag) return;
+    let n = 0;
+    for (const [key, entry] of bag.getAllEntries()) {
+      if (n++ >= 16) break;
+      span.setAttribute(`baggage.${key}`, entry.value.length > 256 ? `${entry.value.slice(0, 256)}…` : entry.value);
+    }
+  }
+  onEnd(): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 const MAX_LOG_CHARS = 4_096;
