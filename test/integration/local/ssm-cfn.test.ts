@@ -147,3 +147,23 @@ describe('CloudFormation ListExports', () => {
     expect(await res.text()).toContain('<Code>InvalidAction</Code>');
   });
 });
+
+describe('Services the mesh does not emulate', () => {
+  it('names the service and how to point its client elsewhere', async () => {
+    const res = await fetch(mesh.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.GetItem',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+      },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    const body = (await res.json()) as { message: string };
+    expect(body.message).toContain("signed for 'dynamodb'");
+    expect(body.message).toContain('AWS_ENDPOINT_URL_DYNAMODB');
+  });
+});
