@@ -3,12 +3,41 @@
  * exactly the edges the README and the demo describe. (The real `serverless package` of each
  * example, the golden files and IAM simulation are codegen's tests.)
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { generate, loadProject } from '../../codegen/index.js';
 
 const root = fileURLToPath(new URL('../../examples/', import.meta.url));
 const opts = { stage: 'dev', stageFallback: [], account: '000000000000', region: 'us-east-1' };
+
+describe('examples/*/*/serverless.yml', () => {
+  const files = ['serverless-2016', 'shop'].flatMap((ex) =>
+    readdirSync(`${root}${ex}`, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => `${ex}/${d.name}/serverless.yml`),
+  );
+
+  it('are realistic Serverless Framework v3 services with the svc-mesh plugin', () => {
+    expect(files).toHaveLength(9);
+    for (const f of files) {
+      // Prepare
+      const doc = parse(readFileSync(`${root}${f}`, 'utf8')) as {
+        service: string;
+        provider: Record<string, unknown>;
+        plugins: string[];
+        functions: Record<string, { handler: string }>;
+      };
+
+      // Assess
+      expect(doc.service, f).toBe(f.split('/')[1]);
+      expect(doc.provider, f).toMatchObject({ name: 'aws', runtime: 'nodejs22.x', region: 'us-east-1' });
+      expect(doc.plugins, f).toEqual(['svc-mesh/serverless']);
+      for (const fn of Object.values(doc.functions)) expect(fn.handler, f).toMatch(/^[A-Za-z]+\.[A-Za-z]+$/);
+    }
+  });
+});
 
 describe('examples/serverless-2016', () => {
   it('has the services, calls and subscriptions of the 2016 plan', async () => {
