@@ -11,6 +11,12 @@
 export { loadProject } from './load/loadProject.js';
 export { generate } from './emit/generate.js';
 export type { GenerateResult } from './emit/generate.js';
+/** The output directory as `relative path → contents` (what the CLI writes). */
+export { outputFiles } from './emit/files.js';
+/** Atomic write of `outputFiles()` into a directory (temp dir + rename). */
+export { writeOutput } from './emit/write.js';
+/** Breaking changes between two sets of contracts (what `svc-codegen check` reports). */
+export { breakingChanges } from './contracts/check.js';
 export {
   CodegenError,
   CodegenOutputError,

@@ -57,6 +57,29 @@ function compilerOptions(tsconfig: string | undefined): ts.CompilerOptions {
   return { ...parsed.options, noEmit: true, skipLibCheck: true, incremental: false, composite: false };
 }
 
+/**
+ * Parsed declaration files from node_modules (TypeScript's lib, @types/node, …) do not change
+ * during a process; reusing them makes every run after the first much cheaper (watch mode, tests,
+ * `check` after `generate`). Project files are always read fresh.
+ */
+const libCache = new Map<string, ts.SourceFile>();
+
+function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
+  const host = ts.createCompilerHost(options, true);
+  const original = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    if (!fileName.includes('/node_modules/')) return original(fileName, languageVersion, onError, shouldCreate);
+    const v = typeof languageVersion === 'object' ? languageVersion : { languageVersion };
+    const key = `${fileName}\0${v.languageVersion}\0${v.impliedNodeFormat ?? ''}`;
+    const hit = libCache.get(key);
+    if (hit !== undefined) return hit;
+    const sf = original(fileName, languageVersion, onError, shouldCreate);
+    if (sf !== undefined) libCache.set(key, sf);
+    return sf;
+  };
+  return host;
+}
+
 interface Found {
   input: ts.TypeNode | undefined;
   output: ts.TypeNode | undefined;
@@ -226,7 +249,7 @@ export async function extractContracts(
       ),
     ];
     const options = compilerOptions(tsconfig === '' ? undefined : tsconfig);
-    const program = ts.createProgram({ rootNames: files.sort(), options });
+    const program = ts.createProgram({ rootNames: files.sort(), options, host: cachingHost(options) });
     const checker = program.getTypeChecker();
     const config: CompletedConfig = { ...DEFAULT_CONFIG, topRef: false, skipTypeCheck: true, functions: 'comment' };
     const generator = new SchemaGenerator(program, createParser(program, config), createFormatter(config), config);

@@ -37,7 +37,16 @@ export function outputFiles(project: Project, g: GenerateResult): Record<string,
   }
   files['graph.mmd'] = g.graph;
   const local = Object.fromEntries(Object.entries(project.contracts).filter(([name]) => !byName.get(name)?.external));
-  for (const [name, c] of Object.entries(local)) files[`contracts/${name}.json`] = json(sortKeys(c));
+  // Header fields first (svcMesh, service, hash), then the sorted functions and definitions.
+  for (const [name, c] of Object.entries(local)) {
+    files[`contracts/${name}.json`] = json({
+      svcMesh: c.svcMesh,
+      service: c.service,
+      hash: c.hash,
+      functions: sortKeys(c.functions),
+      definitions: sortKeys(c.definitions),
+    });
+  }
   if (Object.keys(project.contracts).length > 0) Object.assign(files, clientFiles(project.contracts));
   files['seed.json'] = json(g.seed);
   files['.svc-codegen.json'] = json({

@@ -2,7 +2,7 @@
  * generate(project): everything derived from the model, in memory. Pure and deterministic:
  * the same project gives byte-identical output (sorted services, functions and plan entries).
  */
-import { PolicyTooLargeError, type Diagnostic } from '../errors.js';
+import { CodegenError, type Diagnostic, PolicyTooLargeError } from '../errors.js';
 import type { FunctionModel, Generated, PolicyDocument, Project, ServiceModel } from '../model.js';
 import { Arns } from './arns.js';
 import { serviceTemplate } from './cloudformation.js';
@@ -21,7 +21,8 @@ export interface GenerateResult extends Generated {
 /**
  * Derives policies, environment, seed plan, CloudFormation fragments and the graph.
  *
- * @throws PolicyTooLargeError when a function's exact grants cannot fit IAM's quotas.
+ * @throws PolicyTooLargeError when a function's exact grants cannot fit IAM's quotas;
+ * CodegenError when a function's environment would exceed Lambda's 4 KB.
  *
  * @example
  * ```ts
@@ -38,6 +39,7 @@ export function generate(project: Project): GenerateResult {
   const concrete = Arns.concrete(project);
 
   const tooLarge: Diagnostic[] = [];
+  const invalid: Diagnostic[] = [];
   const policies: Record<string, PolicyDocument[]> = {};
   const templatePolicies: Record<string, PolicyDocument[]> = {};
   const env: Generated['env'] = {};
@@ -70,7 +72,7 @@ export function generate(project: Project): GenerateResult {
       env[s.name]![f.key] = e;
       const total = envSize({ ...f.environment, ...functionEnv(project, concrete, s, f) });
       if (total > LAMBDA_ENV_QUOTA) {
-        tooLarge.push({
+        invalid.push({
           ...(f.locs['calling'] ?? f.loc),
           severity: 'error',
           message: `${id}: its environment would be ${total} bytes; Lambda allows ${LAMBDA_ENV_QUOTA} for all variables together (SVC_MESH_CALLING lists every target). Shorten 'calling:' or 'environment:'`,
@@ -79,6 +81,7 @@ export function generate(project: Project): GenerateResult {
     }
     cloudformation[s.name] = serviceTemplate(project, template, s, fnPolicies, fnEnv, byName);
   }
+  if (invalid.length > 0) throw new CodegenError([...invalid, ...tooLarge]);
   if (tooLarge.length > 0) throw new PolicyTooLargeError(tooLarge);
   return {
     policies,

@@ -1,6 +1,6 @@
 /**
  * The Serverless Framework v3 plugin, through the real `serverless package` (offline, dummy
- * credentials). Three packages run in parallel once; the tests read their templates.
+ * credentials). Two packages run in parallel once; the tests read their templates.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,7 +51,6 @@ async function pack(name: string, dir: string): Promise<void> {
 beforeAll(async () => {
   await Promise.all([
     pack('shop-orders', 'examples/shop/orders'),
-    pack('fixture-users', 'test/fixtures/codegen/sls/users'),
     pack('fixture-orders', 'test/fixtures/codegen/sls/orders'),
   ]);
 }, 180_000);
@@ -103,18 +102,21 @@ describe('Serverless Framework v3 plugin (real serverless package)', () => {
   });
 
   it("keeps the user's provider.iam statements on each function role", () => {
-    const t = results['fixture-users']!.template;
-    for (const role of ['CreateUserSvcMeshRole', 'GetUserSvcMeshRole']) {
+    const t = results['fixture-orders']!.template;
+    for (const [role, fn] of [
+      ['PlaceOrderSvcMeshRole', 'placeOrder'],
+      ['OnUserCreatedSvcMeshRole', 'onUserCreated'],
+    ] as const) {
       const policies = t.Resources[role]!.Properties['Policies'];
       expect(policies.map((p: { PolicyName: string }) => p.PolicyName)).toEqual([
-        `svc-mesh-users-${role.startsWith('Create') ? 'createUser' : 'getUser'}`,
+        `svc-mesh-orders-${fn}`,
         'service-statements',
       ]);
       expect(policies[1].PolicyDocument.Statement).toEqual([
         {
           Effect: 'Allow',
           Action: ['dynamodb:GetItem'],
-          Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/users',
+          Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders',
         },
       ]);
     }
