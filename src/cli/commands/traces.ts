@@ -159,8 +159,9 @@ export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): 
       r.depth === 0 ? '' : `${r.rails.map((on) => (on ? '│  ' : '   ')).join('')}${r.last ? '└─ ' : '├─ '}`;
     const hop = s.hop === 'async' || s.hop === 'event' ? ` [${s.hop}]` : '';
     const label = pad(`${prefix}${s.name}${hop}`, labelW);
-    const start = col(s.startMs);
-    const end = Math.max(start + 1, col(s.startMs + s.durationMs));
+    // every span gets at least one cell, also one that starts at the very end of the trace
+    const start = Math.min(barW - 1, col(s.startMs));
+    const end = Math.min(barW, Math.max(start + 1, col(s.startMs + s.durationMs)));
     const gapFrom =
       (s.hop === 'async' || s.hop === 'event') && r.parent && (s.kind === 'server' || s.kind === 'consumer')
         ? Math.min(col(r.parent.startMs), start)
@@ -168,10 +169,11 @@ export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): 
     const bar =
       ' '.repeat(gapFrom) +
       c.dim((s.hop === 'event' ? '·' : '┄').repeat(start - gapFrom)) +
-      paint(s.service, (s.hop === 'async' ? '▓' : s.hop === 'event' ? '▒' : '█').repeat(Math.min(barW, end) - start)) +
-      ' '.repeat(Math.max(0, barW - Math.min(barW, end)));
+      paint(s.service, (s.hop === 'async' ? '▓' : s.hop === 'event' ? '▒' : '█').repeat(end - start)) +
+      ' '.repeat(barW - end);
     const isErr = s.status.code === 'error';
-    const mark = isErr ? c.red(`✗ ${errorText(s)}`) : '';
+    const room = Math.max(10, width - labelW - svcW - barW - 14);
+    const mark = isErr ? c.red(`✗ ${pad(errorText(s), room).trimEnd()}`) : '';
     const orphan = r.missingParent ? c.dim(' (remote parent)') : '';
     lines.push(
       `${isErr ? c.red(label) : label} ${paint(s.service, pad(s.service, svcW))}${bar} ${pad(fmtDur(s.durationMs), 10)}${mark}${orphan}`,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { run } from '../../../src/cli/commands/traces.js';
+import { formatWaterfall, run } from '../../../src/cli/commands/traces.js';
+import { normaliseRequest } from '../../../src/local/traces/otlp.js';
+import { TraceStore } from '../../../src/local/traces/TraceStore.js';
 import { hex, otlpRequest, scenarioSpans } from './otlpFixtures.js';
 import { startTraceServer } from './traceServer.js';
 
@@ -51,6 +53,36 @@ describe('Command: svc-mesh traces', () => {
       code: 'MESH_UNREACHABLE',
       message: /svc-mesh dev/,
     });
+  });
+});
+
+describe('Function: formatWaterfall', () => {
+  it('gives a span that starts at the very end a cell, and keeps long error messages within the width', () => {
+    const store = new TraceStore();
+    const t = hex(16);
+    const root = hex(8);
+    store.ingest(
+      normaliseRequest(
+        otlpRequest(t, [
+          { service: 'orders', spanId: root, name: 'root', kind: 2, startMs: 1000, durationMs: 10 },
+          {
+            service: 'orders',
+            spanId: hex(8),
+            parentSpanId: root,
+            name: 'last',
+            kind: 4,
+            startMs: 1010,
+            durationMs: 0,
+            error: { type: 'BoomError', message: 'x'.repeat(500) },
+          },
+        ]),
+      ).request,
+    );
+    const out = formatWaterfall(store.get(t)!, { color: false, width: 120 });
+    const last = out.split('\n').find((l) => l.includes('└─ last'))!;
+    expect(last).toMatch(/█ +0 µs/);
+    expect(last).toContain('✗ BoomError: xxx');
+    expect([...last].length).toBeLessThanOrEqual(120);
   });
 });
 
