@@ -104,6 +104,8 @@ export interface ProjectOptions {
   externalContracts?: string[];
   /** Managed policies a role may have (IAM default quota 10; 20 on request). Default 10. */
   maxManagedPolicies?: number;
+  /** Unsupported variables inside `environment:` values are warnings, not errors (Serverless plugin). */
+  lenientEnvironment?: boolean;
   /** Calls and subscriptions to services not loaded: `error` (default) or `warning` (Serverless plugin). */
   unknownServices?: 'error' | 'warning';
   /** Called with progress while loading and extracting types (the CLI draws it on a TTY). */

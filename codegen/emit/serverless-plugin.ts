@@ -128,6 +128,7 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
     stageFallback: c.stageFallback ?? [],
     externalContracts: (c.contracts ?? []).map((p) => resolve(dir, p)),
     unknownServices: 'warning',
+    lenientEnvironment: true,
     contracts: c.types !== false,
   };
   if (c.discovery !== undefined) opts.discovery = c.discovery;

@@ -132,7 +132,12 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
   let done = 0;
   for (const file of files) {
     const src = await SourceFile.read(file, ctx);
-    const r = readService(src, { stage: resolved.stage, stages, region: options.region });
+    const r = readService(src, {
+      stage: resolved.stage,
+      stages,
+      region: options.region,
+      lenientEnvironment: options.lenientEnvironment === true,
+    });
     diags.push(...r.diagnostics);
     if (r.service !== undefined) services.push(r.service);
     options.onProgress?.(++done, files.length, 'read');

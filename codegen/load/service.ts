@@ -65,6 +65,12 @@ export interface ReadServiceContext {
   stage: string;
   stages: string[];
   region: string | undefined;
+  /**
+   * Variables svc-codegen does not resolve, inside `environment:` values only, become warnings
+   * (the value is left out). The Serverless plugin runs after the framework resolved them all,
+   * and svc-mesh's own output does not depend on those values.
+   */
+  lenientEnvironment?: boolean;
 }
 
 export interface ReadResult {
@@ -139,7 +145,17 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
   };
   const providerTimeout = num(pv('timeout'), 'provider.timeout', 6);
   const providerMemory = num(pv('memorySize'), 'provider.memorySize', 1024);
-  const providerEnv = readEnvironment(src, src.pair(provider, 'environment')?.value ?? null, val, err, 'provider');
+  const envVal = (node: Node | null | undefined): unknown => {
+    if (ctx.lenientEnvironment !== true) return val(node);
+    try {
+      return src.value(node);
+    } catch (e) {
+      if (!(e instanceof SourceError)) throw e;
+      diags.push({ ...e.diagnostic, severity: 'warning', message: `${e.diagnostic.message} (left to the framework)` });
+      return undefined;
+    }
+  };
+  const providerEnv = readEnvironment(src, src.pair(provider, 'environment')?.value ?? null, envVal, err, 'provider');
 
   const fnsPair = src.pair(root, 'functions');
   const functions: FunctionModel[] = [];
@@ -308,7 +324,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
 
     const environment = {
       ...providerEnv,
-      ...readEnvironment(src, fp('environment')?.value ?? null, val, err, `functions.${key}`),
+      ...readEnvironment(src, fp('environment')?.value ?? null, envVal, err, `functions.${key}`),
     };
     const fx = (k: string) => {
       const p = fp(k);

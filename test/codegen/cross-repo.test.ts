@@ -92,6 +92,27 @@ describe('Stages and limits', () => {
     expect(() => generate(project)).toThrow(expect.objectContaining({ code: 'CODEGEN_INVALID_INPUT' }));
   });
 
+  it('leaves environment values with unsupported variables to the framework in plugin mode', async () => {
+    using p = tempProject({
+      'a/serverless.yml': service(
+        'a',
+        '  f:\n    handler: h.f\n    environment:\n      SECRET: ${ssm:/a/secret}\n      PLAIN: x\n',
+      ),
+      'a/h.ts': handlers('f'),
+    });
+    await expect(loadProject([p.dir], { stage: 'dev' })).rejects.toThrow(/\$\{ssm:\/a\/secret\} is not supported/);
+    const project = await loadProject([p.dir], { stage: 'dev', lenientEnvironment: true });
+    expect(project.services[0]!.functions[0]!.environment).toEqual({ PLAIN: 'x' });
+    expect(project.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        line: 9,
+        col: 15,
+        message: expect.stringMatching(/left to the framework\)$/),
+      }),
+    ]);
+  });
+
   it('keeps two different types that share a name apart in one contract', async () => {
     using p = tempProject({
       'a/serverless.yml': service('a', '  f:\n    handler: one.f\n  g:\n    handler: two.g\n'),
