@@ -15,9 +15,11 @@ import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SEQ = 1500;
+/** Rounds of interleaved measurement: each target gets a slice per round, so load drift hits all alike. */
+const ROUNDS = 5;
+const SEQ = 300; // per round
 const CONC = 32;
-const CONC_N = 6000;
+const CONC_N = 1200; // per round
 const WARM = 200;
 
 function freePort(): Promise<number> {
@@ -86,33 +88,53 @@ function client(endpoint: string): LambdaClient {
   });
 }
 
-async function measure(c: LambdaClient, fn: string): Promise<{ seq: number; conc: number }> {
-  let bad = 0;
-  const once = async (i: number) => {
-    const out = await c.send(new InvokeCommand({ FunctionName: fn, Payload: JSON.stringify({ i }) }));
-    const body = JSON.parse(new TextDecoder().decode(out.Payload)) as { i?: number };
-    if (out.FunctionError !== undefined || body.i !== i) bad++;
-  };
-  for (let i = 0; i < WARM; i++) await once(i);
-  let t0 = performance.now();
-  for (let i = 0; i < SEQ; i++) await once(i);
-  const seq = SEQ / ((performance.now() - t0) / 1000);
-  let next = 0;
-  const run = () =>
-    Promise.all(
-      Array.from({ length: CONC }, async () => {
-        for (let i = next++; i < CONC_N; i = next++) await once(i);
-      }),
-    );
-  next = CONC_N - WARM * 2;
-  await run(); // warm the pool at this concurrency
-  next = 0;
-  t0 = performance.now();
-  await run();
-  const conc = CONC_N / ((performance.now() - t0) / 1000);
-  if (bad > 0) throw new Error(`${bad} invocations of ${fn} returned a wrong or failed result`);
-  return { seq, conc };
+interface Target {
+  name: string;
+  client: LambdaClient;
+  fn: string;
+  seqMs: number;
+  concMs: number;
+  bad: number;
 }
+
+function target(name: string, endpoint: string, fn: string): Target {
+  return { name, client: client(endpoint), fn, seqMs: 0, concMs: 0, bad: 0 };
+}
+
+async function once(t: Target, i: number): Promise<void> {
+  const out = await t.client.send(new InvokeCommand({ FunctionName: t.fn, Payload: JSON.stringify({ i }) }));
+  const body = JSON.parse(new TextDecoder().decode(out.Payload)) as { i?: number };
+  if (out.FunctionError !== undefined || body.i !== i) t.bad++;
+}
+
+async function concurrent(t: Target, n: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONC }, async () => {
+      for (let i = next++; i < n; i = next++) await once(t, i);
+    }),
+  );
+}
+
+async function warm(t: Target): Promise<void> {
+  for (let i = 0; i < WARM; i++) await once(t, i);
+  await concurrent(t, WARM * 2);
+}
+
+/** One round: a sequential slice then a concurrent slice for each target, order rotated per round. */
+async function round(targets: Target[], r: number): Promise<void> {
+  const order = targets.map((_, k) => targets[(k + r) % targets.length]!);
+  for (const t of order) {
+    let t0 = performance.now();
+    for (let i = 0; i < SEQ; i++) await once(t, i);
+    t.seqMs += performance.now() - t0;
+    t0 = performance.now();
+    await concurrent(t, CONC_N);
+    t.concMs += performance.now() - t0;
+  }
+}
+
+const rate = (t: Target) => ({ seq: (SEQ * ROUNDS) / (t.seqMs / 1000), conc: (CONC_N * ROUNDS) / (t.concMs / 1000) });
 
 /** RSS and USS (private resident memory: what one more worker adds; RSS also counts the shared Node binary). */
 function memMb(pid: number): { rss: number; uss: number } {
@@ -178,13 +200,54 @@ export default async function run(): Promise<BenchRow[]> {
     );
     procs.push(mesh.proc);
     const meshUrl = mesh.match[1]!;
-    const ours = await measure(client(meshUrl), 'bench-dev-hello');
+    const ourT = target('svc-mesh', meshUrl, 'bench-dev-hello');
+
+    // Baseline: serverless-offline 13, its Lambda endpoint.
+    let offT: Target | undefined;
+    let offlineNote = '';
+    try {
+      const sls = await startProcess(join(ROOT, 'node_modules/.bin/serverless'), ['offline', 'start'], {
+        cwd: dir,
+        env: {
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          SLS_DEPRECATION_DISABLE: '*',
+          SLS_INTERACTIVE_SETUP_DISABLE: '1',
+        },
+        ready: /listening on http:\/\/localhost:\d+/,
+        timeoutMs: 90_000,
+      });
+      procs.push(sls.proc);
+      offT = target('serverless-offline', `http://127.0.0.1:${lambdaPort}`, 'bench-dev-hello');
+    } catch (err) {
+      offlineNote = `serverless-offline did not run: ${(err as Error).message.split('\n')[0]}`;
+    }
+
+    // The physical floor: a raw keep-alive node:http echo on loopback.
+    const echo = await startProcess(process.execPath, [join(dir, 'echo.mjs')], {
+      cwd: dir,
+      ready: /ECHO (\d+)/,
+      timeoutMs: 20_000,
+    });
+    procs.push(echo.proc);
+    const echoT = target('echo', `http://127.0.0.1:${echo.match[1]}`, 'echo');
+
+    const targets = [ourT, ...(offT ? [offT] : []), echoT];
+    for (const t of targets) await warm(t);
+    for (let r = 0; r < ROUNDS; r++) await round(targets, r);
+    for (const t of targets) {
+      if (t.bad > 0) throw new Error(`${t.bad} invocations against ${t.name} returned a wrong or failed result`);
+    }
+    const ours = rate(ourT);
+    const offline = offT ? rate(offT) : null;
+    const floor = rate(echoT);
+
     const fns = (await (await fetch(`${meshUrl}/_mesh/functions`)).json()) as { pids: number[] }[];
     const pids = fns.flatMap((f) => f.pids);
     const mem = pids.map(memMb);
     const ussPerWorker = Math.max(...mem.map((m) => m.uss));
     const rssPerWorker = Math.max(...mem.map((m) => m.rss));
-    kill(mesh.proc);
+    for (const p of procs) kill(p);
 
     // The same with tracing on: what a worker costs with the OpenTelemetry SDK loaded.
     let traced: { rss: number; uss: number } | null = null;
@@ -209,38 +272,6 @@ export default async function run(): Promise<BenchRow[]> {
       traced = null;
     }
 
-    // Baseline: serverless-offline 13, its Lambda endpoint.
-    let offline: { seq: number; conc: number } | null = null;
-    let offlineNote = '';
-    try {
-      const sls = await startProcess(join(ROOT, 'node_modules/.bin/serverless'), ['offline', 'start'], {
-        cwd: dir,
-        env: {
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_NOTIFICATIONS_MODE: 'off',
-          SLS_DEPRECATION_DISABLE: '*',
-          SLS_INTERACTIVE_SETUP_DISABLE: '1',
-        },
-        ready: /listening on http:\/\/localhost:\d+/,
-        timeoutMs: 90_000,
-      });
-      procs.push(sls.proc);
-      offline = await measure(client(`http://127.0.0.1:${lambdaPort}`), 'bench-dev-hello');
-      kill(sls.proc);
-    } catch (err) {
-      offlineNote = `serverless-offline did not run: ${(err as Error).message.split('\n')[0]}`;
-    }
-
-    // The physical floor: a raw keep-alive node:http echo on loopback.
-    const echo = await startProcess(process.execPath, [join(dir, 'echo.mjs')], {
-      cwd: dir,
-      ready: /ECHO (\d+)/,
-      timeoutMs: 20_000,
-    });
-    procs.push(echo.proc);
-    const floor = await measure(client(`http://127.0.0.1:${echo.match[1]}`), 'echo');
-    kill(echo.proc);
-
     const r = (a: number, b: number | null) => (b === null ? null : a / b);
     const rows: BenchRow[] = [
       {
@@ -252,7 +283,7 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: r(ours.seq, offline?.seq ?? null),
         goal: '≥ 3×',
         met: offline === null ? null : ours.seq / offline.seq >= 3,
-        note: `${SEQ} sequential invokes after ${WARM} warm-up, one keep-alive LambdaClient; each server in its own process${offlineNote ? `; ${offlineNote}` : ''}`,
+        note: `${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target (after ${WARM} warm-up), one keep-alive LambdaClient per target; each server in its own process${offlineNote ? `; ${offlineNote}` : ''}`,
       },
       {
         metric: `throughput at concurrency ${CONC}`,
@@ -263,7 +294,7 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: r(ours.conc, offline?.conc ?? null),
         goal: '≥ 3×',
         met: offline === null ? null : ours.conc / offline.conc >= 3,
-        note: `${CONC_N} invokes, ${CONC} in flight`,
+        note: `${ROUNDS} interleaved rounds of ${CONC_N} invokes, ${CONC} in flight`,
       },
       {
         metric: 'sequential invokes/s vs the physical floor',
