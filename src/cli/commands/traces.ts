@@ -140,7 +140,9 @@ export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): 
     ),
   );
   const svcW = Math.max(8, ...services.map((s) => s.length)) + 2;
-  const barW = Math.max(20, Math.min(60, width - labelW - svcW - 14 - 30));
+  // leave room for error messages when there are any
+  const errRoom = detail.spans.some((s) => s.status.code === 'error') ? 50 : 0;
+  const barW = Math.max(16, Math.min(60, width - labelW - svcW - 14 - errRoom));
   const t0 = sum.startMs;
   const total = Math.max(sum.durationMs, 1e-3);
   const col = (ms: number) => Math.min(barW, Math.max(0, Math.round(((ms - t0) / total) * barW)));
