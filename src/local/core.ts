@@ -5,6 +5,8 @@
  * @internal
  */
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { CredentialScope, Principal } from './iam/index.js';
 import { authorize, type Denial } from './iam/index.js';
 import { ASYNC_MAX_RETRIES } from './constants.js';
@@ -27,6 +29,7 @@ export interface MeshCoreOptions {
   tracing: boolean;
   asyncRetryDelaysMs: readonly number[];
   log: (line: string) => void;
+  deadLetterFile?: string;
 }
 
 export class MeshCore {
@@ -210,6 +213,15 @@ export class MeshCore {
       ...(meta.messageId === undefined ? {} : { messageId: meta.messageId }),
     };
     this.dead.push(d);
+    const file = this.opts.deadLetterFile;
+    if (file !== undefined) {
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+        appendFileSync(file, `${JSON.stringify(d)}\n`);
+      } catch (err) {
+        this.opts.log(`svc-mesh: could not append the dead letter to ${file}: ${(err as Error).message}`);
+      }
+    }
     this.opts.log(
       `dead letter: ${fn.name} (${d.source}${d.topicArn ? ` from ${d.topicArn}` : ''}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ` +
         `${error.errorType}: ${error.errorMessage}`,

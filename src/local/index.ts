@@ -85,6 +85,11 @@ export interface StartLocalMeshOptions {
   asyncRetryDelaysMs?: number[];
   /** How long stop() waits for in-flight work (default 30 s). */
   drainTimeoutMs?: number;
+  /**
+   * Append every dead letter to this file as a JSON line, so undelivered events survive a
+   * restart (`svc-mesh dev` uses `.svc-mesh/dead-letters.jsonl`). Default: memory only.
+   */
+  deadLetterFile?: string;
   /** Where notices and function output go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -140,6 +145,8 @@ async function loadCodegen(): Promise<CodegenApi> {
 
 interface Loaded {
   functions: LocalFunction[];
+  /** Warnings codegen found (`file:line:col: warning: …`); errors throw instead. */
+  warnings: string[];
   seed: SeedPlan;
   stacks: Map<string, string>;
 }
@@ -224,7 +231,13 @@ async function loadDeployment(
       stacks.set(f.physicalName, `${svc.name}-${d.stage}`);
     }
   }
-  return { functions, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), stacks };
+  const warnings = (
+    (project as { diagnostics?: { file: string; line: number; col: number; message: string; severity: string }[] })
+      .diagnostics ?? []
+  )
+    .filter((x) => x.severity === 'warning')
+    .map((x) => `${x.file}:${x.line}:${x.col}: warning: ${x.message}`);
+  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), stacks };
 }
 
 /** The part of a seed plan that belongs to the functions this deployment runs. */
@@ -327,6 +340,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   for (const d of options.deployments ?? []) deployments.push({ context: options.paths ?? [], ...d });
   const loaded: Loaded[] = [];
   for (const d of deployments) loaded.push(await loadDeployment(d, region, account, options.discovery));
+  for (const w of new Set(loaded.flatMap((l) => l.warnings))) notice(`svc-mesh: ${w}`);
   const functions: LocalFunction[] = loaded.flatMap((l) => l.functions);
   for (const s of options.functions ?? []) functions.push(fromSpec(s, stage, region, account));
 
@@ -337,6 +351,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     tracing: options.tracing !== false,
     asyncRetryDelaysMs: options.asyncRetryDelaysMs ?? DEFAULT_ASYNC_RETRY_DELAYS_MS,
     log: notice,
+    ...(options.deadLetterFile === undefined ? {} : { deadLetterFile: resolve(options.deadLetterFile) }),
   });
   for (const f of functions) {
     const clash = core.byName.get(f.name);

@@ -3,7 +3,7 @@
  * the URL, the environment for the developer's own scripts and the loaded functions, and
  * drains in-flight invocations on Ctrl-C.
  */
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { InvalidConfigError } from '../../errors/InvalidConfigError.js';
 import { isValidStage } from '../../internal/names.js';
 
@@ -74,6 +74,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   }
   const roots = paths.length > 0 ? paths : ['.'];
   const overlays = parseOverlays(opts.overlay, stage, stageFallback);
+  const deadLetterFile = join(process.cwd(), '.svc-mesh', 'dead-letters.jsonl');
   const { startLocalMesh } = await import('../../local/index.js');
   const mesh = await startLocalMesh({
     paths: roots,
@@ -84,6 +85,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
     iam: opts.iam !== false,
     tracing: opts.tracing !== false,
     quiet: opts.quiet === true,
+    deadLetterFile: deadLetterFile,
   });
 
   const out = process.stdout;
@@ -105,7 +107,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   out.write(`\nFunctions (${rows.length}):\n`);
   for (const [t, n, h] of rows) out.write(`  ${t!.padEnd(w0)}  ${n!.padEnd(w1)}  ${h}\n`);
   if (mesh.traces !== undefined) out.write(`\nTraces: ${mesh.endpoint}/  (OTLP: POST ${mesh.endpoint}/v1/traces)\n`);
-  out.write(`Dead letters: ${mesh.endpoint}/_mesh/dead-letters\n`);
+  out.write(`Dead letters: ${mesh.endpoint}/_mesh/dead-letters (also appended to ${relative(cwd, deadLetterFile)})\n`);
   out.write("\nTry: svc-mesh invoke <service:function> --data '{…}'   ·   Ctrl-C drains and stops.\n\n");
 
   let stopping = false;

@@ -31,6 +31,7 @@ beforeAll(async () => {
     quiet: true,
     tracing: false,
     asyncRetryDelaysMs: [5, 5],
+    deadLetterFile: join(dir, 'dead.jsonl'),
     functions: [
       spec('a', 'record.ts', 'handler', { environment: { RECORD_FILE: record } }),
       spec('b', 'record.ts', 'handler', { environment: { RECORD_FILE: record } }),
@@ -220,6 +221,12 @@ describe('SNS', () => {
     expect(gone).toMatchObject({ attempts: 1, error: { errorType: 'ResourceNotFoundException' } });
     const viaHttp = (await (await fetch(`${mesh.endpoint}/_mesh/dead-letters`)).json()) as unknown[];
     expect(viaHttp.length).toBe(mesh.deadLetters().length);
+    // Also on disk, so they survive a restart.
+    const onDisk = readFileSync(join(dir, 'dead.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(onDisk.map((d: { id: string }) => d.id)).toEqual(mesh.deadLetters().map((d) => d.id));
   });
 
   it('unsubscribes and deletes topics', async () => {
