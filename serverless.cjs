@@ -58,7 +58,7 @@ class SvcMeshServerlessPlugin {
   constructor(serverless, options, utils) {
     this.serverless = serverless;
     this.options = options || {};
-    this.log = (utils && utils.log) || console;
+    this.log = utils?.log || console;
     const schema = serverless.configSchemaHandler;
     if (schema) {
       schema.defineFunctionProperties('aws', FUNCTION_PROPERTIES_SCHEMA);
@@ -74,7 +74,7 @@ class SvcMeshServerlessPlugin {
     const sls = this.serverless;
     const provider = sls.getProvider('aws');
     const impl = await loadImplementation();
-    const custom = (sls.service.custom && sls.service.custom.svcMesh) || {};
+    const custom = sls.service.custom?.svcMesh || {};
     try {
       const result = await impl.applySvcMesh({
         serviceDir: sls.serviceDir || sls.config.servicePath,

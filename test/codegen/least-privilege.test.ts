@@ -34,7 +34,7 @@ interface Check {
 function checks(project: Project): Check[] {
   const out: Check[] = [];
   const all = project.services.flatMap((s) => s.functions.map((f) => ({ s, f })));
-  const arn = (svc: string, kind: string, rest: string) => `arn:aws:${kind}:${REGION}:${ACCOUNT}:${rest}`;
+  const arn = (kind: string, rest: string) => `arn:aws:${kind}:${REGION}:${ACCOUNT}:${rest}`;
   for (const { s: cs, f: caller } of all) {
     const id = `${cs.name}:${caller.key}`;
     const calls = new Set(caller.calling.map((t) => `${t.service}:${t.function}`));
@@ -44,11 +44,11 @@ function checks(project: Project): Check[] {
         const inChain = stage !== 'prod';
         const declared = calls.has(target) && inChain;
         const name = `${s.name}-${stage}-${f.key}`;
-        const fnArn = arn(s.name, 'lambda', `function:${name}`);
+        const fnArn = arn('lambda', `function:${name}`);
         const allow = declared ? 'Allowed' : 'ImplicitlyDenied';
         out.push({ caller: id, action: 'lambda:InvokeFunction', resource: fnArn, expected: allow });
         out.push({ caller: id, action: 'lambda:InvokeFunction', resource: `${fnArn}:live`, expected: allow });
-        const record = arn(s.name, 'ssm', `parameter/svc-mesh/${stage}/${s.name}/${f.key}`);
+        const record = arn('ssm', `parameter/svc-mesh/${stage}/${s.name}/${f.key}`);
         out.push({ caller: id, action: 'ssm:GetParameter', resource: record, expected: allow });
         out.push({ caller: id, action: 'ssm:GetParameters', resource: record, expected: allow });
         // Topics: every function's would-be topics (subscribable or not); only its own, own stage.
@@ -57,7 +57,7 @@ function checks(project: Project): Check[] {
           out.push({
             caller: id,
             action: 'sns:Publish',
-            resource: arn(s.name, 'sns', `${name}-${t}`),
+            resource: arn('sns', `${name}-${t}`),
             expected: own ? 'Allowed' : 'ImplicitlyDenied',
           });
         }
@@ -65,7 +65,7 @@ function checks(project: Project): Check[] {
         out.push({
           caller: id,
           action: 'logs:PutLogEvents',
-          resource: arn(s.name, 'logs', `log-group:/aws/lambda/${name}:log-stream:x`),
+          resource: arn('logs', `log-group:/aws/lambda/${name}:log-stream:x`),
           expected: ownLogs ? 'Allowed' : 'ImplicitlyDenied',
         });
       }
@@ -74,13 +74,13 @@ function checks(project: Project): Check[] {
     out.push({
       caller: id,
       action: 'sns:Publish',
-      resource: arn('x', 'sns', 'unrelated-topic'),
+      resource: arn('sns', 'unrelated-topic'),
       expected: 'ImplicitlyDenied',
     });
     out.push({
       caller: id,
       action: 'lambda:InvokeFunction',
-      resource: arn('x', 'lambda', 'function:other'),
+      resource: arn('lambda', 'function:other'),
       expected: 'ImplicitlyDenied',
     });
   }
