@@ -20,6 +20,7 @@ import {
   encodeRpcStatus,
   normaliseRequest,
 } from './otlp.js';
+import { spansToOtlp } from './toOtlp.js';
 import { MAX_LIST_LIMIT, type TraceQuery, TraceStore } from './TraceStore.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -207,7 +208,7 @@ export function createTraceService(opts: TraceServiceOptions = {}): TraceService
         throw new TraceServiceError('METHOD_NOT_ALLOWED', `use GET for ${path}`);
       return sendJson(res, 200, store.list(parseQuery(url.searchParams)));
     }
-    const m = /^\/api\/traces\/([^/]+)$/.exec(path);
+    const m = /^\/api\/traces\/([^/]+?)(\/otlp)?$/.exec(path);
     if (m) {
       if (method !== 'GET' && method !== 'HEAD')
         throw new TraceServiceError('METHOD_NOT_ALLOWED', `use GET for ${path}`);
@@ -221,6 +222,11 @@ export function createTraceService(opts: TraceServiceOptions = {}): TraceService
           'TRACE_NOT_FOUND',
           `trace ${id.toLowerCase()} is not stored: it was never received, or it was evicted (the store keeps the ${store.maxTraces} most recently updated traces)`,
         );
+      }
+      if (m[2]) {
+        // the trace as OTLP/JSON, ready for any OTLP/HTTP receiver
+        res.setHeader('content-disposition', `attachment; filename="trace-${id.toLowerCase()}.otlp.json"`);
+        return sendJson(res, 200, spansToOtlp(detail.spans));
       }
       return sendJson(res, 200, detail);
     }

@@ -32,6 +32,7 @@ export type {
   TraceSummary,
 } from './TraceStore.js';
 export { decodeJsonRequest, decodeProtobufRequest, normaliseRequest } from './otlp.js';
+export { spansToOtlp } from './toOtlp.js';
 export type { DecodedRequest, OtlpSpan, OtlpTraceRequest } from './otlp.js';
 export { isTraceServiceError, TRACE_ERROR_CODES, TraceServiceError } from './errors.js';
 export type { TraceErrorCode } from './errors.js';

@@ -118,6 +118,23 @@ describe('Function: createTraceService (HTTP)', () => {
     expect(srv.traces.store.size).toBe(1);
   });
 
+  it('exports a stored trace as OTLP/JSON that the collector accepts again unchanged', async () => {
+    await using a = await startTraceServer();
+    await using b = await startTraceServer();
+    const sc = scenarioSpans();
+    await postJson(a.url, otlpRequest(sc.traceId, sc.spans));
+    const res = await fetch(`${a.url}/api/traces/${sc.traceId}/otlp`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain(`trace-${sc.traceId}.otlp.json`);
+    const otlp = await res.text();
+    expect((await postJson(b.url, otlp)).status).toBe(200);
+    const one = a.traces.store.get(sc.traceId)!;
+    const two = b.traces.store.get(sc.traceId)!;
+    const strip = (d: typeof one) => d.spans.map(({ resource, ...rest }) => ({ ...rest, resource: { ...resource } }));
+    expect(strip(two)).toEqual(strip(one));
+    expect((await fetch(`${a.url}/api/traces/${hex(16)}/otlp`)).status).toBe(404);
+  });
+
   it('answers unknown trace ids with 404, as JSON and as a page', async () => {
     await using srv = await startTraceServer();
     const unknown = hex(16);
