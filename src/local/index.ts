@@ -452,6 +452,8 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
       NODE_PATH: process.env['NODE_PATH'] ?? '',
+      // The SDK's notice is about the machine's Node, not the function's runtime; once per worker is noise.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     if (process.env['HOME'] !== undefined) base['HOME'] = process.env['HOME'];
     if (process.env['TMPDIR'] !== undefined) base['TMPDIR'] = process.env['TMPDIR'];
