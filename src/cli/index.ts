@@ -11,7 +11,10 @@ cli
   .option('--stage <stage>', 'Stage to run', { default: 'dev' })
   .option('--stage-fallback <stages>', 'Comma list of stages to fall back to')
   .option('--port <port>', 'Port on 127.0.0.1 (0 = any free port)', { default: 4710 })
-  .option('--overlay <stage:path>', 'Also run the services under path at another stage (repeatable), e.g. alice:examples/shop/payments')
+  .option(
+    '--overlay <stage:path>',
+    'Also run the services under path at another stage (repeatable), e.g. alice:examples/shop/payments',
+  )
   .option('--no-iam', 'Do not enforce the generated IAM policies')
   .option('--no-tracing', 'Do not start tracing in workers nor serve the trace viewer')
   .option('--quiet', 'Do not print function output')
