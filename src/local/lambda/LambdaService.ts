@@ -15,6 +15,10 @@ import { parseFunctionName } from './functionName.js';
 const INVOKE_RE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const FUNCTION_RE = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
 const LIST_RE = /^\/2015-03-31\/functions\/?$/;
+const CONFIGURATION_RE = /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/;
+/** The deprecated InvokeAsync operation (256 KB, answers `{"Status":202}`). */
+const INVOKE_ASYNC_RE = /^\/2014-11-13\/functions\/([^/]+)\/invoke-async\/?$/;
+const INVOKE_ASYNC_LIMIT = 262_144;
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function functionConfiguration(core: MeshCore, fn: LocalFunction): Record<string, unknown> {
@@ -38,7 +42,7 @@ export class LambdaService {
   constructor(private readonly core: MeshCore) {}
 
   static matches(path: string): boolean {
-    return path.startsWith('/2015-03-31/functions');
+    return path.startsWith('/2015-03-31/functions') || path.startsWith('/2014-11-13/functions');
   }
 
   private error(ctx: RequestCtx, status: number, type: string, message: string, extra?: Record<string, unknown>): void {
@@ -52,7 +56,11 @@ export class LambdaService {
     if (m !== null && req.method === 'POST') return this.invoke(ctx, m[1]!);
     if (req.method === 'GET' && LIST_RE.test(path)) return this.list(ctx);
     m = FUNCTION_RE.exec(path);
-    if (m !== null && req.method === 'GET') return this.get(ctx, m[1]!);
+    if (m !== null && req.method === 'GET') return this.get(ctx, m[1]!, false);
+    m = CONFIGURATION_RE.exec(path);
+    if (m !== null && req.method === 'GET') return this.get(ctx, m[1]!, true);
+    m = INVOKE_ASYNC_RE.exec(path);
+    if (m !== null && req.method === 'POST') return this.invoke(ctx, m[1]!, true);
     req.resume();
     this.error(ctx, 404, 'UnknownOperationException', `Unknown operation ${req.method ?? ''} ${path}`);
   }
@@ -115,10 +123,10 @@ export class LambdaService {
     return close.length > 0 ? ` (did you mean ${close.slice(0, 3).join(', ')}?)` : '';
   }
 
-  private async invoke(ctx: RequestCtx, rawName: string): Promise<void> {
+  private async invoke(ctx: RequestCtx, rawName: string, legacyAsync = false): Promise<void> {
     const { req, res, requestId } = ctx;
     const typeHeader = req.headers['x-amz-invocation-type'];
-    const type = typeof typeHeader === 'string' ? typeHeader : 'RequestResponse';
+    const type = legacyAsync ? 'Event' : typeof typeHeader === 'string' ? typeHeader : 'RequestResponse';
     if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
       req.resume();
       return this.error(
@@ -140,7 +148,7 @@ export class LambdaService {
     }
     const body = await readBody(req, SYNC_REQUEST_LIMIT);
     if (body.aborted && !body.tooLarge) return;
-    const limit = type === 'Event' ? ASYNC_REQUEST_LIMIT : SYNC_REQUEST_LIMIT;
+    const limit = legacyAsync ? INVOKE_ASYNC_LIMIT : type === 'Event' ? ASYNC_REQUEST_LIMIT : SYNC_REQUEST_LIMIT;
     if (body.tooLarge || body.size > limit) {
       this.error(
         ctx,
@@ -240,6 +248,10 @@ export class LambdaService {
         });
       }
       this.core.enqueueAsync(pool, payload, { requestId, traceId, source: 'lambda' });
+      if (legacyAsync) {
+        send(res, 202, { 'Content-Type': 'application/json', 'x-amzn-RequestId': requestId }, '{"Status":202}');
+        return;
+      }
       send(
         res,
         202,
@@ -284,15 +296,20 @@ export class LambdaService {
     send(res, 200, headers, result ?? 'null');
   }
 
-  private async get(ctx: RequestCtx, rawName: string): Promise<void> {
+  private async get(ctx: RequestCtx, rawName: string, configurationOnly: boolean): Promise<void> {
     ctx.req.resume();
-    const t = this.resolve(ctx, rawName, 'lambda:GetFunction');
+    const t = this.resolve(ctx, rawName, configurationOnly ? 'lambda:GetFunctionConfiguration' : 'lambda:GetFunction');
     if (t === undefined) return;
-    const body = JSON.stringify({
-      Configuration: functionConfiguration(this.core, t.fn),
-      Code: { RepositoryType: 'S3', Location: `file://${t.fn.dir}` },
-      Tags: { 'svc-mesh:target': t.fn.target, 'svc-mesh:stage': t.fn.stage },
-    });
+    const config = functionConfiguration(this.core, t.fn);
+    const body = JSON.stringify(
+      configurationOnly
+        ? config
+        : {
+            Configuration: config,
+            Code: { RepositoryType: 'S3', Location: `file://${t.fn.dir}` },
+            Tags: { 'svc-mesh:target': t.fn.target, 'svc-mesh:stage': t.fn.stage },
+          },
+    );
     send(ctx.res, 200, { 'Content-Type': 'application/json', 'x-amzn-RequestId': ctx.requestId }, body);
   }
 

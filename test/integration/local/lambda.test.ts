@@ -314,3 +314,46 @@ describe('Lambda Invoke: service errors', () => {
     expect(z.name).toBe('TooManyRequestsException');
   });
 });
+
+describe('Lambda: the other read and legacy operations', () => {
+  it('GetFunction, GetFunctionConfiguration, ListFunctions and the deprecated InvokeAsync', async () => {
+    const { GetFunctionCommand, GetFunctionConfigurationCommand, InvokeAsyncCommand, ListFunctionsCommand } =
+      await import('@aws-sdk/client-lambda');
+    const f = await lambda.send(new GetFunctionCommand({ FunctionName: 'fx-dev-echo' }));
+    expect(f.Configuration).toMatchObject({
+      FunctionName: 'fx-dev-echo',
+      Timeout: 10,
+      MemorySize: 256,
+      Handler: expect.stringMatching(/echo\.handler$/),
+    });
+    expect(f.Configuration?.Environment?.Variables?.['GREETING']).toBe('hi');
+    const c = await lambda.send(
+      new GetFunctionConfigurationCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:fx-dev-echo',
+      }),
+    );
+    expect(c.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:fx-dev-echo');
+    const names: string[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await lambda.send(new ListFunctionsCommand({ Marker, MaxItems: 5 }));
+      names.push(...(page.Functions ?? []).map((x) => x.FunctionName!));
+      Marker = page.NextMarker;
+    } while (Marker);
+    expect(names).toContain('fx-dev-echo');
+    expect(names).toHaveLength(mesh.functions.length);
+    const seen = new Promise<void>((resolve) => {
+      const off = mesh.onInvoke((r) => {
+        if (r.functionName === 'fx-dev-pid' && r.type === 'Event') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const a = await lambda.send(
+      new InvokeAsyncCommand({ FunctionName: 'fx-dev-pid', InvokeArgs: new TextEncoder().encode('{}') }),
+    );
+    expect(a.Status).toBe(202);
+    await seen;
+  });
+});
