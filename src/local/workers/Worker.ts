@@ -34,6 +34,7 @@ export class Worker {
   coldStart = true;
   private current: { id: string; resolve: (o: InvokeOutcome) => void; timer: NodeJS.Timeout | undefined } | undefined;
   private exited = false;
+  private closed = false;
   private stderrTail = '';
   private readyDone = false;
 
@@ -93,8 +94,13 @@ export class Worker {
     this.proc.on('error', () => {
       // spawn failures surface as 'exit' too; nothing else to do here
     });
-    this.proc.on('exit', (code, signal) => {
+    this.proc.on('exit', () => {
       this.exited = true;
+    });
+    // 'close' comes after the stdio pipes are drained, so the stderr tail (an OOM message) is complete.
+    this.proc.on('close', (code, signal) => {
+      this.exited = true;
+      this.closed = true;
       const how = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code ?? 0}`;
       const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
       const type = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
@@ -174,7 +180,7 @@ export class Worker {
 
   /** Resolves when the process has exited. */
   async exit(): Promise<void> {
-    if (this.exited) return;
-    await new Promise<void>((r) => this.proc.once('exit', () => r()));
+    if (this.closed) return;
+    await new Promise<void>((r) => this.proc.once('close', () => r()));
   }
 }

@@ -23,6 +23,7 @@ beforeAll(async () => {
       spec('spins', 'faults.ts', 'spins', { timeout: 1 }),
       spec('exits', 'faults.ts', 'exits'),
       spec('uncaught', 'faults.ts', 'uncaught'),
+      spec('hog', 'faults.ts', 'hogsMemory', { memorySize: 128, timeout: 30 }),
       spec('pid', 'faults.ts', 'pid'),
       spec('initFails', 'initfails.ts', 'handler'),
       spec('syntax', 'bad-syntax.ts', 'handler'),
@@ -176,6 +177,16 @@ describe('Lambda Invoke: function errors (HTTP 200, X-Amz-Function-Error)', () =
     });
     expect((await invoke('fx-dev-echo', {})).StatusCode).toBe(200);
   });
+
+  it('answers Runtime.OutOfMemory when the handler exhausts its memory', async () => {
+    const out = await invoke('fx-dev-hog', {});
+    expect(out.FunctionError).toBe('Unhandled');
+    const body = decode(out.Payload) as any;
+    expect(body.errorType).toBe('Runtime.OutOfMemory');
+    expect(body.errorMessage).toMatch(
+      new RegExp(`^RequestId: ${out.$metadata.requestId} Error: Runtime exited with error: signal: SIGABRT`),
+    );
+  }, 30_000);
 
   it('fails the invocation on an uncaught exception and replaces the worker', async () => {
     const out = await invoke('fx-dev-uncaught', {});
