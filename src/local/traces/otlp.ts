@@ -320,13 +320,19 @@ export function normaliseRequest(raw: unknown): DecodedRequest {
 
 type Reader = pb.Reader;
 
-function sub(r: Reader): Reader {
+/**
+ * Enters a length-delimited field and returns where it ends. Nested messages are read from the
+ * same reader up to that offset (no copy, no new reader per message: this is the hot path).
+ */
+function enter(r: Reader): number {
   const len = r.uint32();
   const end = r.pos + len;
   if (end > r.len) throw new RangeError('length-delimited field runs past the end of the body');
-  const child = pb.Reader.create(r.buf.subarray(r.pos, end));
-  r.pos = end;
-  return child;
+  return end;
+}
+
+function leave(r: Reader, end: number): void {
+  if (r.pos !== end) throw new RangeError('a field runs past the end of its message');
 }
 
 function fixed64(r: Reader): string {
@@ -335,10 +341,10 @@ function fixed64(r: Reader): string {
   return hi === 0 ? String(lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
-function readAnyValue(r: Reader, depth: number): OtlpAnyValue {
+function readAnyValue(r: Reader, end: number, depth: number): OtlpAnyValue {
   if (depth > MAX_DEPTH) throw new RangeError('AnyValue nested too deeply');
   let v: OtlpAnyValue = {};
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
@@ -354,24 +360,32 @@ function readAnyValue(r: Reader, depth: number): OtlpAnyValue {
         v = { doubleValue: r.double() };
         break;
       case 5: {
-        const a = sub(r);
+        const e = enter(r);
         const values: OtlpAnyValue[] = [];
-        while (a.pos < a.len) {
-          const t = a.uint32();
-          if (t >>> 3 === 1 && (t & 7) === 2) values.push(readAnyValue(sub(a), depth + 1));
-          else a.skipType(t & 7);
+        while (r.pos < e) {
+          const t = r.uint32();
+          if (t >>> 3 === 1 && (t & 7) === 2) {
+            const ve = enter(r);
+            values.push(readAnyValue(r, ve, depth + 1));
+            leave(r, ve);
+          } else r.skipType(t & 7);
         }
+        leave(r, e);
         v = { arrayValue: { values } };
         break;
       }
       case 6: {
-        const a = sub(r);
+        const e = enter(r);
         const values: OtlpKeyValue[] = [];
-        while (a.pos < a.len) {
-          const t = a.uint32();
-          if (t >>> 3 === 1 && (t & 7) === 2) values.push(readKeyValue(sub(a), depth + 1));
-          else a.skipType(t & 7);
+        while (r.pos < e) {
+          const t = r.uint32();
+          if (t >>> 3 === 1 && (t & 7) === 2) {
+            const ke = enter(r);
+            values.push(readKeyValue(r, ke, depth + 1));
+            leave(r, ke);
+          } else r.skipType(t & 7);
         }
+        leave(r, e);
         v = { kvlistValue: { values } };
         break;
       }
@@ -385,21 +399,30 @@ function readAnyValue(r: Reader, depth: number): OtlpAnyValue {
   return v;
 }
 
-function readKeyValue(r: Reader, depth = 0): OtlpKeyValue {
+function readKeyValue(r: Reader, end: number, depth = 0): OtlpKeyValue {
   let key = '';
   let value: OtlpAnyValue = {};
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1) key = r.string();
-    else if (tag >>> 3 === 2) value = readAnyValue(sub(r), depth);
-    else r.skipType(tag & 7);
+    else if (tag >>> 3 === 2 && (tag & 7) === 2) {
+      const e = enter(r);
+      value = readAnyValue(r, e, depth);
+      leave(r, e);
+    } else r.skipType(tag & 7);
   }
   return { key, value };
 }
 
-function readEvent(r: Reader): OtlpEvent {
+function pushKeyValue(r: Reader, into: OtlpKeyValue[]): void {
+  const e = enter(r);
+  into.push(readKeyValue(r, e));
+  leave(r, e);
+}
+
+function readEvent(r: Reader, end: number): OtlpEvent {
   const e: OtlpEvent = { timeUnixNano: '0', name: '', attributes: [] };
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
@@ -409,7 +432,7 @@ function readEvent(r: Reader): OtlpEvent {
         e.name = r.string();
         break;
       case 3:
-        e.attributes.push(readKeyValue(sub(r)));
+        pushKeyValue(r, e.attributes);
         break;
       case 4:
         e.droppedAttributesCount = r.uint32();
@@ -421,9 +444,9 @@ function readEvent(r: Reader): OtlpEvent {
   return e;
 }
 
-function readLink(r: Reader): OtlpLink {
+function readLink(r: Reader, end: number): OtlpLink {
   const l: OtlpLink = { traceId: '', spanId: '', attributes: [] };
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
@@ -436,7 +459,7 @@ function readLink(r: Reader): OtlpLink {
         l.traceState = r.string();
         break;
       case 4:
-        l.attributes.push(readKeyValue(sub(r)));
+        pushKeyValue(r, l.attributes);
         break;
       case 5:
         l.droppedAttributesCount = r.uint32();
@@ -452,12 +475,12 @@ function readLink(r: Reader): OtlpLink {
 }
 
 /** Reads a Span into the JSON-shaped object normSpan validates (so both paths share the checks). */
-function readSpan(r: Reader): Record<string, unknown> {
-  const s: Record<string, unknown> = { attributes: [], events: [], links: [] };
-  const attributes = s['attributes'] as OtlpKeyValue[];
-  const events = s['events'] as OtlpEvent[];
-  const links = s['links'] as OtlpLink[];
-  while (r.pos < r.len) {
+function readSpan(r: Reader, end: number): Record<string, unknown> {
+  const attributes: OtlpKeyValue[] = [];
+  const events: OtlpEvent[] = [];
+  const links: OtlpLink[] = [];
+  const s: Record<string, unknown> = { attributes, events, links };
+  while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
@@ -485,32 +508,39 @@ function readSpan(r: Reader): Record<string, unknown> {
         s['endTimeUnixNano'] = fixed64(r);
         break;
       case 9:
-        attributes.push(readKeyValue(sub(r)));
+        pushKeyValue(r, attributes);
         break;
       case 10:
         s['droppedAttributesCount'] = r.uint32();
         break;
-      case 11:
-        events.push(readEvent(sub(r)));
+      case 11: {
+        const e = enter(r);
+        events.push(readEvent(r, e));
+        leave(r, e);
         break;
+      }
       case 12:
         s['droppedEventsCount'] = r.uint32();
         break;
-      case 13:
-        links.push(readLink(sub(r)));
+      case 13: {
+        const e = enter(r);
+        links.push(readLink(r, e));
+        leave(r, e);
         break;
+      }
       case 14:
         s['droppedLinksCount'] = r.uint32();
         break;
       case 15: {
-        const st = sub(r);
+        const e = enter(r);
         const status: Record<string, unknown> = { code: 0 };
-        while (st.pos < st.len) {
-          const t = st.uint32();
-          if (t >>> 3 === 2) status['message'] = st.string();
-          else if (t >>> 3 === 3) status['code'] = st.int32();
-          else st.skipType(t & 7);
+        while (r.pos < e) {
+          const t = r.uint32();
+          if (t >>> 3 === 2) status['message'] = r.string();
+          else if (t >>> 3 === 3) status['code'] = r.int32();
+          else r.skipType(t & 7);
         }
+        leave(r, e);
         s['status'] = status;
         break;
       }
@@ -526,9 +556,9 @@ function readSpan(r: Reader): Record<string, unknown> {
   return s;
 }
 
-function readScope(r: Reader): Record<string, unknown> {
+function readScope(r: Reader, end: number): Record<string, unknown> {
   const scope: Record<string, unknown> = { name: '' };
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1) scope['name'] = r.string();
     else if (tag >>> 3 === 2) scope['version'] = r.string();
@@ -550,38 +580,49 @@ export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
         continue;
       }
       unknownOnly = false;
-      const rsr = sub(r);
-      const rs: Record<string, unknown> = { scopeSpans: [] };
-      while (rsr.pos < rsr.len) {
-        const t = rsr.uint32();
+      const rsEnd = enter(r);
+      const scopeSpans: Record<string, unknown>[] = [];
+      const rs: Record<string, unknown> = { scopeSpans };
+      while (r.pos < rsEnd) {
+        const t = r.uint32();
         const f = t >>> 3;
         if (f === 1 && (t & 7) === 2) {
-          const res = sub(rsr);
+          const resEnd = enter(r);
           const attributes: OtlpKeyValue[] = [];
-          while (res.pos < res.len) {
-            const rt = res.uint32();
-            if (rt >>> 3 === 1 && (rt & 7) === 2) attributes.push(readKeyValue(sub(res)));
-            else res.skipType(rt & 7);
+          while (r.pos < resEnd) {
+            const rt = r.uint32();
+            if (rt >>> 3 === 1 && (rt & 7) === 2) pushKeyValue(r, attributes);
+            else r.skipType(rt & 7);
           }
+          leave(r, resEnd);
           rs['resource'] = { attributes };
         } else if (f === 2 && (t & 7) === 2) {
-          const ssr = sub(rsr);
-          const ss: Record<string, unknown> = { spans: [] };
-          while (ssr.pos < ssr.len) {
-            const st = ssr.uint32();
+          const ssEnd = enter(r);
+          const spans: Record<string, unknown>[] = [];
+          const ss: Record<string, unknown> = { spans };
+          while (r.pos < ssEnd) {
+            const st = r.uint32();
             const sf = st >>> 3;
-            if (sf === 1 && (st & 7) === 2) ss['scope'] = readScope(sub(ssr));
-            else if (sf === 2 && (st & 7) === 2) (ss['spans'] as unknown[]).push(readSpan(sub(ssr)));
-            else if (sf === 3 && (st & 7) === 2) ss['schemaUrl'] = ssr.string();
-            else ssr.skipType(st & 7);
+            if (sf === 1 && (st & 7) === 2) {
+              const e = enter(r);
+              ss['scope'] = readScope(r, e);
+              leave(r, e);
+            } else if (sf === 2 && (st & 7) === 2) {
+              const e = enter(r);
+              spans.push(readSpan(r, e));
+              leave(r, e);
+            } else if (sf === 3 && (st & 7) === 2) ss['schemaUrl'] = r.string();
+            else r.skipType(st & 7);
           }
-          (rs['scopeSpans'] as unknown[]).push(ss);
+          leave(r, ssEnd);
+          scopeSpans.push(ss);
         } else if (f === 3 && (t & 7) === 2) {
-          rs['schemaUrl'] = rsr.string();
+          rs['schemaUrl'] = r.string();
         } else {
-          rsr.skipType(t & 7);
+          r.skipType(t & 7);
         }
       }
+      leave(r, rsEnd);
       raw.resourceSpans.push(rs);
     }
   } catch (err) {
