@@ -2,10 +2,8 @@
  * Runtime benchmarks (issue 2): warm sdk.invoke vs raw LambdaClient.send, discovery request
  * counts, cold import and bundle size. Each figure is measured next to its baseline in the same run.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,22 +23,23 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 };
 
-/** A keep-alive loopback Lambda endpoint whose function answers `{"ok":true}`. */
+/**
+ * A keep-alive loopback Lambda endpoint whose function answers `{"ok":true}`, in its own process
+ * so that process.cpuUsage() here counts the client side only.
+ */
 async function trivialLambda() {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'x-amzn-requestid': 'r',
-        'x-amz-executed-version': '$LATEST',
-      });
-      res.end('{"ok":true}');
-    });
+  const code =
+    "const http = require('node:http');" +
+    'const s = http.createServer((req, res) => { req.resume(); req.on("end", () => {' +
+    ' res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": "r", "x-amz-executed-version": "$LATEST" });' +
+    ' res.end(\'{"ok":true}\'); }); });' +
+    's.keepAliveTimeout = 60000; s.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port) + "\\n"));';
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('error', reject);
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server: { close: () => child.kill() }, endpoint: `http://127.0.0.1:${port}` };
 }
 
 async function warmInvoke(
@@ -253,7 +252,7 @@ export default async function run(): Promise<BenchRow[]> {
     ratio: plain.cpuOurs / plain.cpuRaw,
     goal: '≤ 10 µs added',
     met: addedPlain <= 10,
-    note: `process.cpuUsage() around each call (client and loopback server share the process); ours = median(ours) − median(raw); mean difference ${plain.meanAdded.toFixed(1)} µs.`,
+    note: `process.cpuUsage() around each call (the loopback callee runs in another process); ours = median(ours) − median(raw); mean difference ${plain.meanAdded.toFixed(1)} µs.`,
   });
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });

@@ -18,7 +18,6 @@ export type { MeshSdk } from './invoke/Sdk.js';
 export { defineFunction } from './invoke/defineFunction.js';
 export { defineSubscriber } from './events/defineSubscriber.js';
 export type { MeshSubscriber, SubscriberHandler } from './events/defineSubscriber.js';
-export { decodeLifecycleEvent } from './events/decode.js';
 export type { LifecycleEvent, LifecycleError } from './events/types.js';
 export type {
   DefineFunctionOptions,

@@ -3,7 +3,7 @@ import { InvalidConfigError } from '../errors/InvalidConfigError.js';
 import { InvalidEventError } from '../errors/InvalidEventError.js';
 import { runInvocation } from '../invoke/runInvocation.js';
 import type { DefineFunctionOptions, HandlerContext, LambdaContext } from '../invoke/types.js';
-import { decodeLifecycleEvent, isSnsEvent, type SnsRecordLike, snsRecordCarrier } from './decode.js';
+import { type SnsRecordLike, isSnsEvent, snsRecordCarrier } from './sns.js';
 import type { LifecycleEvent } from './types.js';
 
 /** A subscriber body: receives one decoded lifecycle event. */
@@ -49,6 +49,8 @@ export function defineSubscriber<I = unknown, O = unknown>(
       throw new InvalidEventError(
         `expected an SNS event ({"Records":[{"EventSource":"aws:sns",…}]}), got ${describe(event)}`,
       );
+    // Loaded by subscribers only.
+    const { decodeLifecycleEvent } = await import('./decode.js');
     // SNS delivers one record per invocation; handle more in order if a test passes them.
     for (const record of records) {
       const decoded = decodeLifecycleEvent<I, O>(record);

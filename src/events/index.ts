@@ -8,8 +8,9 @@
  */
 export { defineSubscriber } from './defineSubscriber.js';
 export type { MeshSubscriber, SubscriberHandler } from './defineSubscriber.js';
-export { decodeLifecycleEvent, isSnsEvent } from './decode.js';
-export type { SnsRecordLike } from './decode.js';
+export { decodeLifecycleEvent } from './decode.js';
+export { isSnsEvent } from './sns.js';
+export type { SnsRecordLike } from './sns.js';
 export { buildLifecycleMessage } from './encode.js';
 export type { LifecycleMessageInput, SnsMessage } from './encode.js';
 export type { CloudEventBody, LifecycleError, LifecycleEvent } from './types.js';

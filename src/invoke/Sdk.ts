@@ -137,8 +137,7 @@ export class Sdk implements MeshSdk {
 
   async #call(hop: 'sync' | 'async', targetIn: unknown, input: unknown, o: InvokeOptions): Promise<unknown> {
     // 1. Everything that can be checked without the network, in order.
-    const t = parseTarget(targetIn);
-    const target = `${t.service}:${t.function}`;
+    const target = checkedTarget(targetIn);
     const c = this.config;
     if (c.calling !== undefined && !c.calling.has(target)) throw new UndeclaredCallError(c.self, target, c.callingList);
     checkOptions(o);
@@ -383,6 +382,17 @@ class CallAbort {
     }
     return this.#controller.signal;
   }
+}
+
+const validTargets = new Set<string>();
+
+/** parseTarget, remembered for the (few) targets a function calls, so warm calls skip it. */
+function checkedTarget(t: unknown): string {
+  if (typeof t === 'string' && validTargets.has(t)) return t;
+  const p = parseTarget(t);
+  const s = `${p.service}:${p.function}`;
+  if (validTargets.size < 1_000) validTargets.add(s);
+  return s;
 }
 
 function checkOptions(o: InvokeOptions): void {

@@ -1,5 +1,5 @@
 import { InvalidConfigError } from '../errors/InvalidConfigError.js';
-import { isSnsEvent, snsRecordCarrier } from '../events/decode.js';
+import { isSnsEvent, snsRecordCarrier } from '../events/sns.js';
 import { type Prepared, runInvocation } from './runInvocation.js';
 import type { DefineFunctionOptions, HandlerContext, LambdaContext, MeshFunction, MeshHandler } from './types.js';
 import { isEnvelope, readMeta } from './wire.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Context, type Link, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { DEFAULT_TIMEOUT_EVENT_MARGIN_MS } from '../events/constants.js';
-import { LifecyclePublisher, type LifecycleRun } from '../events/LifecyclePublisher.js';
+import type { LifecyclePublisher, LifecycleRun } from '../events/LifecyclePublisher.js';
 import type { LifecycleType } from '../internal/names.js';
 import { invocationScope } from '../internal/scope.js';
 import { ATTR_CALLER, ATTR_ERROR_CODE, ATTR_HOP, ATTR_TARGET, TRACER_NAME } from '../tracing/constants.js';
@@ -95,7 +95,12 @@ export async function runInvocation(
   let publisher: LifecyclePublisher | undefined;
   if (subscribable) {
     publisher = publishers.get(sdk);
-    if (!publisher) publishers.set(sdk, (publisher = new LifecyclePublisher(sdk)));
+    if (!publisher) {
+      // Loaded only by subscribable functions (the SNS client itself loads on the first publish).
+      const { LifecyclePublisher } = await import('../events/LifecyclePublisher.js');
+      publisher = publishers.get(sdk) ?? new LifecyclePublisher(sdk);
+      publishers.set(sdk, publisher);
+    }
   }
   const pending: Promise<unknown>[] = [];
   let terminal = false;
