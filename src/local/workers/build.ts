@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { isBuiltin } from 'node:module';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 import type { RuntimeErrorPayload } from './types.js';
@@ -61,10 +62,24 @@ const resolvePlugin: Plugin = {
       if (path === undefined) return { errors: [{ text: `svc-mesh has no export ${JSON.stringify(args.path)}` }] };
       return { path };
     });
-    // Every other package stays external and resolves at run time from the output folder.
-    b.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('/') ? undefined : { path: args.path, external: true },
-    );
+    // Installed packages stay external and resolve at run time from the output folder, as
+    // from a Lambda bundle's node_modules. A workspace package (a symlink into the monorepo,
+    // often TypeScript) is bundled instead, as serverless-esbuild would.
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if ((args.pluginData as { svcMeshInner?: boolean } | undefined)?.svcMeshInner) return undefined;
+      if (args.path.startsWith('node:') || isBuiltin(args.path)) return { path: args.path, external: true };
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: { svcMeshInner: true },
+      });
+      if (r.errors.length > 0 || r.external || r.path.includes(`${sep}node_modules${sep}`)) {
+        // Unresolvable here: Node reports it when the handler loads (Runtime.ImportModuleError), as Lambda does.
+        return { path: args.path, external: true };
+      }
+      return { path: r.path };
+    });
   },
 };
 

@@ -1,6 +1,6 @@
 /** `svc-mesh dev` and `svc-mesh invoke` as a user runs them: real processes, real output. */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -137,6 +137,43 @@ describe('Local mesh: reload', () => {
     utimesSync(file, later, later);
     try {
       await until(async () => (await call()) === 'v2', 20_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('Local mesh: bundling', () => {
+  it('bundles a workspace package (a symlink to TypeScript source) and leaves installed packages to Node', async () => {
+    mkdirSync(join(ROOT, '.svc-mesh'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, '.svc-mesh', 'ws-'));
+    try {
+      mkdirSync(join(dir, 'libs', 'greet'), { recursive: true });
+      writeFileSync(
+        join(dir, 'libs', 'greet', 'package.json'),
+        JSON.stringify({ name: '@ws/greet', main: 'index.ts' }),
+      );
+      writeFileSync(
+        join(dir, 'libs', 'greet', 'index.ts'),
+        'export const greet = (n: string): string => `hello ${n}`;\n',
+      );
+      mkdirSync(join(dir, 'node_modules', '@ws'), { recursive: true });
+      symlinkSync(join(dir, 'libs', 'greet'), join(dir, 'node_modules', '@ws', 'greet'), 'dir');
+      mkdirSync(join(dir, 'svc'));
+      writeFileSync(
+        join(dir, 'svc', 'h.ts'),
+        "import { greet } from '@ws/greet';\nimport { LambdaClient } from '@aws-sdk/client-lambda';\n" +
+          'export const handler = async () => ({ text: greet("ws"), sdk: typeof LambdaClient });\n',
+      );
+      await using m = await startLocalMesh({
+        quiet: true,
+        tracing: false,
+        functions: [{ service: 'w', key: 'h', file: join(dir, 'svc', 'h.ts') }],
+      });
+      const { lambda } = clients(m.endpoint);
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'w-dev-h' }));
+      expect(out.FunctionError, new TextDecoder().decode(out.Payload)).toBeUndefined();
+      expect(decode(out.Payload)).toEqual({ text: 'hello ws', sdk: 'function' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
