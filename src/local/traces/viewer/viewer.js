@@ -395,6 +395,16 @@ function renderDetail() {
       sum.hasError
         ? h('span', { class: 'err-badge' }, `⚠ ${sum.errorCount} error${sum.errorCount === 1 ? '' : 's'}`)
         : null,
+      h(
+        'a',
+        {
+          class: 'dl',
+          href: `/api/traces/${sum.traceId}/otlp`,
+          download: `trace-${sum.traceId}.otlp.json`,
+          title: 'OTLP/JSON, for Jaeger, Tempo or any OTLP receiver',
+        },
+        '⤓ OTLP JSON',
+      ),
     ),
     h(
       'div',
@@ -412,16 +422,6 @@ function renderDetail() {
         sum.traceId,
       ),
       sum.droppedSpans ? h('span', { class: 'wf-orphan' }, `${sum.droppedSpans} spans dropped (per-trace cap)`) : null,
-      h(
-        'a',
-        {
-          class: 'dl',
-          href: `/api/traces/${sum.traceId}/otlp`,
-          download: `trace-${sum.traceId}.otlp.json`,
-          title: 'OTLP/JSON, for Jaeger, Tempo or any OTLP receiver',
-        },
-        '⤓ OTLP JSON',
-      ),
     ),
     h('div', { class: 'trace-services' }, sum.services.map(chip)),
   );
