@@ -148,7 +148,6 @@ interface Loaded {
   /** Warnings codegen found (`file:line:col: warning: …`); errors throw instead. */
   warnings: string[];
   seed: SeedPlan;
-  stacks: Map<string, string>;
 }
 
 /** Drops paths inside another path of the list (loading the outer one finds them). */
@@ -203,7 +202,6 @@ async function loadDeployment(
     );
   }
   const functions: LocalFunction[] = [];
-  const stacks = new Map<string, string>();
   for (const svc of project.services) {
     // Known only from a contract (another repository), or context of an overlay: nothing to run here.
     if ((svc as { external?: boolean }).external === true || !within(svc.dir, own)) continue;
@@ -228,7 +226,6 @@ async function loadDeployment(
       };
       if (f.reservedConcurrency !== undefined) lf.reservedConcurrency = f.reservedConcurrency;
       functions.push(lf);
-      stacks.set(f.physicalName, `${svc.name}-${d.stage}`);
     }
   }
   const warnings = (
@@ -237,7 +234,7 @@ async function loadDeployment(
   )
     .filter((x) => x.severity === 'warning')
     .map((x) => `${x.file}:${x.line}:${x.col}: warning: ${x.message}`);
-  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), stacks };
+  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage) };
 }
 
 /** The part of a seed plan that belongs to the functions this deployment runs. */
@@ -386,7 +383,11 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         );
       }
       for (const p of l.seed.parameters) ssm.put(p.name, p.value, 'String', true);
-      for (const e of l.seed.exports) cfn.addExport(e.name, e.value, 'svc-mesh');
+      for (const e of l.seed.exports) {
+        const owner = parseExportName(e.name);
+        // The exporting stack is the service's own, as the Serverless Framework names it.
+        cfn.addExport(e.name, e.value, owner ? `${owner.service}-${owner.stage}` : 'svc-mesh');
+      }
     }
   } catch (err) {
     throw new LocalMeshStartError(

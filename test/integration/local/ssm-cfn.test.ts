@@ -134,7 +134,7 @@ describe('CloudFormation ListExports', () => {
     const out = await c.cfn.send(new ListExportsCommand({}));
     const reserve = out.Exports?.find((e) => e.Name === 'svc-mesh:dev:stock:reserve:FunctionArn');
     expect(reserve?.Value).toBe('arn:aws:lambda:us-east-1:000000000000:function:stock-dev-reserve');
-    expect(reserve?.ExportingStackId).toMatch(/^arn:aws:cloudformation:us-east-1:000000000000:stack\//);
+    expect(reserve?.ExportingStackId).toMatch(/^arn:aws:cloudformation:us-east-1:000000000000:stack\/stock-dev\//);
     expect(out.NextToken).toBeUndefined();
     const bad = await fails(c.cfn.send(new ListExportsCommand({ NextToken: 'bogus' })));
     expect(bad.name).toBe('ValidationError');
