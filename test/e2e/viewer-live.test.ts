@@ -50,6 +50,12 @@ describe('Trace viewer: spans out of order, live', () => {
         await page.waitForFunction(`document.querySelectorAll('[data-testid="span-row"]').length === 7`);
         await row(sc.ids['invokeRecord']).locator('.wf-indent.d3').waitFor();
         expect(await row(sc.ids['invokeRecord']).locator('.wf-orphan').count()).toBe(0);
+        // keyboard: ↓ from nothing selects the first span, ↓ again the next; Esc closes
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('ArrowDown');
+        await page.locator(`[data-testid="span-detail"][data-span-id="${sc.ids['invokeCharge']}"]`).waitFor();
+        await page.keyboard.press('Escape');
+        await page.waitForFunction(`!document.querySelector('[data-testid="span-detail"]')`);
         // collapse payments:charge: its four descendants disappear, with a "+4" badge
         await row(sc.ids['charge']).locator('.wf-caret').click();
         await page.waitForFunction(`document.querySelectorAll('[data-testid="span-row"]').length === 3`);

@@ -131,8 +131,30 @@ window.addEventListener('popstate', () => {
   parseRoute();
   render(true);
 });
+// Keyboard: "/" search, ↑/↓ (or k/j) move through the spans of the open trace, Esc closes the span.
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && state.spanId && state.traceId) selectSpan(null);
+  const typing = e.target instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
+  if (e.key === 'Escape') {
+    if (typing) e.target.blur();
+    else if (state.spanId && state.traceId) selectSpan(null);
+    return;
+  }
+  if (typing || e.metaKey || e.ctrlKey || e.altKey) return;
+  if (e.key === '/') {
+    e.preventDefault();
+    document.querySelector('input[name="q"]')?.focus();
+    return;
+  }
+  const down = e.key === 'ArrowDown' || e.key === 'j';
+  const up = e.key === 'ArrowUp' || e.key === 'k';
+  if (!(down || up) || !state.trace) return;
+  const ids = [...document.querySelectorAll('[data-testid="span-row"]')].map((r) => r.getAttribute('data-span-id'));
+  if (ids.length === 0) return;
+  e.preventDefault();
+  const i = ids.indexOf(state.spanId);
+  const next = i < 0 ? (down ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, i + (down ? 1 : -1)));
+  selectSpan(ids[next]);
+  document.querySelector(`[data-testid="span-row"][data-span-id="${ids[next]}"]`)?.scrollIntoView({ block: 'nearest' });
 });
 
 // ---------------------------------------------------------------------------------------------
