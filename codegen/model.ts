@@ -140,6 +140,8 @@ export type JsonSchema = Record<string, unknown>;
 /** The contract of one function: what it accepts and returns. */
 export interface FunctionContract {
   subscribable: boolean;
+  /** `subscriber`: defined with defineSubscriber; its schemas describe the events it receives, and it gets no client. */
+  kind?: 'subscriber';
   input: JsonSchema;
   output: JsonSchema;
   /** Present when the type could not be derived (the schema is then `{}`, i.e. unknown). */

@@ -192,6 +192,17 @@ export function breakingChanges(
       const n = cur?.functions[fn];
       const add = (kind: Kind, path: string, message: string) =>
         out.push({ service, function: fn, kind, path, message });
+      // A subscriber is invoked by SNS, not by callers: only its topics (if subscribable) are a promise.
+      if (o.kind === 'subscriber') {
+        if (o.subscribable && n?.subscribable !== true) {
+          add(
+            'subscribable-removed',
+            'subscribable',
+            'no longer subscribable: subscribers lose their lifecycle topics',
+          );
+        }
+        continue;
+      }
       if (n === undefined) {
         add(
           'function-removed',

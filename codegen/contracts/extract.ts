@@ -1,7 +1,9 @@
 /**
  * Contracts from handler types. For each function we find the TypeScript type nodes of its
  * input and output, then let ts-json-schema-generator turn them into JSON Schema:
- *   1. `defineFunction<I, O>(…)` / `defineSubscriber<I, R>(…)` type arguments;
+ *   1. `defineFunction<I, O>(…)` / `defineSubscriber<I, O>(…)` type arguments (for a subscriber:
+ *      the input and result of the function whose events it receives; it is marked
+ *      `kind: 'subscriber'` and gets no client, since SNS invokes it, not callers);
  *   2. else the annotated handler: `(input: I, ctx) => Promise<O>` (arrow, function, or the
  *      callback passed to defineFunction), or a `Handler<I, O>` type annotation;
  *   3. else `unknown` (`{}`) with a warning: an untyped handler never stops the build.
@@ -83,6 +85,8 @@ function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
 interface Found {
   input: ts.TypeNode | undefined;
   output: ts.TypeNode | undefined;
+  /** Defined with defineSubscriber: SNS delivers its events; nobody invokes it directly. */
+  subscriber?: boolean;
   /** Why nothing was found, for the warning. */
   why?: string;
 }
@@ -145,17 +149,19 @@ function typesOf(decl: ts.Node, checker: ts.TypeChecker, depth = 0): Found {
           ? callee.name.text
           : '';
       if (DEFINE_NAMES.has(name)) {
+        const subscriber = name === 'defineSubscriber';
         if (init.typeArguments !== undefined && init.typeArguments.length >= 1) {
-          return { input: init.typeArguments[0], output: init.typeArguments[1] };
+          return { input: init.typeArguments[0], output: init.typeArguments[1], subscriber };
         }
         const cb = init.arguments[0];
-        if (cb !== undefined && (ts.isArrowFunction(cb) || ts.isFunctionExpression(cb))) {
+        if (!subscriber && cb !== undefined && (ts.isArrowFunction(cb) || ts.isFunctionExpression(cb))) {
           const f = fromFunctionLike(cb);
           if (f.input !== undefined || f.output !== undefined) return f;
         }
         return {
           input: undefined,
           output: undefined,
+          subscriber,
           why: `${name}() has neither type arguments nor an annotated callback`,
         };
       }
@@ -294,6 +300,11 @@ function contractOf(
   const decl = exportedDeclaration(sf, f.handler.export, checker);
   if (decl === undefined) return untyped(`export '${f.handler.export}' not found`);
   const found = typesOf(decl, checker);
+  if (found.subscriber === true && found.input === undefined && found.output === undefined) {
+    // defineSubscriber without type arguments receives LifecycleEvent<unknown, unknown> by design:
+    // nothing to warn about, and nobody calls it directly.
+    return { subscribable: f.subscribable, input: {}, output: {}, kind: 'subscriber' };
+  }
   if (found.input === undefined && found.output === undefined) return untyped(found.why ?? 'no type annotations');
   const one = (node: ts.TypeNode | undefined, which: 'input' | 'output'): { schema: JsonSchema; ok: boolean } => {
     if (node === undefined) return { schema: {}, ok: false };
@@ -314,6 +325,7 @@ function contractOf(
   const input = one(found.input, 'input');
   const output = one(found.output, 'output');
   const c: FunctionContract = { subscribable: f.subscribable, input: input.schema, output: output.schema };
+  if (found.subscriber === true) c.kind = 'subscriber';
   if (!input.ok || !output.ok) c.untyped = true;
   return c;
 }

@@ -28,6 +28,8 @@ function serviceTypes(c: ServiceContract): ServiceTypes {
   };
   const names: Record<string, [string, string]> = {};
   for (const key of Object.keys(c.functions).sort()) {
+    // Subscribers are invoked by SNS with lifecycle events, never called: no client for them.
+    if (c.functions[key]!.kind === 'subscriber') continue;
     names[key] = [unique(`${pascal(key)}Input`), unique(`${pascal(key)}Output`)];
   }
   const defNames = new Map<string, string>();
@@ -95,8 +97,8 @@ export function clientFiles(contracts: Record<string, ServiceContract>): Record<
     ' * ```ts',
     ` * import { clients } from './clients.js';`,
   );
-  const firstS = services[0];
-  const firstF = firstS !== undefined ? Object.keys(contracts[firstS]!.functions).sort()[0] : undefined;
+  const firstS = services.find((s) => Object.keys(types.get(s)!.names).length > 0);
+  const firstF = firstS !== undefined ? Object.keys(types.get(firstS)!.names)[0] : undefined;
   if (firstS !== undefined && firstF !== undefined)
     idx.push(` * const out = await clients${access(firstS)}${access(firstF)}(input);`);
   idx.push(' * ```', ' */', 'export const clients = {');

@@ -89,6 +89,14 @@ describe('Function: breakingChanges', () => {
     expect(breakingChanges(tree(num), tree(str)).map((c) => c.path)).toEqual(['input.value']);
   });
 
+  it('does not hold subscribers to a caller contract (SNS invokes them)', () => {
+    const sub = (input: JsonSchema): FunctionContract => ({ ...fn(input, {}), kind: 'subscriber' });
+    expect(
+      breakingChanges(contract({ onPaid: sub(obj({ a: str })) }), contract({ onPaid: sub(obj({ a: num, b: str })) })),
+    ).toEqual([]);
+    expect(breakingChanges(contract({ onPaid: sub(obj({ a: str })) }), contract({}))).toEqual([]);
+  });
+
   it('treats a removed service as every function removed', () => {
     expect(breakingChanges(base, {}).map((c) => c.message)).toEqual([
       "service 'pay' was removed",

@@ -48,8 +48,6 @@ export const clients = {
   subscriberService: {
     /** `subscriberService:createUser` */
     createUser: client<SubscriberServiceTypes.CreateUserInput, SubscriberServiceTypes.CreateUserOutput>('subscriberService:createUser'),
-    /** `subscriberService:sendWelcomeEmail` */
-    sendWelcomeEmail: client<SubscriberServiceTypes.SendWelcomeEmailInput, SubscriberServiceTypes.SendWelcomeEmailOutput>('subscriberService:sendWelcomeEmail'),
   },
   testService: {
     /** `testService:publicFunction` */
@@ -62,7 +60,6 @@ declare module 'svc-mesh' {
     'helloService:hello': { input: HelloServiceTypes.HelloInput; output: HelloServiceTypes.HelloOutput };
     'otherService:someFunction': { input: OtherServiceTypes.SomeFunctionInput; output: OtherServiceTypes.SomeFunctionOutput };
     'subscriberService:createUser': { input: SubscriberServiceTypes.CreateUserInput; output: SubscriberServiceTypes.CreateUserOutput };
-    'subscriberService:sendWelcomeEmail': { input: SubscriberServiceTypes.SendWelcomeEmailInput; output: SubscriberServiceTypes.SendWelcomeEmailOutput };
     'testService:publicFunction': { input: TestServiceTypes.PublicFunctionInput; output: TestServiceTypes.PublicFunctionOutput };
   }
 }

@@ -50,10 +50,6 @@ export const clients = {
     record: client<LedgerTypes.RecordInput, LedgerTypes.RecordOutput>('ledger:record'),
   },
   notifications: {
-    /** `notifications:onOrderPlaced` */
-    onOrderPlaced: client<NotificationsTypes.OnOrderPlacedInput, NotificationsTypes.OnOrderPlacedOutput>('notifications:onOrderPlaced'),
-    /** `notifications:onPaymentFailed` */
-    onPaymentFailed: client<NotificationsTypes.OnPaymentFailedInput, NotificationsTypes.OnPaymentFailedOutput>('notifications:onPaymentFailed'),
   },
   orders: {
     /** `orders:placeOrder` */
@@ -70,8 +66,6 @@ declare module 'svc-mesh' {
     'inventory:release': { input: InventoryTypes.ReleaseInput; output: InventoryTypes.ReleaseOutput };
     'inventory:reserve': { input: InventoryTypes.ReserveInput; output: InventoryTypes.ReserveOutput };
     'ledger:record': { input: LedgerTypes.RecordInput; output: LedgerTypes.RecordOutput };
-    'notifications:onOrderPlaced': { input: NotificationsTypes.OnOrderPlacedInput; output: NotificationsTypes.OnOrderPlacedOutput };
-    'notifications:onPaymentFailed': { input: NotificationsTypes.OnPaymentFailedInput; output: NotificationsTypes.OnPaymentFailedOutput };
     'orders:placeOrder': { input: OrdersTypes.PlaceOrderInput; output: OrdersTypes.PlaceOrderOutput };
     'payments:charge': { input: PaymentsTypes.ChargeInput; output: PaymentsTypes.ChargeOutput };
   }
