@@ -68,6 +68,8 @@ export class ServiceResolver {
   #exports: { map: Map<string, string>; expires: number } | undefined;
   #exportsFlight: Promise<Map<string, string>> | undefined;
   #defaultChain: readonly string[] | undefined;
+  #defaultKey: string | undefined;
+  readonly #routed = new Map<string, ResolvedTarget>();
 
   constructor(config: ResolvedConfig, clients: AwsClients) {
     this.#config = config;
@@ -88,7 +90,8 @@ export class ServiceResolver {
     const routed = this.#route(target);
     if (routed) return routed;
     if (this.#config.stage === undefined && stage === undefined) return undefined;
-    const e = this.#cache.get(`${this.chain(stage).join(',')}|${target}`);
+    if (stage === undefined) this.#defaultKey ??= `${this.chain().join(',')}|`;
+    const e = this.#cache.get(`${stage === undefined ? this.#defaultKey : `${this.chain(stage).join(',')}|`}${target}`);
     return e?.value !== undefined && e.expires > Date.now() ? e.value : undefined;
   }
 
@@ -154,10 +157,12 @@ export class ServiceResolver {
   }
 
   #route(target: string): ResolvedTarget | undefined {
+    const hit = this.#routed.get(target);
+    if (hit !== undefined) return hit;
     if (!this.#config.discovery.includes('routes')) return undefined;
     const r = this.#config.routes.get(target);
     if (r === undefined) return undefined;
-    return {
+    const value: ResolvedTarget = {
       target,
       functionArn: r.functionArn,
       topics: r.topics,
@@ -166,6 +171,8 @@ export class ServiceResolver {
       location: `routes['${target}']`,
       contract: undefined,
     };
+    this.#routed.set(target, value);
+    return value;
   }
 
   #store(key: string, value: ResolvedTarget): ResolvedTarget {

@@ -28,6 +28,15 @@ export async function withRetries<T>(run: (attempt: number) => Promise<T>, o: Re
   } catch (err) {
     first = err;
   }
+  return retryAfterFailure(first, run, o);
+}
+
+/** Continues after a failed first attempt (for callers that run the first attempt themselves). */
+export async function retryAfterFailure<T>(
+  first: unknown,
+  run: (attempt: number) => Promise<T>,
+  o: RetryOptions,
+): Promise<T> {
   o.onFailed?.(first, 1);
   const signal = o.signal?.();
   if (o.retries <= 0 || signal?.aborted || !(await o.shouldRetry(first))) throw first;

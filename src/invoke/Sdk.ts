@@ -22,7 +22,7 @@ import {
 import { AwsClients } from '../internal/clients.js';
 import { type ResolvedConfig, type SdkConfig, resolveConfig } from '../internal/config.js';
 import { STAGE_NAME_RE, parseTarget } from '../internal/names.js';
-import { withRetries } from '../internal/retry.js';
+import { retryAfterFailure } from '../internal/retry.js';
 import { currentScope } from '../internal/scope.js';
 import {
   ATTR_ATTEMPTS,
@@ -180,7 +180,8 @@ export class Sdk implements MeshSdk {
 
     const meta: WireMeta = { svcmesh: '1' };
     if (c.self !== undefined) meta.caller = c.self;
-    injectTraceContext(trace.setSpan(parent, span), meta);
+    // With the no-op API and no incoming trace there is nothing to inject: skip the context copy.
+    if (recording || trace.getSpanContext(parent) !== undefined) injectTraceContext(trace.setSpan(parent, span), meta);
     // The deadline travels when there is one to honour (inside an invocation, or an explicit timeout).
     if (scope !== undefined || o.timeoutMs !== undefined) meta.deadline = String(Math.floor(deadline));
     if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;
@@ -258,29 +259,19 @@ export class Sdk implements MeshSdk {
     };
 
     try {
-      const result = await withRetries(attempt, {
-        retries: c.maxRetries,
-        baseMs: c.retryBaseMs,
-        deadline,
-        signal: () => ac.lazySignal(),
-        shouldRetry: async (err) => {
-          if (ac.signal.aborted) return false;
-          if (err instanceof RemoteFunctionError || (err instanceof InvokeTimeoutError && err.phase === 'remote'))
-            return o.idempotencyKey !== undefined;
-          if (err instanceof SvcMeshError) return false;
-          if (awsErrorName(err) === 'ResourceNotFoundException') {
-            // The record may be stale (function replaced or moved stage): resolve once more.
-            if (reResolved || where === undefined || where.source === 'routes') return false;
-            reResolved = true;
-            this.resolver.invalidate(target);
-            where = undefined;
-            return true;
-          }
-          await loadClassifier();
-          const cls = classifyAwsError(err);
-          return cls === 'throttle' || cls === 'unreached' || (cls === 'ambiguous' && o.idempotencyKey !== undefined);
-        },
-      });
+      // The first attempt runs bare; retry machinery is only built after a failure.
+      let result: unknown;
+      try {
+        result = await attempt();
+      } catch (first) {
+        result = await this.#retry(first, attempt, c, deadline, ac, o, () => {
+          if (reResolved || where === undefined || where.source === 'routes') return false;
+          reResolved = true;
+          this.resolver.invalidate(target);
+          where = undefined;
+          return true;
+        });
+      }
       if (recording) {
         span.setAttribute(ATTR_ATTEMPTS, attempts);
         if (where) setWhere(span, where);
@@ -300,6 +291,34 @@ export class Sdk implements MeshSdk {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  #retry(
+    first: unknown,
+    attempt: () => Promise<unknown>,
+    c: ResolvedConfig,
+    deadline: number,
+    ac: CallAbort,
+    o: InvokeOptions,
+    reResolve: () => boolean,
+  ): Promise<unknown> {
+    return retryAfterFailure(first, attempt, {
+      retries: c.maxRetries,
+      baseMs: c.retryBaseMs,
+      deadline,
+      signal: () => ac.lazySignal(),
+      shouldRetry: async (err) => {
+        if (ac.signal.aborted) return false;
+        if (err instanceof RemoteFunctionError || (err instanceof InvokeTimeoutError && err.phase === 'remote'))
+          return o.idempotencyKey !== undefined;
+        if (err instanceof SvcMeshError) return false;
+        // A stale record (function replaced or moved stage): resolve once more.
+        if (awsErrorName(err) === 'ResourceNotFoundException') return reResolve();
+        await loadClassifier();
+        const cls = classifyAwsError(err);
+        return cls === 'throttle' || cls === 'unreached' || (cls === 'ambiguous' && o.idempotencyKey !== undefined);
+      },
+    });
   }
 
   #mapError(
