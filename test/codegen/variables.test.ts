@@ -174,3 +174,52 @@ describe('Parser: calling lists (property tests)', () => {
     );
   });
 });
+
+describe('Function: readService (fuzz)', () => {
+  const tokens = fc.constantFrom(
+    'service: a\n',
+    'functions:\n',
+    '  f:\n',
+    '    handler: h.f\n',
+    '    calling:\n',
+    '      - a:f\n',
+    '      - ${self:x}\n',
+    '    calling: x\n',
+    '    events:\n',
+    '      - function: { name: f, type: start }\n',
+    '      - function: 3\n',
+    '    subscribable: maybe\n',
+    '  - item\n',
+    ': : :\n',
+    '"unclosed\n',
+    '&a x\n',
+    '*a\n',
+    '<<: *a\n',
+    '${env:X}\n',
+    'provider:\n',
+    '  environment: [1]\n',
+    '    name: ${sls:stage}-${opt:region}\n',
+    '\t\n',
+    '---\n',
+    '{}\n',
+    'null\n',
+  );
+  it('never throws: every problem becomes a located diagnostic', () => {
+    fc.assert(
+      fc.property(fc.array(tokens, { maxLength: 20 }), (parts) => {
+        const src = SourceFile.fromText('/p/serverless.yml', parts.join(''), {
+          stage: 'dev',
+          region: undefined,
+          env: {},
+        });
+        const r = readService(src, { stage: 'dev', stages: ['dev', 'shared'], region: undefined });
+        for (const d of r.diagnostics) {
+          expect(d.line).toBeGreaterThanOrEqual(1);
+          expect(d.col).toBeGreaterThanOrEqual(1);
+          expect(d.message.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
