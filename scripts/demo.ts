@@ -7,7 +7,7 @@
  *      `orders` at stage `alice` (falling back to `dev` for everything she has not deployed);
  *   3. a short scenario: an order that succeeds, one whose card is declined (the typed error
  *      travels back, and the `failed` lifecycle event reaches notifications over SNS), an
- *      out-of-stock order, and alice's order;
+ *      out-of-stock order, alice's order, and an undeclared call that IAM denies;
  *   4. the traces of those calls as terminal waterfalls, and the viewer's URL.
  *
  * Flags: `--serve` keeps the mesh running afterwards (Ctrl-C stops it); `--port <n>`.
@@ -191,6 +191,32 @@ try {
   );
   if (a.servedBy?.orders !== 'alice' || a.servedBy?.payments !== 'dev' || json(ok.servedBy) === json(a.servedBy))
     throw new Error(`stage fallback did not happen as expected: ${json(a.servedBy)}`);
+
+  // Least privilege, enforced locally: sign as orders:placeOrder's role (its own dummy key, as its
+  // worker does) and call something it never declared under `calling:`.
+  const ordersFn = mesh.fn('orders:placeOrder');
+  if (ordersFn) {
+    const asOrders = createSdk({
+      ...common,
+      stage: 'dev',
+      service: 'orders',
+      function: 'placeOrder',
+      credentials: { accessKeyId: ordersFn.accessKeyId, secretAccessKey: 'local' },
+      // A route skips discovery, so the call reaches lambda:InvokeFunction itself.
+      routes: { 'ledger:record': 'ledger-dev-record' },
+    });
+    say(
+      `\n  ${pc.dim("orders' own role, calling a function it did not declare:")} ${pc.bold("sdk.invoke('ledger:record')")}`,
+    );
+    try {
+      await asOrders.invoke('ledger:record', { orderId: 'o', chargeId: 'c', amountCents: 1 });
+      throw new Error('the local mesh let orders:placeOrder invoke ledger:record without a grant');
+    } catch (err) {
+      if (!isSvcMeshError(err) || err.code !== 'ACCESS_DENIED') throw err;
+      say(`    ${pc.red('✗')} ${err.name} ${pc.dim(`code=${err.code}`)}`);
+      say(`      ${err.message}`);
+    }
+  }
 
   // Async invokes and SNS deliveries finish in the background: wait until the mesh is idle.
   await mesh.idle();
