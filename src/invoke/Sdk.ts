@@ -1,4 +1,4 @@
-import { type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { type Attributes, type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { ServiceResolver } from '../discovery/ServiceResolver.js';
 import type { ResolvedTarget } from '../discovery/types.js';
 import { AbortedError } from '../errors/AbortedError.js';
@@ -34,7 +34,7 @@ import {
   ATTR_TARGET,
   TRACER_NAME,
 } from '../tracing/constants.js';
-import { injectTraceContext } from '../tracing/propagation.js';
+import { injectTraceContext, tracingActive } from '../tracing/propagation.js';
 import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, SYNC_PAYLOAD_LIMIT } from './constants.js';
 import { checkSize, toJson } from './payload.js';
 import type {
@@ -160,28 +160,34 @@ export class Sdk implements MeshSdk {
       );
     }
 
-    // 2. The CLIENT span covers discovery, retries and the call.
+    // 2. The CLIENT span covers discovery, retries and the call (no span at all without an SDK).
     let parent = context.active();
     if (scope !== undefined && trace.getSpanContext(parent) === undefined) parent = scope.trace;
-    const span = tracer.startSpan(`invoke ${target}`, { kind: SpanKind.CLIENT }, parent);
-    const recording = span.isRecording();
-    if (recording) {
-      span.setAttributes({
-        [ATTR_HOP]: hop,
-        [ATTR_TARGET]: target,
-        'rpc.system': 'aws-api',
-        'rpc.service': 'Lambda',
-        'rpc.method': 'Invoke',
-        'faas.invoked_provider': 'aws',
-        'cloud.provider': 'aws',
-      });
-      if (c.self) span.setAttribute(ATTR_CALLER, c.self);
-    }
+    const span = tracingActive()
+      ? tracer.startSpan(
+          `invoke ${target}`,
+          {
+            kind: SpanKind.CLIENT,
+            attributes: {
+              [ATTR_HOP]: hop,
+              [ATTR_TARGET]: target,
+              'rpc.system': 'aws-api',
+              'rpc.service': 'Lambda',
+              'rpc.method': 'Invoke',
+              'faas.invoked_provider': 'aws',
+              'cloud.provider': 'aws',
+              ...(c.self ? { [ATTR_CALLER]: c.self } : {}),
+            },
+          },
+          parent,
+        )
+      : undefined;
+    const recording = span?.isRecording() === true;
 
     const meta: WireMeta = { svcmesh: '1' };
     if (c.self !== undefined) meta.caller = c.self;
-    // With the no-op API and no incoming trace there is nothing to inject: skip the context copy.
-    if (recording || trace.getSpanContext(parent) !== undefined) injectTraceContext(trace.setSpan(parent, span), meta);
+    if (span !== undefined) injectTraceContext(trace.setSpan(parent, span), meta);
+    else if (trace.getSpanContext(parent) !== undefined) injectTraceContext(parent, meta);
     // The deadline travels when there is one to honour (inside an invocation, or an explicit timeout).
     if (scope !== undefined || o.timeoutMs !== undefined) meta.deadline = String(Math.floor(deadline));
     if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;
@@ -225,7 +231,7 @@ export class Sdk implements MeshSdk {
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
       const out = await lambda.client.send(new lambda.commands.InvokeCommand(input), { abortSignal: ac.signal });
       const requestId: string | undefined = out?.$metadata?.requestId;
-      if (recording && requestId) span.setAttribute('aws.request_id', requestId);
+      if (recording && requestId) span?.setAttribute('aws.request_id', requestId);
       if (hop === 'async') return requestId === undefined ? {} : { requestId };
       const text = decode(out?.Payload);
       if (out?.FunctionError) {
@@ -272,18 +278,20 @@ export class Sdk implements MeshSdk {
           return true;
         });
       }
-      if (recording) {
-        span.setAttribute(ATTR_ATTEMPTS, attempts);
-        if (where) setWhere(span, where);
+      if (span !== undefined) {
+        if (recording) {
+          span.setAttribute(ATTR_ATTEMPTS, attempts);
+          if (where) span.setAttributes(whereAttributes(where));
+        }
+        span.end();
       }
-      span.end();
       return result;
     } catch (raw) {
       await loadClassifier().catch(() => undefined);
       const err = this.#mapError(raw, target, where, attempts, budget, ac.signal, o.signal);
-      if (recording) {
+      if (recording && span !== undefined) {
         span.setAttribute(ATTR_ATTEMPTS, attempts);
-        if (where) setWhere(span, where);
+        if (where) span.setAttributes(whereAttributes(where));
       }
       endSpan(span, err);
       throw err;
@@ -449,18 +457,27 @@ function decode(p: unknown): string {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
 }
 
-function setWhere(span: Span, where: ResolvedTarget): void {
-  const arn = where.functionArn;
-  const parts = arn.split(':');
-  span.setAttributes({
-    'faas.invoked_name': arn.startsWith('arn:') ? (parts[6] ?? arn) : (parts[0] ?? arn),
-    [ATTR_DISCOVERY_SOURCE]: where.source,
-  });
-  if (arn.startsWith('arn:') && parts[3]) span.setAttribute('faas.invoked_region', parts[3]);
-  if (where.stage) span.setAttribute(ATTR_STAGE, where.stage);
+const whereCache = new WeakMap<ResolvedTarget, Attributes>();
+
+/** Span attributes of a resolved target, computed once per record. */
+function whereAttributes(where: ResolvedTarget): Attributes {
+  let a = whereCache.get(where);
+  if (a === undefined) {
+    const arn = where.functionArn;
+    const parts = arn.split(':');
+    a = {
+      'faas.invoked_name': arn.startsWith('arn:') ? (parts[6] ?? arn) : (parts[0] ?? arn),
+      [ATTR_DISCOVERY_SOURCE]: where.source,
+    };
+    if (arn.startsWith('arn:') && parts[3]) a['faas.invoked_region'] = parts[3];
+    if (where.stage) a[ATTR_STAGE] = where.stage;
+    whereCache.set(where, a);
+  }
+  return a;
 }
 
-function endSpan(span: Span, err: unknown): void {
+function endSpan(span: Span | undefined, err: unknown): void {
+  if (span === undefined) return;
   if (span.isRecording()) {
     if (err instanceof Error) span.recordException(err);
     const code = (err as { code?: unknown } | undefined)?.code;

@@ -184,3 +184,24 @@ export function snsAttributesToCarrier(attrs: unknown): Record<string, string> {
   }
   return out;
 }
+
+let lastDelegate: unknown;
+let active = true;
+
+/**
+ * Whether an OpenTelemetry SDK is registered (checked again whenever the global provider
+ * changes). Without one, svc-mesh skips span objects altogether on its hot path and only passes
+ * incoming trace context through.
+ */
+export function tracingActive(): boolean {
+  const p = trace.getTracerProvider() as unknown as {
+    getDelegate?: () => unknown;
+    getDelegateTracer?: (name: string) => unknown;
+  };
+  const d = typeof p.getDelegate === 'function' ? p.getDelegate() : p;
+  if (d !== lastDelegate) {
+    lastDelegate = d;
+    active = typeof p.getDelegateTracer === 'function' ? p.getDelegateTracer('svc-mesh') !== undefined : true;
+  }
+  return active;
+}
