@@ -13,7 +13,7 @@
  * Flags: `--serve` keeps the mesh running afterwards (Ctrl-C stops it); `--port <n>`.
  * Needs nothing outside the repository: no AWS account, no Docker, no internet.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ const t0 = performance.now();
 const secs = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (n: number, title: string) =>
-  say(`\n${pc.bold(pc.cyan(`${n}/4`))} ${pc.bold(title)} ${pc.dim(`(${secs()})`)}`);
+  say(`\n${pc.bold(pc.cyan(`${n}/4`))} ${pc.bold(title)} ${pc.dim(`(at ${secs()})`)}`);
 const json = (v: unknown) => JSON.stringify(v);
 const rel = (p: string) => relative(process.cwd(), p) || '.';
 
@@ -67,7 +67,17 @@ if (code !== 0) {
   process.stderr.write(`demo: svc-codegen exited with ${code}\n`);
   process.exit(1);
 }
-say(`  wrote ${rel(outDir)}/{iam,cloudformation,env,contracts,clients}/ and graph.mmd`);
+const count = (sub: string) => {
+  try {
+    return readdirSync(join(outDir, sub)).length;
+  } catch {
+    return 0;
+  }
+};
+say(
+  `  wrote ${rel(outDir)}/: ${count('iam')} least-privilege IAM policies (iam/), ${count('cloudformation')} CloudFormation ` +
+    `fragments, ${count('contracts')} contracts, typed clients (clients/), env/ and graph.mmd`,
+);
 try {
   const graph = readFileSync(join(outDir, 'graph.mmd'), 'utf8');
   const edges = graph.split('\n').filter((l) => l.includes('-->') || l.includes('.->'));
