@@ -4,6 +4,8 @@
  * @internal
  */
 
+import { retryAfterMs } from './awsErrors.js';
+
 export interface RetryOptions {
   /** Retries after the first attempt. */
   retries: number;
@@ -43,7 +45,8 @@ export async function retryAfterFailure<T>(
   const minAttempt = o.minAttemptMs ?? 20;
   if (o.deadline - Date.now() < o.baseMs + minAttempt) throw first;
   const { default: pRetry, AbortError } = await import('p-retry');
-  await sleep(o.baseMs * (0.5 + Math.random() / 2), signal);
+  const firstWait = Math.max(o.baseMs * (0.5 + Math.random() / 2), retryAfterMs(first) ?? 0);
+  await sleep(Math.min(firstWait, Math.max(0, o.deadline - Date.now() - minAttempt)), signal);
   return pRetry(
     async (n) => {
       try {
@@ -63,6 +66,12 @@ export async function retryAfterFailure<T>(
       unref: true,
       maxRetryTime: Math.max(0, o.deadline - Date.now() - minAttempt),
       shouldRetry: () => o.deadline - Date.now() > minAttempt,
+      // AWS's Retry-After (Lambda throttling) raises the wait, never past the deadline.
+      onFailedAttempt: async ({ error }) => {
+        const after = retryAfterMs(error);
+        const room = o.deadline - Date.now() - minAttempt;
+        if (after !== undefined && after > 0 && room > 0) await sleep(Math.min(after, room), signal);
+      },
       ...(signal ? { signal } : {}),
     },
   );

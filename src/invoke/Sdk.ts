@@ -128,7 +128,10 @@ export class Sdk implements MeshSdk {
   }
 
   async prime(): Promise<void> {
-    await Promise.all([this.resolver.prime(), this.clients.lambda()]);
+    const work: Promise<unknown>[] = [this.resolver.prime(), this.clients.lambda()];
+    // A subscribable function publishes on every invocation: load the SNS client during Init too.
+    if (this.config.subscribable) work.push(this.clients.sns(), import('../events/LifecyclePublisher.js'));
+    await Promise.all(work);
   }
 
   resolve(target: string, stage?: string): Promise<ResolvedTarget> {

@@ -82,3 +82,21 @@ describe('Function: withRetries', () => {
     expect((err as Error).message).toBe('stop');
   });
 });
+
+describe('Retry-After', () => {
+  it('waits at least what AWS asked for, but never past the deadline', async () => {
+    // Prepare: a throttle asking for 60 s inside a 300 ms budget.
+    let n = 0;
+    const deadline = Date.now() + 300;
+    const err = await withRetries(
+      async () => {
+        n++;
+        throw Object.assign(new Error('slow down'), { retryAfterSeconds: '60' });
+      },
+      { retries: 5, baseMs: 1, deadline, shouldRetry: () => true, minAttemptMs: 20 },
+    ).catch((e: unknown) => e);
+    // Assess: without Retry-After, a 1 ms backoff would have made 6 attempts; waiting used the budget.
+    expect((err as Error).message).toBe('slow down');
+    expect(n).toBeLessThanOrEqual(2);
+  });
+});
