@@ -47,13 +47,28 @@ export function contractHash(
   return `sha256-${h}`;
 }
 
+/**
+ * `required` lists sorted: reordering fields in the source is not a contract change, so it must
+ * not change the hash either.
+ */
+function sortRequired<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(sortRequired) as T;
+  if (v === null || typeof v !== 'object') return v;
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    o[k] =
+      k === 'required' && Array.isArray(x) && x.every((e) => typeof e === 'string') ? [...x].sort() : sortRequired(x);
+  }
+  return o as T;
+}
+
 export function makeContract(
   service: string,
   functions: Record<string, FunctionContract>,
   definitions: Record<string, JsonSchema>,
 ): ServiceContract {
-  const f = sortKeys(functions);
-  const d = sortKeys(definitions);
+  const f = sortKeys(sortRequired(functions));
+  const d = sortKeys(sortRequired(definitions));
   return { svcMesh: 1, service, hash: contractHash(f, d), functions: f, definitions: d };
 }
 

@@ -97,6 +97,17 @@ describe('Function: breakingChanges', () => {
     expect(breakingChanges(contract({ onPaid: sub(obj({ a: str })) }), contract({}))).toEqual([]);
   });
 
+  it('hashes contracts so that reordered fields keep the same hash, and any real change changes it', () => {
+    const h = (input: JsonSchema) => makeContract('pay', { charge: fn(input, obj({})) }, {}).hash;
+    const ab = h(obj({ a: str, b: num }));
+    expect(
+      h({ type: 'object', properties: { b: num, a: str }, required: ['b', 'a'], additionalProperties: false }),
+    ).toBe(ab);
+    expect(h(obj({ a: str, b: str }))).not.toBe(ab);
+    expect(h(obj({ a: str, b: num }, ['a']))).not.toBe(ab);
+    expect(ab).toMatch(/^sha256-[A-Za-z0-9+/]{43}=$/);
+  });
+
   it('treats a removed service as every function removed', () => {
     expect(breakingChanges(base, {}).map((c) => c.message)).toEqual([
       "service 'pay' was removed",
