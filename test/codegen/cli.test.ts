@@ -78,3 +78,31 @@ describe('Function: progress', () => {
     }
   });
 });
+
+describe('Function: printDiagnostics', () => {
+  it('adds GitHub Actions annotations when running there', async () => {
+    const { printDiagnostics } = await import('../../codegen/commands/report.js');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s) },
+    } as unknown as Parameters<typeof printDiagnostics>[0];
+    const d = { file: 'a/serverless.yml', line: 3, col: 5, message: 'bad\nthing 100%', severity: 'error' as const };
+    const before = process.env['GITHUB_ACTIONS'];
+    try {
+      process.env['GITHUB_ACTIONS'] = 'true';
+      printDiagnostics(io, [d]);
+      delete process.env['GITHUB_ACTIONS'];
+      printDiagnostics(io, [d]);
+    } finally {
+      if (before === undefined) delete process.env['GITHUB_ACTIONS'];
+      else process.env['GITHUB_ACTIONS'] = before;
+    }
+    expect(out).toEqual(['::error file=a/serverless.yml,line=3,col=5::bad%0Athing 100%25\n']);
+    expect(err).toEqual([
+      'a/serverless.yml:3:5: error: bad\nthing 100%\n',
+      'a/serverless.yml:3:5: error: bad\nthing 100%\n',
+    ]);
+  });
+});
