@@ -48,7 +48,9 @@ export async function runInvocation(
   const now = Date.now();
   const remaining =
     typeof lambda?.getRemainingTimeInMillis === 'function' ? lambda.getRemainingTimeInMillis() : Number.NaN;
-  let deadline = Number.isFinite(remaining) ? now + remaining : now + c.defaultTimeoutMs;
+  // Lambda kills the process at its own deadline; the caller may need the answer sooner.
+  const lambdaDeadline = Number.isFinite(remaining) ? now + remaining : now + c.defaultTimeoutMs;
+  let deadline = lambdaDeadline;
   const callerDeadline = metaDeadline(prepared.meta);
   if (callerDeadline !== undefined && callerDeadline < deadline) deadline = callerDeadline;
   const requestId = typeof lambda?.awsRequestId === 'string' ? lambda.awsRequestId : randomUUID();
@@ -117,7 +119,8 @@ export async function runInvocation(
   if (publisher) {
     emit('start', { input: prepared.input }, spanCtx);
     const margin = options.timeoutEventMarginMs ?? DEFAULT_TIMEOUT_EVENT_MARGIN_MS;
-    const wait = deadline - margin - Date.now();
+    // Only the process's own timeout kills it: a caller giving up earlier is not a timeout here.
+    const wait = lambdaDeadline - margin - Date.now();
     if (Number.isFinite(wait)) {
       timer = setTimeout(
         () => {
@@ -175,7 +178,7 @@ export async function runInvocation(
   const publishErrors = (await Promise.all(pending)).filter((x) => x !== undefined);
   for (const pe of publishErrors) logPublishError(pe);
   span.end();
-  await flushSpans(Math.min(2_000, Math.max(0, deadline - Date.now() - 50)));
+  await flushSpans(Math.min(2_000, Math.max(0, lambdaDeadline - Date.now() - 50)));
   if (failure) throw failure.err;
   if (publishErrors.length > 0 && options.onPublishError === 'throw') throw publishErrors[0];
   return result;
