@@ -20,6 +20,11 @@ export function printDiagnostics(io: CLIIO, ds: readonly Diagnostic[], quiet = f
     io.stderr.write(
       `${color ? pc.bold(`${file}:${d.line}:${d.col}`) : `${file}:${d.line}:${d.col}`}: ${sev}: ${d.message}\n`,
     );
+    // In GitHub Actions, also emit a workflow command so the diagnostic shows on the pull request.
+    if (process.env['GITHUB_ACTIONS'] === 'true') {
+      const msg = d.message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+      io.stdout.write(`::${d.severity} file=${file},line=${d.line},col=${d.col}::${msg}\n`);
+    }
   }
 }
 
