@@ -32,6 +32,8 @@ interface Section {
   name: string;
   rows: BenchRow[];
   error?: string;
+  /** Why the first attempt failed, when the figures come from a second one. */
+  retried?: string;
   seconds: number;
 }
 
@@ -100,15 +102,29 @@ async function main(): Promise<void> {
     const name = basename(f, '.bench.ts');
     process.stderr.write(`bench: ${name} …\n`);
     const t = performance.now();
-    try {
-      const rows = await runChild(join(dir, f));
-      sections.push({ name, rows, seconds: (performance.now() - t) / 1000 });
-      for (const r of rows)
-        process.stderr.write(`  ${r.metric}: ${fmt(r.ours)} ${r.unit} (ratio ${fmt(r.ratio)}, goal ${r.goal})\n`);
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      sections.push({ name, rows: [], error: msg, seconds: (performance.now() - t) / 1000 });
-      process.stderr.write(`  FAILED: ${msg}\n`);
+    let firstError: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await runChild(join(dir, f));
+        const section: Section = { name, rows, seconds: (performance.now() - t) / 1000 };
+        // Said in the notes, never hidden: the first attempt failed and the figures are the second's.
+        if (firstError) section.retried = firstError;
+        sections.push(section);
+        for (const r of rows)
+          process.stderr.write(`  ${r.metric}: ${fmt(r.ours)} ${r.unit} (ratio ${fmt(r.ratio)}, goal ${r.goal})\n`);
+        break;
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`  FAILED (attempt ${attempt}): ${msg}\n`);
+        // One retry, for a failure caused by a busy shared machine, if the 10-minute budget allows it.
+        const left = BUDGET_MS - (performance.now() - t0);
+        if (attempt === 1 && left > TIMEOUT_MS + 60_000) {
+          firstError = msg;
+          continue;
+        }
+        sections.push({ name, rows: [], error: msg, seconds: (performance.now() - t) / 1000 });
+        break;
+      }
     }
   }
   const totalS = (performance.now() - t0) / 1000;
@@ -155,6 +171,10 @@ async function main(): Promise<void> {
     lines.push(
       `- **${s.name}** (${s.seconds.toFixed(1)} s)${s.error ? `: failed: \`${cell(s.error.split('\n')[0] ?? '')}\`` : ''}`,
     );
+    if (s.retried)
+      lines.push(
+        `  - the first attempt failed (\`${cell(s.retried.slice(0, 200))}\`); these figures are from the second`,
+      );
     for (const r of s.rows) if (r.note) lines.push(`  - ${r.metric}: ${r.note}`);
   }
   for (const m of missing) lines.push(`- **${m}**: missing (${EXPECTED[m]}).`);
