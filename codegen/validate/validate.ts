@@ -283,8 +283,9 @@ function findCycles(byName: Map<string, ServiceModel>, fnIndex: Map<string, Func
     out.push(
       at(
         first.locs[`calling[${i}]`] ?? first.loc,
-        `sync call cycle: ${path.join(' → ')}. Lambda's recursive loop detection stops such a loop after about 16 ` +
-          `invocations; make one of the calls asynchronous or break the cycle` +
+        `sync call cycle: ${path.join(' → ')}. Lambda's recursive loop detection stops a runaway loop after ` +
+          `about 16 invocations of the same request chain, and every hop waits on the next meanwhile; make sure ` +
+          `the recursion ends (or break the cycle)` +
           (comp.length > path.length - 1 ? ` (${comp.length} functions are in this cycle)` : ''),
         'warning',
       ),
