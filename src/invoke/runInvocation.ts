@@ -106,14 +106,18 @@ export async function runInvocation(
   }
   const pending: Promise<unknown>[] = [];
   let terminal = false;
+  // Events go out in order (start before success/failed); each settles to its error or undefined.
+  let last: Promise<unknown> = Promise.resolve();
   const emit = (type: LifecycleType, run: Omit<LifecycleRun, 'requestId'>, parent: Context) => {
-    if (!publisher) return;
-    pending.push(
-      publisher.publish(type, { requestId, ...run }, parent).then(
+    const p = publisher;
+    if (!p) return;
+    last = last.then(() =>
+      p.publish(type, { requestId, ...run }, parent).then(
         () => undefined,
         (err: unknown) => err,
       ),
     );
+    pending.push(last);
   };
   let timer: NodeJS.Timeout | undefined;
   if (publisher) {
