@@ -11,3 +11,13 @@
  */
 export { ServiceResolver } from './ServiceResolver.js';
 export type { ResolvedTarget, ResolvedSource, ResolverStats } from './types.js';
+export {
+  TargetNotFoundError,
+  isTargetNotFoundError,
+  DiscoveryRecordError,
+  isDiscoveryRecordError,
+  DiscoveryError,
+  isDiscoveryError,
+} from './errors.js';
+export type { SearchedLocation } from './errors.js';
+export { DISCOVERY_RETRIES, SSM_BATCH_SIZE } from './constants.js';

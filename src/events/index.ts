@@ -15,3 +15,4 @@ export { buildLifecycleMessage } from './encode.js';
 export type { LifecycleMessageInput, SnsMessage } from './encode.js';
 export type { CloudEventBody, LifecycleError, LifecycleEvent } from './types.js';
 export { SNS_MESSAGE_LIMIT, ATTR_TYPE } from './constants.js';
+export { PublishError, isPublishError, InvalidEventError, isInvalidEventError } from './errors.js';

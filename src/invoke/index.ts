@@ -35,3 +35,25 @@ export type {
   WireMeta,
 } from './types.js';
 export type { SdkConfig, Route, DiscoverySource, Credentials, SendClient } from '../internal/config.js';
+export {
+  InvalidTargetError,
+  isInvalidTargetError,
+  UndeclaredCallError,
+  isUndeclaredCallError,
+  RemoteFunctionError,
+  isRemoteFunctionError,
+  InvokeTimeoutError,
+  isInvokeTimeoutError,
+  PayloadTooLargeError,
+  isPayloadTooLargeError,
+  PayloadNotSerializableError,
+  isPayloadNotSerializableError,
+  ThrottledError,
+  isThrottledError,
+  AccessDeniedError,
+  isAccessDeniedError,
+  AbortedError,
+  isAbortedError,
+  InvokeError,
+  isInvokeError,
+} from './errors.js';
