@@ -39,6 +39,8 @@ export interface CLIIO {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+const VERSION = '0.1.0';
+
 /** Thrown for bad command-line usage (exit code 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -72,8 +74,9 @@ function build() {
     .option('--against <dir>', 'The previous contracts directory (e.g. from the main branch)')
     .option('--current <dir>', 'Compare this contracts directory instead of deriving contracts from the sources')
     .example('svc-codegen check services --against main-contracts/');
-  cli.help();
-  cli.version('0.1.0');
+  // Declared as plain options (not cac's help()/version()), so parsing never prints as a side effect.
+  cli.option('-h, --help', 'Display this message');
+  cli.option('-v, --version', 'Display the version number');
   return cli;
 }
 
@@ -156,10 +159,11 @@ export async function runCLI(argv: readonly string[], io: CLIIO = process): Prom
   if (p.command === 'help') {
     const cli = build();
     cli.parse(['node', 'svc-codegen', ...argv], { run: false });
-    return 0; // cac printed the help
+    cli.outputHelp();
+    return 0;
   }
   if (p.command === 'version') {
-    io.stdout.write('0.1.0\n');
+    io.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const mod = await COMMANDS[p.command]();
@@ -168,5 +172,9 @@ export async function runCLI(argv: readonly string[], io: CLIIO = process): Prom
 
 const entry = process.argv[1] ?? '';
 if (/svc-codegen(\.[cm]?js)?$|codegen[\\/]cli\.[jt]s$/.test(entry)) {
+  // `svc-codegen --help | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   process.exitCode = await runCLI(process.argv.slice(2));
 }

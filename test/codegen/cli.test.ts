@@ -106,3 +106,19 @@ describe('Function: printDiagnostics', () => {
     ]);
   });
 });
+
+describe('bin/svc-codegen.js', () => {
+  it('runs the CLI and exits through process.exitCode', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const bin = join(import.meta.dirname, '../../bin/svc-codegen.js');
+    const ok = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect([ok.status, ok.stdout]).toEqual([0, '0.1.0\n']);
+    const bad = spawnSync(process.execPath, [bin, join(import.meta.dirname, 'does-not-exist'), '--no-types'], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/does-not-exist:1:1: error: path not found/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
