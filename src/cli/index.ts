@@ -41,6 +41,7 @@ cli
   .option('--service <name>', 'List only traces that involve this service')
   .option('--errors', 'List only traces with an error')
   .option('--limit <n>', 'How many traces to list', { default: 20 })
+  .option('--follow', 'Print each new trace as a waterfall as it completes (Ctrl-C to stop)')
   .option('--json', 'Print the JSON API response instead of a table or waterfall')
   .action(async (traceId: string | undefined, opts) => (await import('./commands/traces.js')).run(traceId, opts));
 

@@ -29,6 +29,12 @@ export interface TracesOptions {
   color?: boolean;
   /** Where to print (tests). */
   out?: (text: string) => void;
+  /** Print each new trace as a waterfall as it completes, until Ctrl-C. */
+  follow?: boolean;
+  /** --follow: a trace is printed once no span of it arrived for this long (default 800 ms). */
+  settleMs?: number;
+  /** Stops --follow and --serve (tests); Ctrl-C otherwise. */
+  signal?: AbortSignal;
 }
 
 /** A failure of the `traces` command with a stable code (printed as `[code] message`). */
@@ -48,6 +54,7 @@ export async function run(traceId: string | undefined, opts: TracesOptions = {})
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   if (opts.serve) return serve(opts, out);
   const endpoint = (opts.endpoint ?? 'http://127.0.0.1:4710').replace(/\/+$/, '');
+  if (opts.follow) return follow(endpoint, opts, out);
   if (traceId !== undefined) {
     if (!/^[0-9a-fA-F]{32}$/.test(traceId)) {
       throw new TracesCommandError('INVALID_ARGUMENT', `${JSON.stringify(traceId)} is not a trace id (32 hex digits)`);
@@ -209,6 +216,79 @@ function formatList(list: TraceList, endpoint: string, opts: TracesOptions): str
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * `--follow`: listens to the trace service's live stream and prints each trace once it has
+ * settled (no new span for `settleMs`); a trace that grows later is printed again.
+ */
+async function follow(endpoint: string, opts: TracesOptions, out: (t: string) => void): Promise<void> {
+  const settle = opts.settleMs ?? 800;
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  process.once('SIGINT', stop);
+  const timers = new Map<string, NodeJS.Timeout>();
+  const printed = new Map<string, number>();
+  const print = async (id: string) => {
+    timers.delete(id);
+    try {
+      const d = await getJson<TraceDetail>(endpoint, `/api/traces/${id}`);
+      if (printed.get(id) === d.summary.spanCount) return;
+      printed.set(id, d.summary.spanCount);
+      out(`${opts.json ? JSON.stringify(d) : formatWaterfall(d, opts)}\n`);
+    } catch {
+      // evicted or cleared in the meantime: nothing to print
+    }
+  };
+  let res: Response;
+  try {
+    res = await fetch(`${endpoint}/api/stream`, { signal: ac.signal, headers: { accept: 'text/event-stream' } });
+  } catch (err) {
+    process.removeListener('SIGINT', stop);
+    if (ac.signal.aborted) return;
+    throw new TracesCommandError(
+      'MESH_UNREACHABLE',
+      `cannot reach a trace service at ${endpoint} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start \`svc-mesh dev\` or pass --endpoint`,
+    );
+  }
+  if (!res.ok || !res.body)
+    throw new TracesCommandError('MESH_UNREACHABLE', `${endpoint}/api/stream answered ${res.status}`);
+  if (!opts.json) out(colors(opts).dim(`Following ${endpoint} — each trace prints once it settles. Ctrl-C to stop.\n`));
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let sep = buf.indexOf('\n\n');
+      while (sep >= 0) {
+        const block = buf.slice(0, sep);
+        buf = buf.slice(sep + 2);
+        sep = buf.indexOf('\n\n');
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event !== 'traces' || data === undefined) continue;
+        let ids: string[] = [];
+        try {
+          ids = (JSON.parse(data) as { traceIds?: string[] }).traceIds ?? [];
+        } catch {
+          continue;
+        }
+        for (const id of ids) {
+          clearTimeout(timers.get(id));
+          timers.set(
+            id,
+            setTimeout(() => void print(id), settle),
+          );
+        }
+      }
+    }
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    for (const t of timers.values()) clearTimeout(t);
+  }
+}
+
 async function serve(opts: TracesOptions, out: (t: string) => void): Promise<void> {
   const { createTraceService } = await import('../../local/traces/TraceService.js');
   const port = Number(opts.port ?? 4318);
@@ -251,9 +331,14 @@ async function serve(opts: TracesOptions, out: (t: string) => void): Promise<voi
       `Point exporters at it: OTEL_EXPORTER_OTLP_ENDPOINT=${url}\n`,
   );
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+    const stop = () => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      resolve();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    opts.signal?.addEventListener('abort', stop, { once: true });
   });
   await traces.close();
   server.closeAllConnections();

@@ -56,6 +56,42 @@ describe('Command: svc-mesh traces', () => {
   });
 });
 
+describe('Command: svc-mesh traces --follow', () => {
+  it('prints each new trace once it settles, and again only if it grows', async () => {
+    await using srv = await startTraceServer();
+    const ac = new AbortController();
+    let out = '';
+    const done = run(undefined, {
+      follow: true,
+      endpoint: srv.url,
+      settleMs: 50,
+      color: false,
+      width: 140,
+      signal: ac.signal,
+      out: (t) => (out += t),
+    });
+    const sc = scenarioSpans();
+    const post = (spans: typeof sc.spans) =>
+      fetch(`${srv.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(otlpRequest(sc.traceId, spans)),
+      });
+    const waitFor = async (cond: () => boolean) => {
+      while (!cond()) await new Promise((r) => setTimeout(r, 20));
+    };
+    await waitFor(() => out.includes('Following'));
+    await post(sc.spans.slice(0, 3));
+    await waitFor(() => out.includes(`trace ${sc.traceId}`));
+    expect(out).toMatch(/orders:placeOrder .* 3 spans/);
+    await post(sc.spans.slice(3));
+    await waitFor(() => /7 spans/.test(out));
+    expect(out.split(`trace ${sc.traceId}`)).toHaveLength(3); // printed twice: 3 spans, then 7
+    ac.abort();
+    await done;
+  });
+});
+
 describe('Function: formatWaterfall', () => {
   it('gives a span that starts at the very end a cell, and keeps long error messages within the width', () => {
     const store = new TraceStore();
