@@ -126,7 +126,8 @@ export function injectTraceContext(ctx: Context, carrier: TraceCarrier): void {
 
 /**
  * Reads the parent context from `carrier`. Falls back to the X-Ray header (`xrayHeader`, by
- * default `process.env._X_AMZN_TRACE_ID`) when the carrier has no valid trace context.
+ * default `process.env._X_AMZN_TRACE_ID`) when the carrier has no valid trace context and the
+ * header says `Sampled=1`.
  * Never throws: malformed input gives a context without a parent (a new trace).
  */
 export function extractTraceContext(
@@ -148,8 +149,10 @@ export function extractTraceContext(
   }
   const found = trace.getSpanContext(ctx);
   if (found !== undefined && isSpanContextValid(found)) return ctx;
+  // Only a sampled X-Ray context becomes the parent. Lambda sets `Sampled=0` whenever active
+  // tracing is off; parenting on that would make a parent-based sampler drop every span.
   const xray = parseXRayTraceHeader(xrayHeader);
-  return xray ? trace.setSpanContext(ctx, xray) : ctx;
+  return xray && (xray.traceFlags & TraceFlags.SAMPLED) !== 0 ? trace.setSpanContext(ctx, xray) : ctx;
 }
 
 /** SNS Publish `MessageAttributes` (input form: `{ DataType, StringValue }`). */

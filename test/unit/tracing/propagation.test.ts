@@ -99,6 +99,8 @@ describe('Function: extractTraceContext / injectTraceContext', () => {
     );
     expect(trace.getSpanContext(extractTraceContext({ traceparent: tp }, xray))?.spanId).toBe('b7ad6b7169203331');
     expect(extractTraceContext({ traceparent: 'garbage' }, 'also garbage')).toBe(ROOT_CONTEXT);
+    // Lambda without active tracing says Sampled=0: not a parent (it would unsample everything).
+    expect(extractTraceContext(undefined, xray.replace('Sampled=1', 'Sampled=0'))).toBe(ROOT_CONTEXT);
     const c: Record<string, string> = {};
     injectTraceContext(ROOT_CONTEXT, c);
     expect(c).toEqual({});
