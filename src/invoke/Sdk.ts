@@ -220,6 +220,7 @@ export class Sdk implements MeshSdk {
     o.signal?.addEventListener('abort', onAbort, { once: true });
 
     let attempts = 0;
+    let lastRequestId: string | undefined;
     let where: ResolvedTarget | undefined = this.resolver.cached(target, o.stage);
     let reResolved = false;
     const body = Buffer.from(payload);
@@ -234,7 +235,7 @@ export class Sdk implements MeshSdk {
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
       const out = await lambda.client.send(new lambda.commands.InvokeCommand(input), { abortSignal: ac.signal });
       const requestId: string | undefined = out?.$metadata?.requestId;
-      if (recording && requestId) span?.setAttribute('aws.request_id', requestId);
+      if (recording) lastRequestId = requestId;
       if (hop === 'async') return requestId === undefined ? {} : { requestId };
       const text = decode(out?.Payload);
       if (out?.FunctionError) {
@@ -283,8 +284,7 @@ export class Sdk implements MeshSdk {
       }
       if (span !== undefined) {
         if (recording) {
-          span.setAttribute(ATTR_ATTEMPTS, attempts);
-          if (where) span.setAttributes(whereAttributes(where));
+          span.setAttributes(finalAttributes(attempts, lastRequestId, where));
         }
         span.end();
       }
@@ -293,8 +293,7 @@ export class Sdk implements MeshSdk {
       await loadClassifier().catch(() => undefined);
       const err = this.#mapError(raw, target, where, attempts, budget, ac.signal, o.signal);
       if (recording && span !== undefined) {
-        span.setAttribute(ATTR_ATTEMPTS, attempts);
-        if (where) span.setAttributes(whereAttributes(where));
+        span.setAttributes(finalAttributes(attempts, lastRequestId, where));
       }
       endSpan(span, err);
       throw err;
@@ -458,6 +457,19 @@ function decode(p: unknown): string {
   if (typeof p === 'string') return p;
   const u = p as Uint8Array;
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
+}
+
+/** The attributes known once a call is over, set in one go (each setAttribute call costs). */
+function finalAttributes(
+  attempts: number,
+  requestId: string | undefined,
+  where: ResolvedTarget | undefined,
+): Attributes {
+  const a: Attributes = where
+    ? { ...whereAttributes(where), [ATTR_ATTEMPTS]: attempts }
+    : { [ATTR_ATTEMPTS]: attempts };
+  if (requestId) a['aws.request_id'] = requestId;
+  return a;
 }
 
 const whereCache = new WeakMap<ResolvedTarget, Attributes>();
