@@ -56,6 +56,17 @@ describe('Trace viewer: spans out of order, live', () => {
         await page.locator(`[data-testid="span-detail"][data-span-id="${sc.ids['invokeCharge']}"]`).waitFor();
         await page.keyboard.press('Escape');
         await page.waitForFunction(`!document.querySelector('[data-testid="span-detail"]')`);
+        // zoom: drag over the last 40% of the time axis; spans entirely before it lose their bars
+        const box = (await page.locator('[data-testid="wf-axis"]').boundingBox())!;
+        const barsBefore = await page.locator('.wf-bar').count();
+        await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.99, box.y + box.height / 2, { steps: 4 });
+        await page.mouse.up();
+        await page.locator('[data-testid="zoom-reset"]').waitFor();
+        expect(await page.locator('.wf-bar').count()).toBeLessThan(barsBefore);
+        await page.click('[data-testid="zoom-reset"]');
+        await page.waitForFunction(`document.querySelectorAll('.wf-bar').length === ${barsBefore}`);
         // collapse payments:charge: its four descendants disappear, with a "+4" badge
         await row(sc.ids['charge']).locator('.wf-caret').click();
         await page.waitForFunction(`document.querySelectorAll('[data-testid="span-row"]').length === 3`);

@@ -29,6 +29,7 @@ const state = {
   route: 'traces',
   filters: { q: '', service: '', error: false, minDurationMs: '' },
   collapsed: new Set(),
+  zoom: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -497,21 +498,98 @@ function legendItem(kind, label) {
 
 function renderWaterfall(tr) {
   const { rows, byId } = buildTree(tr.spans);
-  const t0 = tr.summary.startMs;
-  const total = Math.max(tr.summary.durationMs, 0.001);
+  const traceStart = tr.summary.startMs;
+  const full = Math.max(tr.summary.durationMs, 0.001);
+  // zoom: the visible window, as offsets from the trace start (drag on the time axis)
+  const z = state.zoom && state.zoom.traceId === tr.summary.traceId ? state.zoom : null;
+  const t0 = traceStart + (z ? z.from : 0);
+  const total = z ? Math.max(z.to - z.from, 0.001) : full;
   const pct = (ms) => `${Math.min(100, Math.max(0, ((ms - t0) / total) * 100))}%`;
-  const ticks = niceTicks(total);
+  const visible = (a, b) => b >= t0 && a <= t0 + total;
+  // ticks at round offsets from the trace start, also when zoomed
+  const rel = niceTicks(total);
+  const step = rel[1] ?? total;
+  const ticks = [];
+  for (let k = Math.ceil((t0 - traceStart) / step - 1e-9); k * step <= t0 - traceStart + total + 1e-9; k++) {
+    ticks.push(k * step - (t0 - traceStart));
+  }
   const wf = h('div', { class: 'waterfall', 'data-testid': 'waterfall' });
+  const sel = h('div', { class: 'wf-sel' });
+  const axis = h(
+    'div',
+    {
+      class: 'wf-ticks',
+      title: 'Drag to zoom into a time range; double-click to reset',
+      'data-testid': 'wf-axis',
+      onmousedown: (e) => {
+        const rect = axis.getBoundingClientRect();
+        const frac = (x) => Math.min(1, Math.max(0, (x - rect.left) / rect.width));
+        const a = frac(e.clientX);
+        const move = (m) => {
+          const b = frac(m.clientX);
+          Object.assign(sel.style, {
+            display: 'block',
+            left: `${Math.min(a, b) * 100}%`,
+            width: `${Math.abs(b - a) * 100}%`,
+          });
+        };
+        const up = (u) => {
+          window.removeEventListener('mousemove', move);
+          window.removeEventListener('mouseup', up);
+          sel.style.display = 'none';
+          const b = frac(u.clientX);
+          if (Math.abs(b - a) < 0.01) return;
+          const base = t0 - traceStart;
+          state.zoom = {
+            traceId: tr.summary.traceId,
+            from: base + Math.min(a, b) * total,
+            to: base + Math.max(a, b) * total,
+          };
+          renderDetail();
+        };
+        window.addEventListener('mousemove', move);
+        window.addEventListener('mouseup', up);
+        e.preventDefault();
+      },
+      ondblclick: () => {
+        state.zoom = null;
+        renderDetail();
+      },
+    },
+    ticks.map((t) =>
+      h(
+        'span',
+        { style: { left: pct(t0 + t) } },
+        fmtDur(Math.round((t + (t0 - traceStart)) * 1e6) / 1e6).replace(/\.0+ /, ' '),
+      ),
+    ),
+    sel,
+  );
   wf.append(
     h(
       'div',
       { class: 'wf-axis' },
-      h('div', { class: 'wf-label muted', style: { fontSize: '11px' } }, 'Span'),
       h(
         'div',
-        { class: 'wf-ticks' },
-        ticks.map((t) => h('span', { style: { left: pct(t0 + t) } }, fmtDur(t).replace(/\.0+ /, ' '))),
+        { class: 'wf-label muted', style: { fontSize: '11px' } },
+        'Span',
+        z
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn zoom-reset',
+                'data-testid': 'zoom-reset',
+                onclick: () => {
+                  state.zoom = null;
+                  renderDetail();
+                },
+              },
+              `Zoomed ${fmtDur(z.from)} – ${fmtDur(z.to)} · reset`,
+            )
+          : null,
       ),
+      axis,
     ),
   );
   let skipBelow = Number.POSITIVE_INFINITY;
@@ -589,22 +667,26 @@ function renderWaterfall(tr) {
                 style: { left: pct(sender.startMs), width: `calc(${pct(sp.startMs)} - ${pct(sender.startMs)})` },
               })
             : null,
-          h('span', {
-            class: `wf-bar${hop ? ` ${hop}` : ''}${err ? ' error' : ''}`,
-            style: {
-              left: pct(sp.startMs),
-              width: `max(2px, calc(${pct(sp.startMs + sp.durationMs)} - ${pct(sp.startMs)}))`,
-              background: color,
-            },
-          }),
-          sp.events.map((e) =>
+          visible(sp.startMs, sp.startMs + sp.durationMs) &&
             h('span', {
-              class: `wf-marker${e.name === 'exception' ? ' exception' : e.name === 'log' ? ' log' : ''}`,
-              style: { left: pct(e.timeMs) },
-              title: `${e.name} at +${fmtDur(e.timeMs - t0)}`,
+              class: `wf-bar${hop ? ` ${hop}` : ''}${err ? ' error' : ''}`,
+              style: {
+                left: pct(sp.startMs),
+                width: `max(2px, calc(${pct(sp.startMs + sp.durationMs)} - ${pct(sp.startMs)}))`,
+                background: color,
+              },
             }),
-          ),
-          h('span', { class: 'wf-dur', style: { left: pct(sp.startMs + sp.durationMs) } }, fmtDur(sp.durationMs)),
+          sp.events
+            .filter((e) => visible(e.timeMs, e.timeMs))
+            .map((e) =>
+              h('span', {
+                class: `wf-marker${e.name === 'exception' ? ' exception' : e.name === 'log' ? ' log' : ''}`,
+                style: { left: pct(e.timeMs) },
+                title: `${e.name} at +${fmtDur(e.timeMs - traceStart)}`,
+              }),
+            ),
+          visible(sp.startMs, sp.startMs + sp.durationMs) &&
+            h('span', { class: 'wf-dur', style: { left: pct(sp.startMs + sp.durationMs) } }, fmtDur(sp.durationMs)),
         ),
       ),
     );
