@@ -57,12 +57,14 @@ function synthesize(dir: string, services: number): number {
   return edges;
 }
 
-async function once(dir: string, out: string): Promise<{ ms: number; files: number }> {
+async function once(dir: string, out: string): Promise<{ ms: number; files: number; writeMs: number }> {
   const t0 = performance.now();
   const project = await loadProject([dir], { stage: 'dev' });
   const files = outputFiles(project, generate(project));
+  const t1 = performance.now();
   await writeOutput(out, files);
-  return { ms: performance.now() - t0, files: Object.keys(files).length };
+  const t2 = performance.now();
+  return { ms: t2 - t0, files: Object.keys(files).length, writeMs: t2 - t1 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -77,10 +79,12 @@ export default async function bench(): Promise<BenchRow[]> {
       const edges = synthesize(dir, n);
       await once(dir, join(root, `warm-${n}`)); // warm-up: module loading and JIT
       const runs: number[] = [];
+      const writes: number[] = [];
       let files = 0;
       for (let r = 0; r < 3; r++) {
         const res = await once(dir, join(root, `out-${n}`));
         runs.push(res.ms);
+        writes.push(res.writeMs);
         files = res.files;
         process.stderr.write(`  codegen ${n} services run ${r + 1}: ${res.ms.toFixed(0)} ms\n`);
       }
@@ -95,8 +99,22 @@ export default async function bench(): Promise<BenchRow[]> {
         ratio: null,
         goal: n === 300 ? '≤ 3000 ms' : 'linear',
         met: n === 300 ? ms <= 3000 : null,
-        note: `${(ms / n).toFixed(2)} ms per service`,
+        note: `${(ms / n).toFixed(2)} ms per service; of which the atomic write of ${files} files ${median(writes).toFixed(0)} ms (I/O-bound)`,
       });
+      if (n === 300) {
+        const cpu = median(runs.map((r, i) => r - writes[i]!));
+        rows.push({
+          metric: 'svc-codegen, 300 services: find, parse, resolve, validate, generate, render (in memory, no write)',
+          baseline: 'none',
+          baselineValue: null,
+          ours: Math.round(cpu),
+          unit: 'ms',
+          ratio: null,
+          goal: '≤ 3000 ms',
+          met: cpu <= 3000,
+          note: 'the CPU part, independent of the file system',
+        });
+      }
     }
     const linearity = perService[300]! / perService[30]!;
     rows.push({

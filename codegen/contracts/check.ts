@@ -178,7 +178,17 @@ function subsumes(
   return ok;
 }
 
-/** Every breaking change from `before` to `after`, sorted by service, function and path. */
+/**
+ * Every breaking change from `before` to `after` (contracts by service name), sorted by service,
+ * function and path. An empty list means every caller of `before` still works against `after`.
+ *
+ * @example
+ * ```ts
+ * import { breakingChanges } from 'svc-mesh/codegen';
+ * const changes = breakingChanges(previous, project.contracts);
+ * if (changes.length > 0) process.exitCode = 1;
+ * ```
+ */
 export function breakingChanges(
   before: Record<string, ServiceContract>,
   after: Record<string, ServiceContract>,

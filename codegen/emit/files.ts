@@ -18,6 +18,16 @@ function iamFiles(prefix: string, docs: readonly unknown[], files: Record<string
   });
 }
 
+/**
+ * Every output file as `relative path → contents`, sorted (what `svc-codegen` writes).
+ *
+ * @example
+ * ```ts
+ * import { generate, loadProject, outputFiles, writeOutput } from 'svc-mesh/codegen';
+ * const project = await loadProject(['services'], { stage: 'dev', contracts: true });
+ * await writeOutput('.svc-mesh/codegen', outputFiles(project, generate(project)));
+ * ```
+ */
 export function outputFiles(project: Project, g: GenerateResult): Record<string, string> {
   const files: Record<string, string> = {};
   const byName = new Map(project.services.map((s) => [s.name, s] as const));

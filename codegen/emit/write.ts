@@ -21,7 +21,8 @@ function reason(err: unknown): string {
 }
 
 /**
- * Replaces `outDir` with exactly `files`. Refuses to replace a non-empty directory that
+ * Replaces `outDir` with exactly `files` (from `outputFiles()`).
+ * @throws CodegenOutputError when the directory cannot be written; the previous output stays. Refuses to replace a non-empty directory that
  * svc-codegen did not write (it has no `.svc-codegen.json`), so a wrong `--out` cannot wipe a project.
  */
 export async function writeOutput(outDir: string, files: Record<string, string>): Promise<void> {
