@@ -198,8 +198,44 @@ function num(setting: string, v: number | undefined, def: number, min = 0): numb
   return v;
 }
 
+const CONFIG_KEYS = new Set([
+  'stage',
+  'stageFallback',
+  'region',
+  'service',
+  'function',
+  'calling',
+  'routes',
+  'discovery',
+  'ssmPrefix',
+  'endpoint',
+  'credentials',
+  'subscribable',
+  'topics',
+  'cacheTtlMs',
+  'negativeCacheTtlMs',
+  'deadlineMarginMs',
+  'defaultTimeoutMs',
+  'maxRetries',
+  'retryBaseMs',
+  'clients',
+  'env',
+]);
+
 /** Resolves options over the environment. Throws {@link InvalidConfigError} naming the bad setting. @internal */
 export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
+  if (typeof input !== 'object' || input === null)
+    throw new InvalidConfigError(
+      'createSdk',
+      `createSdk(options) needs an options object, got ${input === null ? 'null' : typeof input}.`,
+    );
+  for (const k of Object.keys(input)) {
+    if (!CONFIG_KEYS.has(k))
+      throw new InvalidConfigError(
+        k,
+        `createSdk() has no option ${JSON.stringify(k)}. Options: ${[...CONFIG_KEYS].join(', ')}.`,
+      );
+  }
   const env = input.env ?? process.env;
   const e = (k: string): string | undefined => {
     const v = env[k];

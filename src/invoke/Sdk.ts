@@ -424,7 +424,21 @@ function checkedTarget(t: unknown): string {
   return s;
 }
 
+const OPTION_KEYS = new Set(['timeoutMs', 'signal', 'idempotencyKey', 'stage', 'raw']);
+
 function checkOptions(o: InvokeOptions): void {
+  if (typeof o !== 'object' || o === null)
+    throw new InvalidConfigError(
+      'options',
+      `The options of invoke must be an object, got ${o === null ? 'null' : typeof o}.`,
+    );
+  for (const k in o) {
+    if (!OPTION_KEYS.has(k))
+      throw new InvalidConfigError(
+        k,
+        `invoke() has no option ${JSON.stringify(k)}. Options: timeoutMs, signal, idempotencyKey, stage, raw.`,
+      );
+  }
   if (
     o.timeoutMs !== undefined &&
     !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)

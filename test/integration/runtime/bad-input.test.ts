@@ -71,6 +71,7 @@ describe('Bad input: a typed error and no request', () => {
     await expect(m.invoke('a:f', {}, { stage: 'dev/alice' })).rejects.toThrow(/stage option/);
     await expect(m.invoke('a:f', {}, { signal: 'stop' as never })).rejects.toThrow(/AbortSignal/);
     await expect(m.invoke('a:f', () => 1)).rejects.toBeInstanceOf(PayloadNotSerializableError);
+    await expect(m.invoke('a:f', {}, { timeout: 5 } as never)).rejects.toThrow(/no option "timeout"/);
     expect(ws.invokes.length).toBe(0);
   });
 

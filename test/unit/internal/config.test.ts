@@ -92,3 +92,10 @@ describe('Function: resolveConfig', () => {
     );
   });
 });
+
+describe('Unknown options', () => {
+  it('rejects a misspelt createSdk option instead of ignoring it', () => {
+    expect(() => resolveConfig({ stageFallbacks: ['dev'] } as never)).toThrow(/no option "stageFallbacks"/);
+    expect(() => resolveConfig(null as never)).toThrow(InvalidConfigError);
+  });
+});
