@@ -291,8 +291,10 @@ async function protobufBodies(count: number, spansPerBody: number): Promise<Buff
 
 async function ingest(): Promise<BenchRow[]> {
   const SPANS = 100;
-  const warm = bodies(50, SPANS);
-  const list = bodies(600, SPANS);
+  const warm = bodies(200, SPANS);
+  // two fresh lists: the best of two passes (no pass re-sends spans the store already has)
+  const lists = [bodies(400, SPANS), bodies(400, SPANS)];
+  const list = lists[0]!;
   const spans = list.length * SPANS;
   // the floor: a server that reads each body and answers, nothing more
   const floor = createServer((req, res) => {
@@ -309,8 +311,12 @@ async function ingest(): Promise<BenchRow[]> {
   const cport = (server.address() as AddressInfo).port;
   await pump(fport, warm);
   await pump(cport, warm);
-  const tFloor = await pump(fport, list);
-  const tOurs = await pump(cport, list);
+  let tFloor = Number.POSITIVE_INFINITY;
+  let tOurs = Number.POSITIVE_INFINITY;
+  for (const l of lists) {
+    tFloor = Math.min(tFloor, await pump(fport, l));
+    tOurs = Math.min(tOurs, await pump(cport, l));
+  }
   const oursRate = spans / tOurs;
   const floorRate = spans / tFloor;
   log(`ingest: ${Math.round(oursRate)} spans/s (floor ${Math.round(floorRate)}), store ${traces.store.size} traces`);
@@ -333,7 +339,7 @@ async function ingest(): Promise<BenchRow[]> {
       ratio: oursRate / floorRate,
       goal: 'report',
       met: null,
-      note: `${spans.toLocaleString('en')} spans, ${(list.reduce((n, b) => n + b.length, 0) / 2 ** 20).toFixed(0)} MiB of JSON; client and server share this process`,
+      note: `best of 2 passes of ${spans.toLocaleString('en')} spans (${(list.reduce((n, b) => n + b.length, 0) / 2 ** 20).toFixed(0)} MiB of JSON) after a warm-up; client and server share this process`,
     },
     {
       metric: 'collector ingest, OTLP/HTTP protobuf (100 SDK spans per request, 4 connections)',
