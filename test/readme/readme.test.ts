@@ -121,6 +121,36 @@ describe('README.md', () => {
   });
 });
 
+describe('configuration reference', () => {
+  it('documents every SVC_MESH_* variable the code reads, and only those', async () => {
+    // Prepare
+    const { ENV } = await import('../../src/internal/env.js');
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const config = readFileSync(join(repo, 'docs/configuration.md'), 'utf8');
+    const code = ['src', 'codegen'].map((d) => run('grep', ['-rhoE', 'SVC_MESH_[A-Z_]*[A-Z]', join(repo, d)]));
+    const inCode = new Set((await Promise.all(code)).flatMap((r) => r.stdout.split('\n')).filter(Boolean));
+
+    // Assess
+    for (const v of Object.values(ENV)) {
+      expect(readme, `README.md: ${v}`).toContain(v);
+      expect(config, `docs/configuration.md: ${v}`).toContain(v);
+    }
+    for (const v of new Set(
+      [...readme.matchAll(/SVC_MESH_[A-Z_]*[A-Z]/g), ...config.matchAll(/SVC_MESH_[A-Z_]*[A-Z]/g)].map((m) => m[0]),
+    ))
+      expect(inCode, `${v} is documented but not in src/ or codegen/`).toContain(v);
+  });
+
+  it('lists every stable error code', async () => {
+    // Prepare
+    const { ERROR_CODES } = await import('../../src/errors/codes.js');
+    const config = readFileSync(join(repo, 'docs/configuration.md'), 'utf8');
+
+    // Assess
+    for (const code of Object.keys(ERROR_CODES)) expect(config, code).toContain(`\`${code}\``);
+  });
+});
+
 describe('README.md commands, run from a fresh clone', () => {
   const readme = () => shellLines(readFileSync(join(clone, 'README.md'), 'utf8')).map(argv);
   const find = (pred: (a: string[]) => boolean) => {
