@@ -329,6 +329,26 @@ describe('Trace viewer in headless Chromium', () => {
 });
 
 describe('Trace service through the mesh', () => {
+  it('answers malformed OTLP with 400 and a message, and the mesh keeps serving', async () => {
+    for (const [type, body] of [
+      ['application/json', '{"resourceSpans": [{"scopeSpans": [{"spans": 7}]}]}'],
+      ['application/json', '\u0000not json'],
+      ['application/x-protobuf', 'garbage that is not protobuf'],
+    ] as const) {
+      const res = await fetch(`${mesh.endpoint}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      expect(res.status, body).toBe(400);
+      if (type === 'application/json') {
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('OTLP_INVALID_BODY');
+      } else await res.arrayBuffer();
+    }
+    expect(await placeOrder(1_000)).toMatchObject({ status: 'paid' });
+    expect((await fetch(`${mesh.endpoint}/api/traces?limit=1`)).status).toBe(200);
+  });
+
   it('answers a CORS preflight for /v1/traces and clears the store on DELETE /api/traces', async () => {
     const pre = await fetch(`${mesh.endpoint}/v1/traces`, { method: 'OPTIONS' });
     expect(pre.status).toBe(204);
