@@ -499,6 +499,91 @@ async function viewer(): Promise<BenchRow[]> {
   return rows;
 }
 
+// -------------------------------------------------------------------------------------------
+// 5. Cold start of the tracing set-up (fresh processes)
+
+async function coldStart(): Promise<BenchRow[]> {
+  mkdirSync(cacheDir, { recursive: true });
+  const ours = `${cacheDir}tracing-sdk.mjs`;
+  await build({
+    entryPoints: [`${root}src/tracing/sdk/index.ts`],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: ours,
+    conditions: ['source'],
+    packages: 'external',
+    logLevel: 'error',
+  });
+  const oursScript = `${cacheDir}cold-ours.mjs`;
+  writeFileSync(
+    oursScript,
+    `const t0 = performance.now();
+const m = await import(${JSON.stringify(pathToFileURL(ours).href)});
+m.startTracing({ serviceName: 'cold', endpoint: 'http://127.0.0.1:9' });
+console.log(performance.now() - t0);
+process.exit(0);`,
+  );
+  const baseScript = `${cacheDir}cold-sdk-node.mjs`;
+  writeFileSync(
+    baseScript,
+    `const t0 = performance.now();
+const { NodeSDK } = await import('@opentelemetry/sdk-node');
+const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+new NodeSDK({ serviceName: 'cold', traceExporter: new OTLPTraceExporter({ url: 'http://127.0.0.1:9/v1/traces' }), instrumentations: [] }).start();
+console.log(performance.now() - t0);
+process.exit(0);`,
+  );
+  const once = (file: string) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [file], {
+        cwd: root,
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.on('close', (code) =>
+        code === 0 ? resolve(Number(out.trim())) : reject(new Error(`${file} exited ${code}`)),
+      );
+    });
+  const a: number[] = [];
+  const b: number[] = [];
+  await once(oursScript);
+  await once(baseScript);
+  for (let i = 0; i < 7; i++) {
+    a.push(await once(oursScript));
+    b.push(await once(baseScript));
+  }
+  log(`cold start: startTracing ${median(a).toFixed(1)} ms, NodeSDK ${median(b).toFixed(1)} ms`);
+  return [
+    {
+      metric: 'cold start: import svc-mesh/tracing + startTracing() (fresh process)',
+      baseline: 'import @opentelemetry/sdk-node + NodeSDK({ traceExporter: OTLP/HTTP }).start()',
+      baselineValue: median(b),
+      ours: median(a),
+      unit: 'ms',
+      ratio: median(a) / median(b),
+      goal: 'report',
+      met: null,
+      note: 'median of 7 fresh Node processes each; both exporters point at an unused port; metrics and logs exporters off for NodeSDK',
+    },
+  ];
+}
+
 export default async function run(): Promise<BenchRow[]> {
-  return [...(await invokeOverhead()), ...(await ingest()), ...(await storeMemory()), ...(await viewer())];
+  return [
+    ...(await invokeOverhead()),
+    ...(await ingest()),
+    ...(await storeMemory()),
+    ...(await viewer()),
+    ...(await coldStart()),
+  ];
 }
