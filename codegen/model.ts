@@ -100,6 +100,12 @@ export interface ProjectOptions {
   env?: Record<string, string | undefined>;
   /** Derive contracts from handler types (slow: runs the TypeScript checker). Default false. */
   contracts?: boolean;
+  /**
+   * Service directories read only as references (names, Lambda names, subscribable), like
+   * contracts: nothing is generated or validated for them and their own problems are not
+   * reported. The Serverless plugin uses the sibling services this way.
+   */
+  referencePaths?: string[];
   /** Directories of `contracts/<service>.json` from other repositories: their services become callable. */
   externalContracts?: string[];
   /** Managed policies a role may have (IAM default quota 10; 20 on request). Default 10. */

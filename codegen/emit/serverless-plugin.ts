@@ -3,8 +3,8 @@
  * package`, load this service (plus configured siblings and contracts), generate, and merge
  * the svc-mesh wiring into the compiled CloudFormation template.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { CodegenError, type Diagnostic, formatDiagnostic } from '../errors.js';
 import { loadProject } from '../load/loadProject.js';
 import type { DiscoverySource, ProjectOptions } from '../model.js';
@@ -14,7 +14,10 @@ import { INLINE_POLICY_QUOTA } from './iam.js';
 
 /** `custom.svcMesh` in serverless.yml. */
 export interface PluginConfig {
-  /** More service directories to load (siblings this one calls or subscribes to). */
+  /**
+   * Service directories this one calls or subscribes to, read as references (names, Lambda
+   * names, subscribable). Default: the sibling directories that hold a serverless.yml.
+   */
   paths?: string[];
   /** Contract directories of services in other repositories. */
   contracts?: string[];
@@ -108,6 +111,23 @@ function userStatements(template: CfnTemplate): { statements: unknown[]; managed
   return { statements, managed };
 }
 
+/** Directories next to `dir` that hold a service file. */
+function siblingServiceDirs(dir: string): string[] {
+  const parent = dirname(dir);
+  let names: string[];
+  try {
+    names = readdirSync(parent, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => join(parent, n))
+    .filter((d) => d !== dir && (existsSync(join(d, 'serverless.yml')) || existsSync(join(d, 'serverless.yaml'))))
+    .sort();
+}
+
 export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
   const dir = resolve(run.serviceDir);
   if (!existsSync(join(dir, 'serverless.yml')) && !existsSync(join(dir, 'serverless.yaml'))) {
@@ -133,8 +153,10 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
   };
   if (c.discovery !== undefined) opts.discovery = c.discovery;
   if (c.ssmPrefix !== undefined) opts.ssmPrefix = c.ssmPrefix;
-  const paths = [dir, ...(c.paths ?? []).map((p) => resolve(dir, p))];
-  const project = await loadProject(paths, opts);
+  // Other services are references (names, Lambda names, subscribable); by default the sibling
+  // service directories, as in a monorepo of services (`paths: []` turns that off).
+  opts.referencePaths = c.paths !== undefined ? c.paths.map((p) => resolve(dir, p)) : siblingServiceDirs(dir);
+  const project = await loadProject([dir], opts);
   const service = project.services.find((s) => !s.external && s.dir === dir);
   if (service === undefined || service.name !== run.serviceName) {
     throw new CodegenError([

@@ -142,6 +142,24 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
     if (r.service !== undefined) services.push(r.service);
     options.onProgress?.(++done, files.length, 'read');
   }
+  // Reference services: read for their names, Lambda names and subscribable flags only (like
+  // contracts); their own problems are theirs, so their diagnostics are dropped.
+  if (options.referencePaths !== undefined && options.referencePaths.length > 0) {
+    const own = new Set(files);
+    const refDiags: Diagnostic[] = [];
+    for (const file of await findServiceFiles(options.referencePaths, refDiags)) {
+      if (own.has(file)) continue;
+      const r = readService(await SourceFile.read(file, ctx), {
+        stage: resolved.stage,
+        stages,
+        region: options.region,
+        lenientEnvironment: true,
+      });
+      if (r.service !== undefined && !services.some((x) => x.name === r.service!.name)) {
+        services.push({ ...r.service, external: true });
+      }
+    }
+  }
   const project: Project = { options: resolved, services, diagnostics: [], contracts: {} };
   if (options.externalContracts !== undefined && options.externalContracts.length > 0) {
     const { loadExternalContracts } = await import('../contracts/io.js');

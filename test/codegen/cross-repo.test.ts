@@ -2,7 +2,7 @@
  * Services in other repositories are known by their contracts only: callable, subscribable,
  * with IAM, records and clients, and nothing generated for them.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate, isCodegenError, loadProject } from '../../codegen/index.js';
@@ -54,6 +54,40 @@ describe('Cross-repository services (--contracts)', () => {
     expect(isCodegenError(err) && err.diagnostics[0]!.message).toBe(
       'not an svc-mesh contract: it has svcMesh undefined; expected 1',
     );
+  });
+});
+
+describe('Reference services (referencePaths)', () => {
+  it('checks calls against them and takes their Lambda names, ignoring their own problems', async () => {
+    using p = tempProject({
+      'users/serverless.yml': service(
+        'users',
+        '  get:\n    handler: nope.get\n    name: users-${sls:stage}-read\n    calling: [ghost:x]\n',
+      ),
+      'orders/serverless.yml': service('orders', '  place:\n    handler: h.place\n    calling: [users:get]\n'),
+      'orders/h.ts': handlers('place'),
+    });
+    const project = await loadProject([join(p.dir, 'orders')], {
+      stage: 'dev',
+      referencePaths: [p.dir],
+      account: '123456789012',
+    });
+    expect(project.diagnostics).toEqual([]);
+    expect(project.services.map((s) => [s.name, s.external])).toEqual([
+      ['orders', false],
+      ['users', true],
+    ]);
+    const g = generate(project);
+    expect(Object.keys(g.cloudformation)).toEqual(['orders']);
+    expect(JSON.stringify(g.policies['orders:place'])).toContain('function:users-dev-read"');
+    writeFileSync(
+      join(p.dir, 'orders/serverless.yml'),
+      service('orders', '  place:\n    handler: h.place\n    calling: [users:gett]\n'),
+    );
+    const bad = await loadProject([join(p.dir, 'orders')], { stage: 'dev', referencePaths: [p.dir] }).catch((e) => e);
+    expect(isCodegenError(bad) && bad.diagnostics.map((d) => d.message)).toEqual([
+      "calling 'users:gett': service 'users' has no function 'gett'; did you mean 'users:get'?",
+    ]);
   });
 });
 
