@@ -1,4 +1,12 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  isSpanContextValid,
+  trace,
+} from '@opentelemetry/api';
 import { ServiceResolver } from '../discovery/ServiceResolver.js';
 import type { ResolvedTarget } from '../discovery/types.js';
 import { AbortedError } from '../errors/AbortedError.js';
@@ -34,7 +42,7 @@ import {
   ATTR_TARGET,
   TRACER_NAME,
 } from '../tracing/constants.js';
-import { injectTraceContext, tracingActive } from '../tracing/propagation.js';
+import { formatXRayTraceHeader, injectTraceContext, tracingActive } from '../tracing/propagation.js';
 import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, SYNC_PAYLOAD_LIMIT } from './constants.js';
 import { checkSize, toJson } from './payload.js';
 import type {
@@ -191,6 +199,10 @@ export class Sdk implements MeshSdk {
     if (c.self !== undefined) meta.caller = c.self;
     if (span !== undefined) injectTraceContext(trace.setSpan(parent, span), meta);
     else if (trace.getSpanContext(parent) !== undefined) injectTraceContext(parent, meta);
+    // The X-Ray header goes on the Invoke request itself: Lambda hands it to the callee as
+    // _X_AMZN_TRACE_ID, so the hop also joins X-Ray (as the X-Ray SDK does for AWS calls).
+    const sc = span !== undefined ? span.spanContext() : trace.getSpanContext(parent);
+    const xrayHeader = sc !== undefined && isSpanContextValid(sc) ? formatXRayTraceHeader(sc) : undefined;
     // The deadline travels when there is one to honour (inside an invocation, or an explicit timeout).
     if (scope !== undefined || o.timeoutMs !== undefined) meta.deadline = String(Math.floor(deadline));
     if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;
@@ -233,7 +245,9 @@ export class Sdk implements MeshSdk {
       const input: Record<string, unknown> = { FunctionName: where.functionArn, Payload: body };
       if (hop === 'async') input['InvocationType'] = 'Event';
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
-      const out = await lambda.client.send(new lambda.commands.InvokeCommand(input), { abortSignal: ac.signal });
+      const cmd = new lambda.commands.InvokeCommand(input);
+      if (xrayHeader !== undefined) withTraceHeader(cmd, xrayHeader);
+      const out = await lambda.client.send(cmd, { abortSignal: ac.signal });
       const requestId: string | undefined = out?.$metadata?.requestId;
       if (recording) lastRequestId = requestId;
       if (hop === 'async') return requestId === undefined ? {} : { requestId };
@@ -503,6 +517,18 @@ function whereAttributes(where: ResolvedTarget): Attributes {
     whereCache.set(where, a);
   }
   return a;
+}
+
+/** Adds `X-Amzn-Trace-Id` to one command's HTTP request (a no-op for clients without a middleware stack). */
+function withTraceHeader(cmd: unknown, header: string): void {
+  const stack = (cmd as { middlewareStack?: { add(mw: unknown, opts: object): void } }).middlewareStack;
+  stack?.add(
+    (next: (args: unknown) => Promise<unknown>) => (args: { request?: { headers?: Record<string, string> } }) => {
+      if (args.request?.headers !== undefined) args.request.headers['X-Amzn-Trace-Id'] = header;
+      return next(args);
+    },
+    { step: 'build', name: 'svcMeshXRayTraceHeader' },
+  );
 }
 
 function endSpan(span: Span | undefined, err: unknown): void {

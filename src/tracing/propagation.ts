@@ -90,6 +90,15 @@ export function parseXRayTraceHeader(header: unknown): SpanContext | undefined {
   return isSpanContextValid(sc) ? sc : undefined;
 }
 
+/**
+ * Formats a span context as an AWS X-Ray trace header (`Root=1-…;Parent=…;Sampled=…`), the
+ * header Lambda turns into the callee's `_X_AMZN_TRACE_ID`: this is how svc-mesh hops join X-Ray.
+ */
+export function formatXRayTraceHeader(sc: SpanContext): string {
+  const sampled = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '1' : '0';
+  return `Root=1-${sc.traceId.slice(0, 8)}-${sc.traceId.slice(8)};Parent=${sc.spanId};Sampled=${sampled}`;
+}
+
 const recordSetter: TextMapSetter<Record<string, string>> = {
   set(carrier, key, value) {
     carrier[key] = value;

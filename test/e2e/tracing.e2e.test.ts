@@ -172,6 +172,10 @@ describe('Tracing end to end on the local mesh', () => {
       /^page on-call: payment failed/,
     );
     expect(consumer.name).toMatch(/^alerts:onPaymentFailed <- .*payments.*charge.* failed$/);
+    // the X-Ray header went out on the Invoke request: the callee's _X_AMZN_TRACE_ID is the same trace
+    expect(record.events.find((e) => e.name === 'log')?.attributes['log.message']).toBe(
+      `x-ray: Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${callRecord.spanId};Sampled=1`,
+    );
     // the caller's CLIENT span carries the FaaS/RPC conventions
     expect(callCharge.attributes).toMatchObject({ 'rpc.system': 'aws-api', 'faas.invoked_provider': 'aws' });
   });
