@@ -319,6 +319,10 @@ describe('Trace viewer in headless Chromium', () => {
         const liveId = randomBytes(16).toString('hex');
         await placeOrder(1_000, { traceparent: `00-${liveId}-${randomBytes(8).toString('hex')}-01` });
         await page.waitForSelector(`[data-testid="trace-row"][data-trace-id="${liveId}"]`, { timeout: 30_000 });
+        // the landing page sums up root operations
+        const ops = page.locator('[data-testid="operations"]');
+        await ops.waitFor();
+        expect(await ops.textContent()).toContain('orders:placeOrder');
         // an unknown trace id: a 404 page that says so
         const resp = await page.goto(`${mesh.endpoint}/traces/${'0'.repeat(31)}1`);
         expect(resp?.status()).toBe(404);

@@ -233,10 +233,11 @@ export function createTraceService(opts: TraceServiceOptions = {}): TraceService
     if (method !== 'GET' && method !== 'HEAD') throw new TraceServiceError('METHOD_NOT_ALLOWED', `use GET for ${path}`);
     if (path === '/api/services') return sendJson(res, 200, { services: store.services() });
     if (path === '/api/graph') return sendJson(res, 200, store.graph());
+    if (path === '/api/operations') return sendJson(res, 200, { operations: store.operations() });
     if (path === '/api/stream') return openStream(req, res);
     throw new TraceServiceError(
       'TRACE_NOT_FOUND',
-      `no API at ${path}; try /api/traces, /api/traces/:traceId, /api/services, /api/graph or /api/stream`,
+      `no API at ${path}; try /api/traces, /api/traces/:traceId, /api/services, /api/operations, /api/graph or /api/stream`,
     );
   }
 

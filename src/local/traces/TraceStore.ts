@@ -100,6 +100,19 @@ export interface ServiceGraph {
   edges: ServiceEdge[];
 }
 
+/** Statistics of one root operation (traces grouped by their root span's service and name). */
+export interface OperationStats {
+  service: string;
+  name: string;
+  count: number;
+  errorCount: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Start of the most recent trace (ms since the epoch). */
+  lastMs: number;
+}
+
 export interface TraceDetail {
   summary: TraceSummary;
   /** Sorted by start time. */
@@ -490,6 +503,38 @@ export class TraceStore {
     }
     matched.sort((a, b) => b.startMs - a.startMs);
     return { traces: matched.slice(0, limit), matched: matched.length, total: this.traces.size };
+  }
+
+  /** Root operations with their trace count, errors and duration percentiles, most frequent first. */
+  operations(): OperationStats[] {
+    const groups = new Map<string, { service: string; name: string; d: number[]; errors: number; last: number }>();
+    for (const e of this.traces.values()) {
+      e.summary ??= summarise(e);
+      const s = e.summary;
+      const key = `${s.rootService}\u0000${s.rootName}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { service: s.rootService, name: s.rootName, d: [], errors: 0, last: 0 }));
+      g.d.push(s.durationMs);
+      if (s.hasError) g.errors++;
+      if (s.startMs > g.last) g.last = s.startMs;
+    }
+    const pick = (sorted: number[], q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+    return [...groups.values()]
+      .map((g) => {
+        const d = g.d.sort((a, b) => a - b);
+        return {
+          service: g.service,
+          name: g.name,
+          count: d.length,
+          errorCount: g.errors,
+          p50Ms: pick(d, 0.5),
+          p95Ms: pick(d, 0.95),
+          maxMs: d[d.length - 1] ?? 0,
+          lastMs: g.last,
+        };
+      })
+      .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
   }
 
   /** Every service seen, sorted. */

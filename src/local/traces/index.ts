@@ -17,6 +17,7 @@ export type {
   AttrValue,
   Attributes,
   Hop,
+  OperationStats,
   ServiceEdge,
   ServiceGraph,
   ServiceNode,

@@ -148,6 +148,46 @@ describe('Class: TraceStore', () => {
     expect(store.services()).toEqual(['alerts', 'ledger', 'orders', 'payments']);
   });
 
+  it('summarises root operations: count, errors and duration percentiles', () => {
+    const store = new TraceStore();
+    for (let i = 1; i <= 20; i++) {
+      const t = hex(16);
+      ingest(
+        store,
+        otlpRequest(t, [
+          {
+            service: 'orders',
+            spanId: hex(8),
+            name: 'orders:placeOrder',
+            kind: 2,
+            startMs: 1000 * i,
+            durationMs: i,
+            ...(i % 5 === 0 ? { error: { type: 'E', message: 'x' } } : {}),
+          },
+        ]),
+      );
+    }
+    ingest(
+      store,
+      otlpRequest(hex(16), [
+        { service: 'ledger', spanId: hex(8), name: 'ledger:audit', kind: 2, startMs: 5, durationMs: 3 },
+      ]),
+    );
+    expect(store.operations()).toEqual([
+      {
+        service: 'orders',
+        name: 'orders:placeOrder',
+        count: 20,
+        errorCount: 4,
+        p50Ms: 10,
+        p95Ms: 19,
+        maxMs: 20,
+        lastMs: 20_000,
+      },
+      { service: 'ledger', name: 'ledger:audit', count: 1, errorCount: 0, p50Ms: 3, p95Ms: 3, maxMs: 3, lastMs: 5 },
+    ]);
+  });
+
   it('tells subscribers which traces changed, and about clear()', () => {
     const store = new TraceStore();
     const seen: (string[] | null)[] = [];

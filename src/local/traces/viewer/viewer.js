@@ -402,6 +402,7 @@ function renderDetail() {
         h('h2', null, state.list?.total ? 'Pick a trace' : 'Waiting for traces'),
         h('p', null, 'Every invoke, async call and lifecycle event of the local mesh is traced end to end.'),
       ),
+      state.list?.total ? renderOperations() : null,
       state.list?.total ? renderGlobalMapSection() : null,
     );
     return;
@@ -1068,6 +1069,70 @@ function renderMap(graph, mode) {
 }
 
 let globalGraph = null;
+let operations = null;
+async function loadOperations() {
+  const { status, body } = await getJson('/api/operations');
+  if (status === 200) operations = body.operations;
+}
+
+function renderOperations() {
+  if (!operations || operations.length === 0) return null;
+  const pickOp = (op) => {
+    const input = document.querySelector('input[name="q"]');
+    input.value = op.name;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  return h(
+    'div',
+    null,
+    h('div', { class: 'section-title' }, h('span', null, 'Operations (all stored traces)')),
+    h(
+      'table',
+      { class: 'edges ops', 'data-testid': 'operations' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Root operation', 'Traces', 'Errors', 'p50', 'p95', 'Max', 'Last'].map((x) => h('th', null, x)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        operations
+          .slice(0, 20)
+          .map((op) =>
+            h(
+              'tr',
+              { class: 'op-row', title: 'Show these traces', onclick: () => pickOp(op) },
+              h(
+                'td',
+                null,
+                h('span', {
+                  class: 'wf-dot',
+                  style: { background: colorOf(op.service), display: 'inline-block', marginRight: '7px' },
+                }),
+                op.name,
+              ),
+              h('td', { class: 'num' }, op.count),
+              h(
+                'td',
+                { class: `num${op.errorCount ? ' bad' : ''}` },
+                op.errorCount ? `${op.errorCount} (${Math.round((op.errorCount / op.count) * 100)}%)` : '0',
+              ),
+              h('td', { class: 'num' }, fmtDur(op.p50Ms)),
+              h('td', { class: 'num' }, fmtDur(op.p95Ms)),
+              h('td', { class: 'num' }, fmtDur(op.maxMs)),
+              h('td', { class: 'num muted' }, fmtAgo(op.lastMs)),
+            ),
+          ),
+      ),
+    ),
+  );
+}
+
 function renderGlobalMapSection() {
   const wrap = h('div', { class: 'map-wrap' }, globalGraph ? renderMap(globalGraph, 'global') : 'Loading service map…');
   return h('div', null, h('div', { class: 'section-title' }, h('span', null, 'Service map (all stored traces)')), wrap);
@@ -1134,7 +1199,8 @@ async function render(routeChanged) {
   const app = document.getElementById('app');
   app.classList.toggle('map-mode', state.route === 'map');
   for (const a of document.querySelectorAll('.tabs a')) a.classList.toggle('active', a.dataset.tab === state.route);
-  if (state.route === 'map' || (!state.traceId && state.list?.total)) await loadGraph();
+  if (state.route === 'map' || (!state.traceId && state.list?.total))
+    await Promise.all([loadGraph(), loadOperations()]);
   if (routeChanged) await loadTrace();
   renderList();
   renderDetail();
@@ -1159,7 +1225,7 @@ function scheduleRefresh(ids) {
       await loadTrace();
       renderDetail();
     } else if (!state.traceId || state.route === 'map') {
-      await loadGraph();
+      await Promise.all([loadGraph(), loadOperations()]);
       renderDetail();
     }
   }, 250);
