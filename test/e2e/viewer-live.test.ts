@@ -13,7 +13,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 describe('Trace viewer: spans out of order, live', () => {
-  it.skipIf(!existsSync(CHROMIUM))(
+  it.skipIf(process.env['SVC_MESH_SKIP_BROWSER'] === '1')(
     'renders a child before its parent, then re-parents it live when the parent arrives',
     async () => {
       await using srv = await startTraceServer();
@@ -28,6 +28,11 @@ describe('Trace viewer: spans out of order, live', () => {
       const early = sc.spans.filter((s) => s.spanId !== sc.ids['charge']);
       expect((await post(early)).status).toBe(200);
 
+      if (!existsSync(CHROMIUM)) {
+        throw new Error(
+          `${CHROMIUM} is missing: run scripts/setup-browser.sh (or set SVC_MESH_SKIP_BROWSER=1 to skip)`,
+        );
+      }
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
