@@ -661,7 +661,6 @@ function renderWaterfall(tr) {
         h(
           'div',
           { class: 'wf-track' },
-          ticks.map((t) => h('span', { class: 'wf-grid', style: { left: pct(t0 + t) } })),
           showGap
             ? h('span', {
                 class: `wf-gap ${hop}`,
@@ -692,6 +691,19 @@ function renderWaterfall(tr) {
       ),
     );
   }
+  // the vertical grid lines, drawn once over every row (not once per row: big traces stay fast)
+  wf.append(
+    h(
+      'div',
+      { class: 'wf-gridlayer' },
+      h('div'),
+      h(
+        'div',
+        { class: 'wf-gridcell' },
+        ticks.map((t) => h('span', { class: 'wf-grid', style: { left: pct(t0 + t) } })),
+      ),
+    ),
+  );
   return wf;
 }
 
@@ -705,7 +717,19 @@ function selectSpan(spanId) {
   state.spanId = spanId;
   const url = `/traces/${state.traceId}${spanId ? `?span=${spanId}` : ''}`;
   history.replaceState(null, '', url);
-  renderDetail();
+  const body = document.querySelector('.trace-body');
+  const tr = state.trace;
+  if (!body || !tr) {
+    renderDetail();
+    return;
+  }
+  // only the highlight and the panel change: no re-render of a possibly large waterfall
+  for (const r of body.querySelectorAll('.wf-row.selected')) r.classList.remove('selected');
+  if (spanId) body.querySelector(`.wf-row[data-span-id="${spanId}"]`)?.classList.add('selected');
+  body.querySelector('.span-panel')?.remove();
+  const sp = spanId ? tr.spans.find((x) => x.spanId === spanId) : undefined;
+  body.classList.toggle('with-span', sp !== undefined);
+  if (sp) body.append(renderSpanPanel(sp, tr));
 }
 
 function kvList(attrs) {
@@ -1101,33 +1125,31 @@ function renderOperations() {
       h(
         'tbody',
         null,
-        operations
-          .slice(0, 20)
-          .map((op) =>
+        operations.slice(0, 20).map((op) =>
+          h(
+            'tr',
+            { class: 'op-row', title: 'Show these traces', onclick: () => pickOp(op) },
             h(
-              'tr',
-              { class: 'op-row', title: 'Show these traces', onclick: () => pickOp(op) },
-              h(
-                'td',
-                null,
-                h('span', {
-                  class: 'wf-dot',
-                  style: { background: colorOf(op.service), display: 'inline-block', marginRight: '7px' },
-                }),
-                op.name,
-              ),
-              h('td', { class: 'num' }, op.count),
-              h(
-                'td',
-                { class: `num${op.errorCount ? ' bad' : ''}` },
-                op.errorCount ? `${op.errorCount} (${Math.round((op.errorCount / op.count) * 100)}%)` : '0',
-              ),
-              h('td', { class: 'num' }, fmtDur(op.p50Ms)),
-              h('td', { class: 'num' }, fmtDur(op.p95Ms)),
-              h('td', { class: 'num' }, fmtDur(op.maxMs)),
-              h('td', { class: 'num muted' }, fmtAgo(op.lastMs)),
+              'td',
+              null,
+              h('span', {
+                class: 'wf-dot',
+                style: { background: colorOf(op.service), display: 'inline-block', marginRight: '7px' },
+              }),
+              op.name,
             ),
+            h('td', { class: 'num' }, op.count),
+            h(
+              'td',
+              { class: `num${op.errorCount ? ' bad' : ''}` },
+              op.errorCount ? `${op.errorCount} (${Math.round((op.errorCount / op.count) * 100)}%)` : '0',
+            ),
+            h('td', { class: 'num' }, fmtDur(op.p50Ms)),
+            h('td', { class: 'num' }, fmtDur(op.p95Ms)),
+            h('td', { class: 'num' }, fmtDur(op.maxMs)),
+            h('td', { class: 'num muted' }, fmtAgo(op.lastMs)),
           ),
+        ),
       ),
     ),
   );
