@@ -56,6 +56,8 @@ import type {
 import { encodeClientContext, isTimeoutError, parseFunctionError } from './wire.js';
 
 const DEADLINE = Symbol('svc-mesh deadline');
+/** Node's timers overflow (and fire at once) past 2^31 − 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 const tracer = trace.getTracer(TRACER_NAME);
 
 /** The runtime API: what `sdk` and `createSdk()` return. */
@@ -226,7 +228,7 @@ export class Sdk implements MeshSdk {
 
     // 3. One abort handle per call: the caller's signal and the deadline both end it.
     const ac = new CallAbort();
-    const timer = setTimeout(() => ac.abort(DEADLINE), budget);
+    const timer = setTimeout(() => ac.abort(DEADLINE), Math.min(budget, MAX_TIMER_MS));
     timer.unref?.();
     const onAbort = () => ac.abort(o.signal?.reason);
     o.signal?.addEventListener('abort', onAbort, { once: true });

@@ -125,7 +125,8 @@ export async function runInvocation(
     const margin = options.timeoutEventMarginMs ?? DEFAULT_TIMEOUT_EVENT_MARGIN_MS;
     // Only the process's own timeout kills it: a caller giving up earlier is not a timeout here.
     const wait = lambdaDeadline - margin - Date.now();
-    if (Number.isFinite(wait)) {
+    // Past 2^31 − 1 ms Node's timers fire at once; no Lambda runs that long, so no timer then.
+    if (Number.isFinite(wait) && wait < 2_147_483_647) {
       timer = setTimeout(
         () => {
           if (terminal) return;

@@ -63,6 +63,11 @@ describe('Bad input: a typed error and no request', () => {
     expect(ws.invokes.length).toBe(0);
   });
 
+  it('accepts a timeout beyond what a Node timer can hold', async () => {
+    const m = createSdk({ region: 'us-east-1', endpoint: ws.endpoint, env: {}, routes: { 'a:f': 'f' } });
+    expect(await m.invoke('a:f', {}, { timeoutMs: 3_000_000_000 })).toBe('ok');
+  });
+
   it('refuses bad options', async () => {
     const m = createSdk({ region: 'us-east-1', endpoint: ws.endpoint, env: {}, routes: { 'a:f': 'f' } });
     await expect(m.invoke('a:f', {}, { timeoutMs: -1 })).rejects.toThrow(/timeoutMs/);
