@@ -124,7 +124,10 @@ export interface TraceQuery {
   service?: string;
   error?: boolean;
   minDurationMs?: number;
-  /** Substring of the root name, a service or the trace id. */
+  /**
+   * Case-insensitive text: a trace id prefix, or a substring of the root operation, a service, any
+   * span name, or any string attribute or event attribute value (log lines, error messages, payloads).
+   */
   q?: string;
   limit?: number;
 }
@@ -328,6 +331,27 @@ function summarise(e: Entry): TraceSummary {
   };
 }
 
+function valueMatches(v: AttrValue, q: string): boolean {
+  if (typeof v === 'string') return v.toLowerCase().includes(q);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v) === q;
+  return false;
+}
+
+/**
+ * Text search beyond the summary: any span name, string attribute value or event attribute value
+ * (log lines, exception messages, lifecycle payloads). Only runs for traces the cheap checks did
+ * not match, and only while searching, so it costs nothing otherwise.
+ */
+function deepMatch(e: Entry, q: string): boolean {
+  for (const sp of e.spans.values()) {
+    if (sp.name.toLowerCase().includes(q)) return true;
+    for (const k in sp.attributes) if (valueMatches(sp.attributes[k] ?? null, q)) return true;
+    for (const ev of sp.events)
+      for (const k in ev.attributes) if (valueMatches(ev.attributes[k] ?? null, q)) return true;
+  }
+  return false;
+}
+
 function sortedSpans(e: Entry): TraceSpan[] {
   if (!e.sorted) {
     e.sorted = [...e.spans.values()].sort(
@@ -496,7 +520,8 @@ export class TraceStore {
         q !== '' &&
         !s.traceId.startsWith(q) &&
         !s.rootName.toLowerCase().includes(q) &&
-        !s.services.some((x) => x.toLowerCase().includes(q))
+        !s.services.some((x) => x.toLowerCase().includes(q)) &&
+        !deepMatch(e, q)
       )
         continue;
       matched.push(s);

@@ -141,6 +141,11 @@ describe('Class: TraceStore', () => {
     expect(store.list({ minDurationMs: 10 }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
     expect(store.list({ q: 'AUDIT' }).traces.map((t) => t.traceId)).toEqual([b]);
     expect(store.list({ q: a.traceId.slice(0, 8) }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    // deep text search: span names, attribute values and event attributes (exception messages)
+    expect(store.list({ q: 'publish payments' }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    expect(store.list({ q: 'payments-dev-charge-failed' }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    expect(store.list({ q: 'CARD DECLINED' }).traces.map((t) => t.traceId)).toEqual([a.traceId]);
+    expect(store.list({ q: 'no such text anywhere' }).traces).toEqual([]);
     const limited = store.list({ limit: 1 });
     expect(limited.traces).toHaveLength(1);
     expect(limited.matched).toBe(2);
