@@ -203,7 +203,8 @@ function formatList(list: TraceList, endpoint: string, opts: TracesOptions): str
   ];
   for (const t of list.traces as TraceSummary[]) {
     const time = new Date(t.startMs).toTimeString().slice(0, 8);
-    const mark = t.hasError ? c.red(' ✗') : '';
+    const cause = t.firstError ? ` ${t.firstError.name}: ${t.firstError.message}` : '';
+    const mark = t.hasError ? c.red(` ✗${cause.length > 70 ? `${cause.slice(0, 69)}…` : cause}`) : '';
     lines.push(
       `${pad(time, 10)}${pad(fmtDur(t.durationMs), 11)}${pad(String(t.spanCount), 7)}${pad(t.traceId, 34)}${c.bold(t.rootName)}${mark} ${c.dim(t.services.join(', '))}`,
     );

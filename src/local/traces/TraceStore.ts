@@ -81,6 +81,8 @@ export interface TraceSummary {
   droppedSpans: number;
   /** When the store last received a span of this trace (ms since the epoch). */
   updatedAt: number;
+  /** The deepest-cause error: the earliest-ending error span with no error span below it. */
+  firstError: { spanId: string; service: string; name: string; message: string } | null;
 }
 
 export interface ServiceEdge {
@@ -312,6 +314,22 @@ function summarise(e: Entry): TraceSummary {
     }
   }
   const r = root ?? orphanRoot ?? spans[0];
+  // the cause, not its echoes: an error span none of whose children failed, earliest first
+  let firstError: TraceSummary['firstError'] = null;
+  if (errorCount > 0) {
+    const failedParents = new Set<string>();
+    for (const s of spans) if (s.status.code === 'error' && s.parentSpanId) failedParents.add(s.parentSpanId);
+    let best: TraceSpan | undefined;
+    for (const s of spans) {
+      if (s.status.code !== 'error' || failedParents.has(s.spanId)) continue;
+      if (!best || s.startMs + s.durationMs < best.startMs + best.durationMs) best = s;
+    }
+    if (best) {
+      const ev = best.events.find((x) => x.name === 'exception');
+      const msg = ev?.attributes['exception.message'] ?? best.status.message ?? '';
+      firstError = { spanId: best.spanId, service: best.service, name: best.name, message: String(msg).slice(0, 300) };
+    }
+  }
   return {
     traceId: e.traceId,
     rootName: r?.name ?? '',
@@ -328,6 +346,7 @@ function summarise(e: Entry): TraceSummary {
     orphanCount,
     droppedSpans: e.dropped,
     updatedAt: e.updatedAt,
+    firstError,
   };
 }
 

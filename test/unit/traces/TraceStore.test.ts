@@ -22,6 +22,13 @@ describe('Class: TraceStore', () => {
     expect(d.summary.orphanCount).toBe(1); // the root's remote parent (the test's caller)
     expect(d.summary.durationMs).toBeCloseTo(61, 3);
     expect(d.summary.hops).toEqual({ sync: 1, async: 1, event: 1 });
+    // the cause (payments:charge), not the caller spans that only echo it
+    expect(d.summary.firstError).toEqual({
+      spanId: sc.ids['charge'],
+      service: 'payments',
+      name: 'payments:charge',
+      message: 'card declined',
+    });
     const tree = spanTree(d.spans);
     expect(tree.map((r) => [r.span.name, r.depth])).toEqual([
       ['orders:placeOrder', 0],

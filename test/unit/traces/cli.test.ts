@@ -35,7 +35,11 @@ describe('Command: svc-mesh traces', () => {
     expect(await capture(sc.traceId, { endpoint: srv.url })).toBe(out);
     // the list
     const list = await capture(undefined, { endpoint: srv.url });
-    expect(list).toMatch(new RegExp(`${sc.traceId}\\s+orders:placeOrder ✗ orders, payments, ledger, alerts`));
+    expect(list).toMatch(
+      new RegExp(
+        `${sc.traceId}\\s+orders:placeOrder ✗ payments:charge: card declined orders, payments, ledger, alerts`,
+      ),
+    );
   });
 
   it('fails with a clear, coded error for unknown ids, bad ids and an unreachable mesh', async () => {

@@ -263,6 +263,13 @@ function renderList() {
           h('span', null, `${t.spanCount} span${t.spanCount === 1 ? '' : 's'}`),
           h('span', { title: new Date(t.startMs).toLocaleString() }, fmtAgo(t.startMs)),
         ),
+        t.firstError
+          ? h(
+              'div',
+              { class: 'ti-error', title: `${t.firstError.name} (${t.firstError.service}): ${t.firstError.message}` },
+              `${t.firstError.name}: ${t.firstError.message}`,
+            )
+          : null,
         h(
           'div',
           { class: 'ti-bar' },
