@@ -88,6 +88,12 @@ function fmt(n: number | null | undefined): string {
   return a >= 100 ? Math.round(n).toLocaleString('en-US') : a >= 1 ? n.toFixed(2) : n.toPrecision(3);
 }
 
+/** Ratios with three decimals below 10, so 1.032 against a goal of ≤ 1.03 does not read as 1.03. */
+function fmtRatio(n: number | null | undefined): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return '—';
+  return Math.abs(n) < 10 ? n.toFixed(3) : fmt(n);
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 async function main(): Promise<void> {
@@ -160,7 +166,7 @@ async function main(): Promise<void> {
     for (const r of s.rows) {
       const met = r.met === null ? '—' : r.met ? '✓' : '✗';
       lines.push(
-        `| ${s.name} | ${cell(r.metric)} | ${cell(r.baseline)} | ${r.baselineValue === null ? 'missing' : fmt(r.baselineValue)} | ${fmt(r.ours)} | ${cell(r.unit)} | ${fmt(r.ratio)} | ${cell(r.goal)} | ${met} |`,
+        `| ${s.name} | ${cell(r.metric)} | ${cell(r.baseline)} | ${r.baselineValue === null ? 'missing' : fmt(r.baselineValue)} | ${fmt(r.ours)} | ${cell(r.unit)} | ${fmtRatio(r.ratio)} | ${cell(r.goal)} | ${met} |`,
       );
     }
   }
