@@ -110,17 +110,19 @@ export class MeshCore {
     pool.inFlight++;
     try {
       const out = await pool.run(req);
-      this.emit({
-        requestId: req.id,
-        functionName: pool.fn.name,
-        target: pool.fn.target,
-        type: 'RequestResponse',
-        source: 'lambda',
-        attempt: 1,
-        ...(out.error ? { errorType: out.error.errorType } : {}),
-        durationMs: out.durationMs,
-        coldStart: out.coldStart,
-      });
+      // No record is built when nobody listens (the common `svc-mesh dev --quiet` case).
+      if (this.listeners.size > 0)
+        this.emit({
+          requestId: req.id,
+          functionName: pool.fn.name,
+          target: pool.fn.target,
+          type: 'RequestResponse',
+          source: 'lambda',
+          attempt: 1,
+          ...(out.error ? { errorType: out.error.errorType } : {}),
+          durationMs: out.durationMs,
+          coldStart: out.coldStart,
+        });
       return out;
     } finally {
       pool.inFlight--;

@@ -3,6 +3,7 @@
  * XML escaping and the two error envelopes (JSON and awsQuery XML).
  * @internal
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HARD_BODY_LIMIT } from './constants.js';
@@ -151,11 +152,7 @@ export function parseForm(body: Buffer): Map<string, string> | undefined {
   return out;
 }
 
+/** Strict UTF-8 validation (what a fatal TextDecoder accepts), without building a decoder per call. */
 export function isValidUtf8(buf: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-    return true;
-  } catch {
-    return false;
-  }
+  return isUtf8(buf);
 }
