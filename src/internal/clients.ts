@@ -10,6 +10,28 @@ type Ctor = new (input: any) => any;
 export interface Loaded<C extends Record<string, Ctor>> {
   client: SendClient;
   commands: C;
+  /**
+   * Set on the clients svc-mesh builds: an `X-Amzn-Trace-Id` value stored here for a command is
+   * added to that command's request by one middleware installed with the client, instead of a
+   * middleware added to every command.
+   */
+  traceHeaders?: WeakMap<object, string>;
+}
+
+/** Adds the `X-Amzn-Trace-Id` a call stored for its command (see Loaded.traceHeaders). */
+function installTraceHeader(client: unknown, headers: WeakMap<object, string>): boolean {
+  const stack = (client as { middlewareStack?: { add(mw: unknown, o: object): void } }).middlewareStack;
+  if (stack === undefined) return false;
+  stack.add(
+    (next: Next, context: { __smithy_context?: { commandInstance?: object } }) => (args: Parameters<Next>[0]) => {
+      const cmd = context.__smithy_context?.commandInstance;
+      const header = cmd === undefined ? undefined : headers.get(cmd);
+      if (header !== undefined && args.request?.headers !== undefined) args.request.headers['X-Amzn-Trace-Id'] = header;
+      return next(args);
+    },
+    { step: 'build', name: 'svcMeshXRayTraceHeader' },
+  );
+  return true;
 }
 
 /** Builds client options: region, endpoint and credentials only when given (the SDK reads the rest). */
@@ -72,11 +94,15 @@ export class AwsClients {
       const opts = given ? undefined : clientOptions(this.config);
       const m = await import('@aws-sdk/client-lambda');
       let client = given;
+      let traceHeaders: WeakMap<object, string> | undefined;
       if (client === undefined) {
         client = new m.LambdaClient(opts!);
         singleAttempt(client);
+        traceHeaders = new WeakMap();
+        if (!installTraceHeader(client, traceHeaders)) traceHeaders = undefined;
       }
-      const loaded = { client, commands: { InvokeCommand: m.InvokeCommand } };
+      const loaded: Loaded<{ InvokeCommand: Ctor }> = { client, commands: { InvokeCommand: m.InvokeCommand } };
+      if (traceHeaders !== undefined) loaded.traceHeaders = traceHeaders;
       this.lambdaReady = loaded;
       return loaded;
     })();

@@ -248,7 +248,10 @@ export class Sdk implements MeshSdk {
       if (hop === 'async') input['InvocationType'] = 'Event';
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
       const cmd = new lambda.commands.InvokeCommand(input);
-      if (xrayHeader !== undefined) withTraceHeader(cmd, xrayHeader);
+      if (xrayHeader !== undefined) {
+        if (lambda.traceHeaders !== undefined) lambda.traceHeaders.set(cmd, xrayHeader);
+        else withTraceHeader(cmd, xrayHeader);
+      }
       const out = await lambda.client.send(cmd, { abortSignal: ac.signal });
       const requestId: string | undefined = out?.$metadata?.requestId;
       if (recording) lastRequestId = requestId;
