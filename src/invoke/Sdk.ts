@@ -338,8 +338,11 @@ export class Sdk implements MeshSdk {
       signal: () => ac.lazySignal(),
       shouldRetry: async (err) => {
         if (ac.signal.aborted) return false;
-        if (err instanceof RemoteFunctionError || (err instanceof InvokeTimeoutError && err.phase === 'remote'))
-          return o.idempotencyKey !== undefined;
+        // A coded remote error is the callee's deliberate answer (CARD_DECLINED, OUT_OF_STOCK): running the
+        // function again gives the same answer and repeats its side effects (events, charges), so only
+        // uncoded failures and timeouts are retried, and only under an idempotency key.
+        if (err instanceof RemoteFunctionError) return o.idempotencyKey !== undefined && err.remoteCode === undefined;
+        if (err instanceof InvokeTimeoutError && err.phase === 'remote') return o.idempotencyKey !== undefined;
         if (err instanceof SvcMeshError) return false;
         // A stale record (function replaced or moved stage): resolve once more.
         if (awsErrorName(err) === 'ResourceNotFoundException') return reResolve();

@@ -116,6 +116,16 @@ describe('Function: sdk.invoke against the AWS wire protocol (real SDK clients)'
     expect(JSON.parse(ws.invokes.at(-1)!.payload)).toEqual({ a: 1 });
   });
 
+  it('never retries a coded remote error, even with an idempotency key', async () => {
+    const mesh = createSdk({ ...base(), stage: 'dev' });
+    seen.length = 0;
+    const err = await mesh
+      .invoke('payments:charge', { orderId: 'o4', amountCents: -1 }, { idempotencyKey: 'o4' })
+      .catch((e: unknown) => e);
+    expect((err as RemoteFunctionError).remoteCode).toBe('CARD_DECLINED');
+    expect(seen).toHaveLength(1);
+  });
+
   it('rebuilds a remote error with errorType, message, trace, code and data', async () => {
     const mesh = createSdk({ ...base(), stage: 'dev' });
     const err = await mesh.invoke('payments:charge', { orderId: 'o3', amountCents: -1 }).catch((e: unknown) => e);
