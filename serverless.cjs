@@ -15,36 +15,9 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-// Kept in sync with codegen/emit/serverless-plugin.ts (asserted by test/codegen/serverless-plugin.test.ts).
-const FUNCTION_PROPERTIES_SCHEMA = {
-  properties: {
-    calling: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9_-]*$' } },
-    subscribable: { type: 'boolean' },
-  },
-};
-const FUNCTION_EVENT_SCHEMA = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' },
-    service: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
-    type: { enum: ['start', 'success', 'failed'] },
-    filterPolicy: { type: 'object' },
-  },
-  required: ['name', 'type'],
-  additionalProperties: false,
-};
-const CUSTOM_SCHEMA = {
-  type: 'object',
-  properties: {
-    paths: { type: 'array', items: { type: 'string' } },
-    contracts: { type: 'array', items: { type: 'string' } },
-    stageFallback: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9-]+$' } },
-    discovery: { type: 'array', items: { enum: ['routes', 'ssm', 'exports'] } },
-    ssmPrefix: { type: 'string', pattern: '^/' },
-    types: { type: 'boolean' },
-  },
-  additionalProperties: false,
-};
+// The schemas live in one JSON file, read here synchronously (the framework validates the config
+// before any hook runs) and by the ESM implementation.
+const SCHEMAS = require('./codegen/emit/serverless-schema.json');
 
 async function loadImplementation() {
   const built = join(__dirname, 'dist', 'codegen', 'emit', 'serverless-plugin.js');
@@ -61,9 +34,9 @@ class SvcMeshServerlessPlugin {
     this.log = utils?.log || console;
     const schema = serverless.configSchemaHandler;
     if (schema) {
-      schema.defineFunctionProperties('aws', FUNCTION_PROPERTIES_SCHEMA);
-      schema.defineFunctionEvent('aws', 'function', FUNCTION_EVENT_SCHEMA);
-      schema.defineCustomProperties({ properties: { svcMesh: CUSTOM_SCHEMA } });
+      schema.defineFunctionProperties('aws', SCHEMAS.functionProperties);
+      schema.defineFunctionEvent('aws', 'function', SCHEMAS.functionEvent);
+      schema.defineCustomProperties({ properties: { svcMesh: SCHEMAS.custom } });
     }
     this.hooks = {
       'after:package:compileEvents': () => this.apply(),

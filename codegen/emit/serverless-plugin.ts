@@ -11,6 +11,7 @@ import type { DiscoverySource, ProjectOptions } from '../model.js';
 import { lambdaLogicalId } from './cloudformation.js';
 import { generate } from './generate.js';
 import { INLINE_POLICY_QUOTA } from './iam.js';
+import schemas from './serverless-schema.json' with { type: 'json' };
 
 /** `custom.svcMesh` in serverless.yml. */
 export interface PluginConfig {
@@ -31,40 +32,14 @@ export interface PluginConfig {
   types?: boolean;
 }
 
-/** JSON Schema of `custom.svcMesh`, declared to the framework. */
-export const CUSTOM_SCHEMA = {
-  type: 'object',
-  properties: {
-    paths: { type: 'array', items: { type: 'string' } },
-    contracts: { type: 'array', items: { type: 'string' } },
-    stageFallback: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9-]+$' } },
-    discovery: { type: 'array', items: { enum: ['routes', 'ssm', 'exports'] } },
-    ssmPrefix: { type: 'string', pattern: '^/' },
-    types: { type: 'boolean' },
-  },
-  additionalProperties: false,
-} as const;
+/** JSON Schema of `custom.svcMesh`, declared to the framework (one copy, shared with serverless.cjs). */
+export const CUSTOM_SCHEMA = schemas.custom;
 
 /** Function keys svc-mesh adds. */
-export const FUNCTION_PROPERTIES_SCHEMA = {
-  properties: {
-    calling: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9_-]*$' } },
-    subscribable: { type: 'boolean' },
-  },
-} as const;
+export const FUNCTION_PROPERTIES_SCHEMA = schemas.functionProperties;
 
 /** `events: - function: {…}`. */
-export const FUNCTION_EVENT_SCHEMA = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' },
-    service: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
-    type: { enum: ['start', 'success', 'failed'] },
-    filterPolicy: { type: 'object' },
-  },
-  required: ['name', 'type'],
-  additionalProperties: false,
-} as const;
+export const FUNCTION_EVENT_SCHEMA = schemas.functionEvent;
 
 interface CfnResource {
   Type?: string;

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -164,13 +165,24 @@ describe('Serverless Framework v3 plugin (real serverless package)', () => {
   });
 
   it('serverless.cjs declares the same schemas as the implementation', async () => {
-    const src = readFileSync(join(ROOT, 'serverless.cjs'), 'utf8');
-    const grab = (name: string) => {
-      const m = new RegExp(`const ${name} = (\\{[\\s\\S]*?\\n\\});`).exec(src);
-      return Function(`return (${m![1]})`)();
-    };
-    expect(grab('FUNCTION_PROPERTIES_SCHEMA')).toEqual(FUNCTION_PROPERTIES_SCHEMA);
-    expect(grab('FUNCTION_EVENT_SCHEMA')).toEqual(FUNCTION_EVENT_SCHEMA);
-    expect(grab('CUSTOM_SCHEMA')).toEqual(CUSTOM_SCHEMA);
+    const declared: Record<string, unknown> = {};
+    const Plugin = createRequire(import.meta.url)(join(ROOT, 'serverless.cjs')) as new (
+      sls: unknown,
+      opts: unknown,
+    ) => unknown;
+    new Plugin(
+      {
+        configSchemaHandler: {
+          defineFunctionProperties: (_p: string, s: unknown) => (declared['FUNCTION_PROPERTIES_SCHEMA'] = s),
+          defineFunctionEvent: (_p: string, _n: string, s: unknown) => (declared['FUNCTION_EVENT_SCHEMA'] = s),
+          defineCustomProperties: (s: { properties: { svcMesh: unknown } }) =>
+            (declared['CUSTOM_SCHEMA'] = s.properties.svcMesh),
+        },
+      },
+      {},
+    );
+    expect(declared['FUNCTION_PROPERTIES_SCHEMA']).toEqual(FUNCTION_PROPERTIES_SCHEMA);
+    expect(declared['FUNCTION_EVENT_SCHEMA']).toEqual(FUNCTION_EVENT_SCHEMA);
+    expect(declared['CUSTOM_SCHEMA']).toEqual(CUSTOM_SCHEMA);
   });
 });
