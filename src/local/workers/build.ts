@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { isBuiltin } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import type { RuntimeErrorPayload } from './types.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -37,6 +37,17 @@ function findPackageRoot(): string {
   }
 }
 export const PACKAGE_ROOT = findPackageRoot();
+
+/** What every esbuild run here shares: one in-memory ESM bundle for this Node, `svc-mesh` from src/ in a checkout. */
+const NODE_ESM_BUNDLE = {
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'esm',
+  target: `node${process.versions.node.split('.')[0]}`,
+  conditions: (FROM_SOURCE ? ['source'] : []) as string[],
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
 
 type ExportEntry = { source?: string; default?: string } | string;
 let exportsMap: Record<string, ExportEntry> | undefined;
@@ -163,16 +174,10 @@ export async function buildHandler(opts: {
   try {
     const result = await esbuild.build({
       entryPoints: [opts.file],
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'esm',
-      target: `node${process.versions.node.split('.')[0]}`,
-      conditions: FROM_SOURCE ? ['source'] : [],
+      ...NODE_ESM_BUNDLE,
       sourcemap: 'inline',
       sourcesContent: false,
       metafile: true,
-      logLevel: 'silent',
       banner: { js: BANNER },
       outfile: join(opts.outDir, `${opts.name}.mjs`),
       plugins: [resolvePlugin],
@@ -219,12 +224,7 @@ export function workerBootstrap(): Promise<string> {
     const esbuild = await import('esbuild');
     const r = await esbuild.build({
       entryPoints: [join(dirname(here), 'bootstrap.ts')],
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'esm',
-      target: `node${process.versions.node.split('.')[0]}`,
-      logLevel: 'silent',
+      ...NODE_ESM_BUNDLE,
     });
     return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-bootstrap', r.outputFiles[0]!.text);
   })();
@@ -245,13 +245,7 @@ export function tracingBootstrap(): Promise<string | undefined> {
     try {
       const r = await esbuild.build({
         stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: PACKAGE_ROOT, loader: 'ts' },
-        bundle: true,
-        write: false,
-        platform: 'node',
-        format: 'esm',
-        target: `node${process.versions.node.split('.')[0]}`,
-        conditions: FROM_SOURCE ? ['source'] : [],
-        logLevel: 'silent',
+        ...NODE_ESM_BUNDLE,
         banner: { js: BANNER },
         plugins: [resolvePlugin],
       });
