@@ -80,9 +80,8 @@ function singleAttempt(client: unknown): void {
 
 export class AwsClients {
   #lambda: Promise<Loaded<{ InvokeCommand: Ctor }>> | undefined;
-  #ssm: Promise<Loaded<{ GetParametersCommand: Ctor }>> | undefined;
-  #cfn: Promise<Loaded<{ ListExportsCommand: Ctor }>> | undefined;
-  #sns: Promise<Loaded<{ PublishCommand: Ctor }>> | undefined;
+  /** The discovery and event clients, each loaded on first use; a failed load is forgotten so the next call retries. */
+  readonly #others = new Map<'ssm' | 'cfn' | 'sns', Promise<unknown>>();
   /** The Lambda client once loaded (lets the warm path skip an await). */
   lambdaReady: Loaded<{ InvokeCommand: Ctor }> | undefined;
 
@@ -111,38 +110,42 @@ export class AwsClients {
   }
 
   ssm(): Promise<Loaded<{ GetParametersCommand: Ctor }>> {
-    this.#ssm ??= (async () => {
-      const given = this.config.clients.ssm;
-      const opts = given ? undefined : clientOptions(this.config);
+    return this.#once('ssm', async () => {
       const m = await import('@aws-sdk/client-ssm');
-      return { client: given ?? new m.SSMClient(opts!), commands: { GetParametersCommand: m.GetParametersCommand } };
-    })();
-    this.#ssm.catch(() => (this.#ssm = undefined));
-    return this.#ssm;
+      return {
+        client: this.config.clients.ssm ?? new m.SSMClient(clientOptions(this.config)),
+        commands: { GetParametersCommand: m.GetParametersCommand },
+      };
+    });
   }
 
   cloudformation(): Promise<Loaded<{ ListExportsCommand: Ctor }>> {
-    this.#cfn ??= (async () => {
-      const given = this.config.clients.cloudformation;
-      const opts = given ? undefined : clientOptions(this.config);
+    return this.#once('cfn', async () => {
       const m = await import('@aws-sdk/client-cloudformation');
       return {
-        client: given ?? new m.CloudFormationClient(opts!),
+        client: this.config.clients.cloudformation ?? new m.CloudFormationClient(clientOptions(this.config)),
         commands: { ListExportsCommand: m.ListExportsCommand },
       };
-    })();
-    this.#cfn.catch(() => (this.#cfn = undefined));
-    return this.#cfn;
+    });
   }
 
   sns(): Promise<Loaded<{ PublishCommand: Ctor }>> {
-    this.#sns ??= (async () => {
-      const given = this.config.clients.sns;
-      const opts = given ? undefined : clientOptions(this.config);
+    return this.#once('sns', async () => {
       const m = await import('@aws-sdk/client-sns');
-      return { client: given ?? new m.SNSClient(opts!), commands: { PublishCommand: m.PublishCommand } };
-    })();
-    this.#sns.catch(() => (this.#sns = undefined));
-    return this.#sns;
+      return {
+        client: this.config.clients.sns ?? new m.SNSClient(clientOptions(this.config)),
+        commands: { PublishCommand: m.PublishCommand },
+      };
+    });
+  }
+
+  #once<T>(key: 'ssm' | 'cfn' | 'sns', load: () => Promise<T>): Promise<T> {
+    let p = this.#others.get(key) as Promise<T> | undefined;
+    if (p === undefined) {
+      p = load();
+      this.#others.set(key, p);
+      p.catch(() => this.#others.delete(key));
+    }
+    return p;
   }
 }
