@@ -11,24 +11,28 @@ export interface Loaded<C extends Record<string, Ctor>> {
   client: SendClient;
   commands: C;
   /**
-   * Set on the clients svc-mesh builds: an `X-Amzn-Trace-Id` value stored here for a command is
-   * added to that command's request by one middleware installed with the client, instead of a
-   * middleware added to every command.
+   * True on the clients svc-mesh builds: an `X-Amzn-Trace-Id` value stored on a command under
+   * {@link TRACE_HEADER} is added to its request by one middleware installed with the client,
+   * instead of a middleware added to every command (or a WeakMap entry per call, which costs more).
    */
-  traceHeaders?: WeakMap<object, string>;
+  traceHeader?: true;
 }
 
-/** Adds the `X-Amzn-Trace-Id` a call stored for its command (see Loaded.traceHeaders). */
-function installTraceHeader(client: unknown, headers: WeakMap<object, string>): boolean {
+/** Where a call stores the `X-Amzn-Trace-Id` value for its command (see Loaded.traceHeader). */
+export const TRACE_HEADER = Symbol('svc-mesh X-Amzn-Trace-Id');
+
+/** Adds the `X-Amzn-Trace-Id` a call stored on its command (see Loaded.traceHeader). */
+function installTraceHeader(client: unknown): boolean {
   const stack = (client as { middlewareStack?: { add(mw: unknown, o: object): void } }).middlewareStack;
   if (stack === undefined) return false;
   stack.add(
-    (next: Next, context: { __smithy_context?: { commandInstance?: object } }) => (args: Parameters<Next>[0]) => {
-      const cmd = context.__smithy_context?.commandInstance;
-      const header = cmd === undefined ? undefined : headers.get(cmd);
-      if (header !== undefined && args.request?.headers !== undefined) args.request.headers['X-Amzn-Trace-Id'] = header;
-      return next(args);
-    },
+    (next: Next, context: { __smithy_context?: { commandInstance?: { [TRACE_HEADER]?: string } } }) =>
+      (args: Parameters<Next>[0]) => {
+        const header = context.__smithy_context?.commandInstance?.[TRACE_HEADER];
+        if (header !== undefined && args.request?.headers !== undefined)
+          args.request.headers['X-Amzn-Trace-Id'] = header;
+        return next(args);
+      },
     { step: 'build', name: 'svcMeshXRayTraceHeader' },
   );
   return true;
@@ -93,15 +97,14 @@ export class AwsClients {
       const opts = given ? undefined : clientOptions(this.config);
       const m = await import('@aws-sdk/client-lambda');
       let client = given;
-      let traceHeaders: WeakMap<object, string> | undefined;
+      let traceHeader = false;
       if (client === undefined) {
         client = new m.LambdaClient(opts!);
         singleAttempt(client);
-        traceHeaders = new WeakMap();
-        if (!installTraceHeader(client, traceHeaders)) traceHeaders = undefined;
+        traceHeader = installTraceHeader(client);
       }
       const loaded: Loaded<{ InvokeCommand: Ctor }> = { client, commands: { InvokeCommand: m.InvokeCommand } };
-      if (traceHeaders !== undefined) loaded.traceHeaders = traceHeaders;
+      if (traceHeader) loaded.traceHeader = true;
       this.lambdaReady = loaded;
       return loaded;
     })();

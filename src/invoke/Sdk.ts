@@ -27,7 +27,7 @@ import {
   isAccessDenied,
   loadClassifier,
 } from '../internal/awsErrors.js';
-import { AwsClients } from '../internal/clients.js';
+import { AwsClients, TRACE_HEADER } from '../internal/clients.js';
 import { type ResolvedConfig, type SdkConfig, resolveConfig } from '../internal/config.js';
 import { STAGE_NAME_RE, parseTarget } from '../internal/names.js';
 import { retryAfterFailure } from '../internal/retry.js';
@@ -179,19 +179,7 @@ export class Sdk implements MeshSdk {
     const span = tracingActive()
       ? tracer.startSpan(
           `invoke ${target}`,
-          {
-            kind: SpanKind.CLIENT,
-            attributes: {
-              [ATTR_HOP]: hop,
-              [ATTR_TARGET]: target,
-              'rpc.system': 'aws-api',
-              'rpc.service': 'Lambda',
-              'rpc.method': 'Invoke',
-              'faas.invoked_provider': 'aws',
-              'cloud.provider': 'aws',
-              ...(c.self ? { [ATTR_CALLER]: c.self } : {}),
-            },
-          },
+          { kind: SpanKind.CLIENT, attributes: startAttributes(hop, target, c.self) },
           parent,
         )
       : undefined;
@@ -249,7 +237,7 @@ export class Sdk implements MeshSdk {
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
       const cmd = new lambda.commands.InvokeCommand(input);
       if (xrayHeader !== undefined) {
-        if (lambda.traceHeaders !== undefined) lambda.traceHeaders.set(cmd, xrayHeader);
+        if (lambda.traceHeader) cmd[TRACE_HEADER] = xrayHeader;
         else withTraceHeader(cmd, xrayHeader);
       }
       const out = await lambda.client.send(cmd, { abortSignal: ac.signal });
@@ -302,18 +290,14 @@ export class Sdk implements MeshSdk {
         });
       }
       if (span !== undefined) {
-        if (recording) {
-          span.setAttributes(finalAttributes(attempts, lastRequestId, where));
-        }
+        if (recording) setFinalAttributes(span, attempts, lastRequestId, where);
         span.end();
       }
       return result;
     } catch (raw) {
       await loadClassifier().catch(() => undefined);
       const err = this.#mapError(raw, target, where, attempts, budget, ac.signal, o.signal);
-      if (recording && span !== undefined) {
-        span.setAttributes(finalAttributes(attempts, lastRequestId, where));
-      }
+      if (recording && span !== undefined) setFinalAttributes(span, attempts, lastRequestId, where);
       endSpan(span, err);
       throw err;
     } finally {
@@ -495,22 +479,47 @@ function decode(p: unknown): string {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8');
 }
 
-/** The attributes known once a call is over, set in one go (each setAttribute call costs). */
-function finalAttributes(
+const startCache = new Map<string, Attributes>();
+
+/** The CLIENT span's starting attributes, built once per hop, target and caller. */
+function startAttributes(hop: 'sync' | 'async', target: string, self: string | undefined): Attributes {
+  const key = `${hop}|${target}|${self ?? ''}`;
+  let a = startCache.get(key);
+  if (a === undefined) {
+    a = {
+      [ATTR_HOP]: hop,
+      [ATTR_TARGET]: target,
+      'rpc.system': 'aws-api',
+      'rpc.service': 'Lambda',
+      'rpc.method': 'Invoke',
+      'faas.invoked_provider': 'aws',
+      'cloud.provider': 'aws',
+    };
+    if (self !== undefined) a[ATTR_CALLER] = self;
+    if (startCache.size < 1_000) startCache.set(key, a);
+  }
+  return a;
+}
+
+/**
+ * The attributes known once a call is over. The usual case (one attempt, a resolved target) is one
+ * cached object per record; each extra setAttribute call costs, and so does spreading objects.
+ */
+function setFinalAttributes(
+  span: Span,
   attempts: number,
   requestId: string | undefined,
   where: ResolvedTarget | undefined,
-): Attributes {
-  const a: Attributes = where
-    ? { ...whereAttributes(where), [ATTR_ATTEMPTS]: attempts }
-    : { [ATTR_ATTEMPTS]: attempts };
-  if (requestId) a['aws.request_id'] = requestId;
-  return a;
+): void {
+  if (where === undefined) span.setAttribute(ATTR_ATTEMPTS, attempts);
+  else if (attempts === 1) span.setAttributes(whereAttributes(where));
+  else span.setAttributes({ ...whereAttributes(where), [ATTR_ATTEMPTS]: attempts });
+  if (requestId) span.setAttribute('aws.request_id', requestId);
 }
 
 const whereCache = new WeakMap<ResolvedTarget, Attributes>();
 
-/** Span attributes of a resolved target, computed once per record. */
+/** Span attributes of a resolved target (with `svcmesh.attempts` = 1), computed once per record. */
 function whereAttributes(where: ResolvedTarget): Attributes {
   let a = whereCache.get(where);
   if (a === undefined) {
@@ -519,6 +528,7 @@ function whereAttributes(where: ResolvedTarget): Attributes {
     a = {
       'faas.invoked_name': arn.startsWith('arn:') ? (parts[6] ?? arn) : (parts[0] ?? arn),
       [ATTR_DISCOVERY_SOURCE]: where.source,
+      [ATTR_ATTEMPTS]: 1,
     };
     if (arn.startsWith('arn:') && parts[3]) a['faas.invoked_region'] = parts[3];
     if (where.stage) a[ATTR_STAGE] = where.stage;

@@ -12,13 +12,14 @@ import type { WireMeta } from './types.js';
  * then `tracestate`, then `traceparent` when over. Never throws.
  */
 export function encodeClientContext(meta: WireMeta): string {
+  // Usual case: it fits as is (one stringify, one base64).
+  const first = Buffer.from(`{"custom":${JSON.stringify(meta)}}`).toString('base64');
+  if (first.length <= CLIENT_CONTEXT_LIMIT) return first;
   let m: WireMeta = meta;
-  for (const drop of [undefined, 'baggage', 'tracestate', 'traceparent'] as const) {
-    if (drop !== undefined) {
-      if (m[drop] === undefined) continue;
-      m = { ...m };
-      delete m[drop];
-    }
+  for (const drop of ['baggage', 'tracestate', 'traceparent'] as const) {
+    if (m[drop] === undefined) continue;
+    m = { ...m };
+    delete m[drop];
     const b64 = Buffer.from(JSON.stringify({ custom: m })).toString('base64');
     if (b64.length <= CLIENT_CONTEXT_LIMIT) return b64;
   }
