@@ -23,6 +23,10 @@ export const DISCOVERY_SOURCES: readonly DiscoverySource[] = ['routes', 'ssm', '
 /** An explicit route: a function ARN or name (optionally `:qualifier`), or a record with topics. */
 export type Route = string | { functionArn: string; topics?: Partial<Record<LifecycleType, string>> };
 
+/** When invokes carry an `X-Amzn-Trace-Id` header: see {@link SdkConfig.xrayHeader}. */
+export type XRayHeaderMode = 'auto' | 'always' | 'never';
+const XRAY_HEADER_MODES: readonly XRayHeaderMode[] = ['auto', 'always', 'never'];
+
 /** Anything with the AWS SDK v3 `send(command, options)` shape. */
 export interface SendClient {
   send(command: any, options?: any): Promise<any>;
@@ -67,6 +71,13 @@ export interface SdkConfig {
   subscribable?: boolean;
   /** This function's own lifecycle topic ARNs. Env: `SVC_MESH_TOPICS` (JSON). Default: its discovery record. */
   topics?: Partial<Record<LifecycleType, string>>;
+  /**
+   * Whether invokes carry an `X-Amzn-Trace-Id` header (Lambda turns it into the callee's
+   * `_X_AMZN_TRACE_ID`, which is how a hop joins AWS X-Ray). `auto` (default) sends it when X-Ray is
+   * in use: an X-Ray propagator is registered, or this invocation's `_X_AMZN_TRACE_ID` says
+   * `Sampled=1` (active tracing). Env: `SVC_MESH_XRAY_HEADER`.
+   */
+  xrayHeader?: XRayHeaderMode;
   /** How long a discovery record is fresh. Default 300,000 ms. */
   cacheTtlMs?: number;
   /** How long "not found" is remembered. Default 5,000 ms. */
@@ -103,6 +114,7 @@ export interface ResolvedConfig {
   credentials: Credentials | undefined;
   subscribable: boolean;
   topics: Partial<Record<LifecycleType, string>> | undefined;
+  xrayHeader: XRayHeaderMode;
   cacheTtlMs: number;
   negativeCacheTtlMs: number;
   deadlineMarginMs: number;
@@ -212,6 +224,7 @@ const CONFIG_KEYS = new Set([
   'credentials',
   'subscribable',
   'topics',
+  'xrayHeader',
   'cacheTtlMs',
   'negativeCacheTtlMs',
   'deadlineMarginMs',
@@ -310,6 +323,11 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
   const topics =
     topicsRaw === undefined ? undefined : checkTopics(input.topics ? 'topics option' : ENV.TOPICS, topicsRaw);
 
+  const xraySetting = input.xrayHeader !== undefined ? 'xrayHeader option' : ENV.XRAY_HEADER;
+  const xrayHeader = input.xrayHeader ?? e(ENV.XRAY_HEADER) ?? 'auto';
+  if (!(XRAY_HEADER_MODES as readonly string[]).includes(xrayHeader))
+    bad(xraySetting, `must be auto, always or never (got ${JSON.stringify(xrayHeader)}).`);
+
   return {
     stage,
     stageFallback,
@@ -326,6 +344,7 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
     credentials: input.credentials,
     subscribable,
     topics,
+    xrayHeader: xrayHeader as XRayHeaderMode,
     cacheTtlMs: num('cacheTtlMs', input.cacheTtlMs, 300_000),
     negativeCacheTtlMs: num('negativeCacheTtlMs', input.negativeCacheTtlMs, 5_000),
     deadlineMarginMs: num('deadlineMarginMs', input.deadlineMarginMs, 250),

@@ -15,4 +15,6 @@ export const ENV = {
   ROUTES: 'SVC_MESH_ROUTES',
   /** JSON `{"start":"arn…","success":"arn…","failed":"arn…"}`: this function's own lifecycle topics. */
   TOPICS: 'SVC_MESH_TOPICS',
+  /** `auto` | `always` | `never`: whether sync and async invokes carry an `X-Amzn-Trace-Id` header. */
+  XRAY_HEADER: 'SVC_MESH_XRAY_HEADER',
 } as const;

@@ -42,7 +42,7 @@ import {
   ATTR_TARGET,
   TRACER_NAME,
 } from '../tracing/constants.js';
-import { formatXRayTraceHeader, injectTraceContext, tracingActive } from '../tracing/propagation.js';
+import { formatXRayTraceHeader, injectTraceContext, tracingActive, xrayInUse } from '../tracing/propagation.js';
 import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, SYNC_PAYLOAD_LIMIT } from './constants.js';
 import { checkSize, toJson } from './payload.js';
 import type {
@@ -190,9 +190,16 @@ export class Sdk implements MeshSdk {
     if (span !== undefined) injectTraceContext(trace.setSpan(parent, span), meta);
     else if (trace.getSpanContext(parent) !== undefined) injectTraceContext(parent, meta);
     // The X-Ray header goes on the Invoke request itself: Lambda hands it to the callee as
-    // _X_AMZN_TRACE_ID, so the hop also joins X-Ray (as the X-Ray SDK does for AWS calls).
+    // _X_AMZN_TRACE_ID, so the hop also joins X-Ray (as the X-Ray SDK does for AWS calls). Only
+    // when X-Ray is in use (xrayHeader: 'auto'): the callee reads ClientContext first anyway.
     const sc = span !== undefined ? span.spanContext() : trace.getSpanContext(parent);
-    const xrayHeader = sc !== undefined && isSpanContextValid(sc) ? formatXRayTraceHeader(sc) : undefined;
+    const xrayHeader =
+      sc !== undefined &&
+      c.xrayHeader !== 'never' &&
+      isSpanContextValid(sc) &&
+      (c.xrayHeader === 'always' || xrayInUse())
+        ? formatXRayTraceHeader(sc)
+        : undefined;
     // The deadline travels when there is one to honour (inside an invocation, or an explicit timeout).
     if (scope !== undefined || o.timeoutMs !== undefined) meta.deadline = String(Math.floor(deadline));
     if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;

@@ -99,6 +99,16 @@ export function formatXRayTraceHeader(sc: SpanContext): string {
   return `Root=1-${sc.traceId.slice(0, 8)}-${sc.traceId.slice(8)};Parent=${sc.spanId};Sampled=${sampled}`;
 }
 
+/**
+ * Whether an invoke should carry the X-Ray header in `auto` mode: only when X-Ray is in use, i.e. a
+ * registered propagator writes `x-amzn-trace-id`, or this invocation runs under Lambda active
+ * tracing (`_X_AMZN_TRACE_ID` says `Sampled=1`). Otherwise nobody reads it, and it costs every call.
+ */
+export function xrayInUse(): boolean {
+  for (const f of propagation.fields()) if (f.toLowerCase() === 'x-amzn-trace-id') return true;
+  return process.env['_X_AMZN_TRACE_ID']?.includes('Sampled=1') === true;
+}
+
 const recordSetter: TextMapSetter<Record<string, string>> = {
   set(carrier, key, value) {
     carrier[key] = value;

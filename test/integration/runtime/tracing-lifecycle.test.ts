@@ -218,4 +218,53 @@ describe('Tracing and lifecycle events end to end (real SDK clients, wire server
     expect(start.data.input).toBeUndefined();
     expect(Buffer.byteLength(ws.published[0]!.message)).toBeLessThanOrEqual(262_144);
   });
+
+  it('sends the X-Amzn-Trace-Id header only when X-Ray is in use, unless told always or never', async () => {
+    // Prepare: a W3C propagator is registered (no X-Ray one) and no active-tracing header is set.
+    const call = async (xrayHeader: 'auto' | 'always' | 'never', lambdaTraceId?: string) => {
+      const before = process.env['_X_AMZN_TRACE_ID'];
+      if (lambdaTraceId === undefined) delete process.env['_X_AMZN_TRACE_ID'];
+      else process.env['_X_AMZN_TRACE_ID'] = lambdaTraceId;
+      try {
+        const mesh = createSdk({
+          region: 'us-east-1',
+          endpoint: ws.endpoint,
+          env: {},
+          routes: { 'p:c': 'payments-dev-charge' },
+          xrayHeader,
+        });
+        const n = ws.invokes.length;
+        const span = trace.getTracer('test').startSpan('parent');
+        await context.with(trace.setSpan(context.active(), span), () =>
+          mesh.invoke('p:c', { orderId: `x-${xrayHeader}`, amountCents: 1 }),
+        );
+        span.end();
+        const sc = span.spanContext();
+        const header = ws.invokes[n]!.headers['x-amzn-trace-id'];
+        return { header, expected: `Root=1-${sc.traceId.slice(0, 8)}-${sc.traceId.slice(8)};Parent=` };
+      } finally {
+        if (before === undefined) delete process.env['_X_AMZN_TRACE_ID'];
+        else process.env['_X_AMZN_TRACE_ID'] = before;
+      }
+    };
+    // Act + Assess
+    expect((await call('auto')).header).toBeUndefined();
+    expect(
+      (await call('never', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')).header,
+    ).toBeUndefined();
+    const always = await call('always');
+    expect(always.header).toContain(always.expected);
+    const active = await call('auto', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    expect(active.header).toContain(active.expected);
+    expect(
+      (await call('auto', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0')).header,
+    ).toBeUndefined();
+  });
+
+  it('refuses an unknown xrayHeader mode, naming the setting', () => {
+    expect(() => createSdk({ region: 'us-east-1', env: { SVC_MESH_XRAY_HEADER: 'sometimes' } })).toThrow(
+      /SVC_MESH_XRAY_HEADER must be auto, always or never \(got "sometimes"\)/,
+    );
+    expect(() => createSdk({ region: 'us-east-1', env: {}, xrayHeader: 'yes' as never })).toThrow(/xrayHeader option/);
+  });
 });
