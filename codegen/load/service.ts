@@ -436,7 +436,7 @@ function readSubscription(
   const fpp = src.pair(node, 'filterPolicy');
   if (fpp !== undefined) {
     const v = val(fpp.value);
-    const problem = checkFilterPolicy(v);
+    const problem = checkFilterPolicy(v, type);
     if (problem !== undefined) {
       err(fpp.value, `${where}.filterPolicy ${problem}`);
       ok = false;
@@ -451,14 +451,19 @@ function readSubscription(
 
 /**
  * SNS filter policies on message attributes: an object whose values are lists of conditions, at
- * most 5 keys in all (we use one, `svcmesh_type`) and at most 150 value combinations.
+ * most 5 keys in all (we use one, `svcmesh_type`) and at most 150 value combinations. Lifecycle
+ * messages carry `svcmesh_type`, `svcmesh_code` (failed events with a coded error), `traceparent`,
+ * `tracestate` and `baggage`.
  */
-export function checkFilterPolicy(v: unknown): string | undefined {
+export function checkFilterPolicy(v: unknown, type?: string): string | undefined {
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     return `must be a mapping of attribute names to lists, got ${typeName(v)}`;
   const entries = Object.entries(v as Record<string, unknown>);
   if (entries.length === 0) return 'is empty; remove it or add an attribute';
   if ('svcmesh_type' in (v as object)) return `must not set 'svcmesh_type': svc-mesh sets it from 'type:'`;
+  // svcmesh_code is only on `failed` events: filtering on it elsewhere would match nothing, ever.
+  if ('svcmesh_code' in (v as object) && type !== undefined && type !== 'failed')
+    return `filters on 'svcmesh_code', which only 'failed' events carry (the error's code); this '${type}' subscription would never receive anything. Use type: failed, or remove svcmesh_code`;
   if (entries.length > 4)
     return `has ${entries.length} attributes; SNS allows 5 per policy and svc-mesh uses one (svcmesh_type)`;
   let combos = 1;

@@ -6,6 +6,10 @@ export const EVENT_TYPE_PREFIX = 'svc-mesh.function.';
 export const EVENT_SOURCE_PREFIX = 'svc-mesh:';
 /** SNS message attribute carrying the lifecycle type (for subscription filter policies). */
 export const ATTR_TYPE = 'svcmesh_type';
+/** SNS message attribute carrying a `failed` event's error `code` (e.g. `CARD_DECLINED`), for filter policies. */
+export const ATTR_CODE = 'svcmesh_code';
+/** Longest error code carried as a message attribute. */
+export const MAX_CODE_ATTRIBUTE = 256;
 /** Longest error message kept in an event. */
 export const MAX_ERROR_MESSAGE = 4_096;
 /** `failed` is published this long before the Lambda deadline when the function is still running. */

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { LifecycleType } from '../internal/names.js';
 import type { SnsPublishAttributes, TraceCarrier } from '../tracing/propagation.js';
 import {
+  ATTR_CODE,
   ATTR_TYPE,
   EVENT_SOURCE_PREFIX,
   EVENT_TYPE_PREFIX,
+  MAX_CODE_ATTRIBUTE,
   MAX_ERROR_MESSAGE,
   SNS_MESSAGE_LIMIT,
 } from './constants.js';
@@ -55,6 +57,10 @@ function attrBytes(a: SnsPublishAttributes): number {
 /** Builds the message; never throws for unserialisable input/result (they are left out and named). */
 export function buildLifecycleMessage(m: LifecycleMessageInput): SnsMessage {
   const attrs: SnsPublishAttributes = { [ATTR_TYPE]: { DataType: 'String', StringValue: m.type } };
+  // A failed event's error code lets a subscription filter on it (`svcmesh_code: [CARD_DECLINED]`).
+  const code = m.type === 'failed' ? m.error?.code : undefined;
+  if (typeof code === 'string' && code.length > 0 && code.length <= MAX_CODE_ATTRIBUTE)
+    attrs[ATTR_CODE] = { DataType: 'String', StringValue: code };
   if (m.trace.traceparent) attrs['traceparent'] = { DataType: 'String', StringValue: m.trace.traceparent };
   if (m.trace.tracestate) attrs['tracestate'] = { DataType: 'String', StringValue: m.trace.tracestate };
   if (m.trace.baggage) attrs['baggage'] = { DataType: 'String', StringValue: m.trace.baggage };

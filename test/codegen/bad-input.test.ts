@@ -72,6 +72,24 @@ describe('Bad input: each gives file:line:col and a non-zero exit', () => {
     ]);
   });
 
+  it('a filter on svcmesh_code under a type other than failed, which could never match', async () => {
+    const d = await diagnostics({
+      'users/serverless.yml': users,
+      'users/h.ts': handlers('get', 'create'),
+      's/serverless.yml': service(
+        's',
+        '  f:\n    handler: h.f\n    events:\n      - function:\n          service: users\n          name: create\n          type: success\n          filterPolicy: { svcmesh_code: [CARD_DECLINED] }\n',
+      ),
+      's/h.ts': handlers('f'),
+    });
+    expect(d.map((x) => [x.line, x.message])).toEqual([
+      [
+        13,
+        "functions.f.events[0].function.filterPolicy filters on 'svcmesh_code', which only 'failed' events carry (the error's code); this 'success' subscription would never receive anything. Use type: failed, or remove svcmesh_code",
+      ],
+    ]);
+  });
+
   it('unsupported variables, pointing at the variable itself', async () => {
     const d = await diagnostics({
       'a/serverless.yml': service(

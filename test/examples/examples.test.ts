@@ -72,7 +72,7 @@ describe('examples/shop', () => {
       'payments__charge --> ledger__record',
     ])
       expect(g.graph).toContain(edge);
-    expect(g.graph).toMatch(/payments__charge -\. "failed" \.-> notifications__onPaymentFailed/);
+    expect(g.graph).toMatch(/payments__charge -\. "failed \(filtered\)" \.-> notifications__onPaymentFailed/);
     expect(g.graph).toMatch(/orders__placeOrder -\. "success \(filtered\)" \.-> notifications__onOrderPlaced/);
     expect(
       g.seed.subscriptions.find((s) => s.functionArn.endsWith('notifications-dev-onOrderPlaced'))?.filterPolicy,
@@ -80,6 +80,9 @@ describe('examples/shop', () => {
       svcmesh_type: ['success'],
       traceparent: [{ exists: true }],
     });
+    expect(
+      g.seed.subscriptions.find((s) => s.functionArn.endsWith('notifications-dev-onPaymentFailed'))?.filterPolicy,
+    ).toEqual({ svcmesh_type: ['failed'], svcmesh_code: ['CARD_DECLINED'] });
   });
 
   it('resolves a per-developer stage that falls back to dev', async () => {

@@ -45,6 +45,10 @@ describe('Lifecycle events: encode → SNS → decode', () => {
           if (type === 'failed') expect(e.error).toEqual({ type: 'E', message: 'boom', ...(code ? { code } : {}) });
           expect(msg.MessageAttributes['svcmesh_type']).toEqual({ DataType: 'String', StringValue: type });
           expect(msg.MessageAttributes['traceparent']?.StringValue).toBe(tp);
+          // the error code is a filterable attribute on failed events only
+          expect(msg.MessageAttributes['svcmesh_code']).toEqual(
+            type === 'failed' && code ? { DataType: 'String', StringValue: code } : undefined,
+          );
           expect(Object.keys(msg.MessageAttributes).length).toBeLessThanOrEqual(10);
         },
       ),
