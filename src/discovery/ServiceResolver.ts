@@ -133,9 +133,12 @@ export class ServiceResolver {
    * first call. A target that cannot be resolved does not fail `prime()`: its call will.
    */
   prime(): Promise<void> {
-    this.#primed ??= this.#prefetch().catch(() => {
-      this.#primed = undefined;
-    });
+    // Started from a microtask, so that a lookup which triggers it has already registered its flight.
+    this.#primed ??= Promise.resolve()
+      .then(() => this.#prefetch())
+      .catch(() => {
+        this.#primed = undefined;
+      });
     return this.#primed;
   }
 
@@ -180,48 +183,15 @@ export class ServiceResolver {
     return value;
   }
 
+  /**
+   * Looks up every declared target at once. Lookups queued in one event-loop turn share their
+   * GetParameters requests (10 names each) and the one ListExports read, stage after stage, so K
+   * targets cost ⌈K/10⌉ requests per stage needed. A target that fails is reported by its call.
+   */
   async #prefetch(): Promise<void> {
     const calling = this.#config.calling;
     if (!calling || calling.size === 0) return;
-    const sources = this.#config.discovery;
-    if (!sources.includes('ssm') && !sources.includes('exports')) return;
-    const chain = this.chain();
-    let remaining = [...calling].filter((t) => !this.#route(t)).map((t) => parseTarget(t));
-    for (const stage of chain) {
-      if (remaining.length === 0) break;
-      if (sources.includes('ssm')) {
-        const names = remaining.map((t) => discoveryRecordName(this.#config.ssmPrefix, stage, t.service, t.function));
-        const values = await Promise.all(names.map((n) => this.#getParam(n)));
-        const next: typeof remaining = [];
-        for (const [i, t] of remaining.entries()) {
-          const v = values[i];
-          const name = names[i]!;
-          if (v === undefined) {
-            next.push(t);
-            continue;
-          }
-          try {
-            this.#store(
-              `${chain.join(',')}|${t.service}:${t.function}`,
-              fromRecord(`${t.service}:${t.function}`, stage, name, v),
-            );
-          } catch {
-            // a malformed record is reported by the call that needs it
-          }
-        }
-        remaining = next;
-      }
-      if (remaining.length > 0 && sources.includes('exports')) {
-        const map = await this.#exportsMap();
-        remaining = remaining.filter((t) => {
-          const hit = fromExports(`${t.service}:${t.function}`, stage, t.service, t.function, map);
-          if (hit === undefined) return true;
-          if (hit instanceof Error) return false;
-          this.#store(`${chain.join(',')}|${t.service}:${t.function}`, hit);
-          return false;
-        });
-      }
-    }
+    await Promise.all([...calling].map((t) => this.#resolve(t, undefined).catch(() => undefined)));
   }
 
   async #lookup(
@@ -232,11 +202,9 @@ export class ServiceResolver {
     key: string,
     stale: Entry | undefined,
   ): Promise<ResolvedTarget> {
-    if (this.#primed === undefined && this.#config.calling?.has(target) && chain === this.#defaultChain) {
-      await this.prime();
-      const e = this.#cache.get(key);
-      if (e?.value !== undefined && e.expires > Date.now()) return e.value;
-    }
+    // The first lookup of a declared target prefetches them all, in the same batch as this one.
+    if (this.#primed === undefined && this.#config.calling?.has(target) && chain === this.#defaultChain)
+      void this.prime();
     const sources = this.#config.discovery;
     const searched: SearchedLocation[] = [];
     if (sources.includes('routes')) searched.push({ stage: undefined, source: 'routes', name: `routes['${target}']` });
