@@ -34,7 +34,7 @@ export type {
   TargetInput,
   TargetOutput,
 } from './invoke/types.js';
-export type { SdkConfig, Route, DiscoverySource, Credentials } from './internal/config.js';
+export type { SdkConfig, Route, DiscoverySource, Credentials, XRayHeaderMode } from './internal/config.js';
 export type { ResolvedTarget } from './discovery/types.js';
 export {
   SvcMeshError,

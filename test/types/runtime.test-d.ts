@@ -19,24 +19,24 @@ interface ChargeOutput {
 
 declare module 'svc-mesh' {
   interface SvcMeshTargets {
-    'payments:charge': { input: ChargeInput; output: ChargeOutput };
+    'typetest-payments:charge': { input: ChargeInput; output: ChargeOutput };
   }
 }
 
 describe('Types: invoke with SvcMeshTargets', () => {
   it('types a known target strictly', () => {
     expectTypeOf(
-      sdk.invoke('payments:charge', { orderId: 'o', amountCents: 1 }),
+      sdk.invoke('typetest-payments:charge', { orderId: 'o', amountCents: 1 }),
     ).resolves.toEqualTypeOf<ChargeOutput>();
     // @ts-expect-error wrong input type for a known target
-    void sdk.invoke('payments:charge', { orderId: 1, amountCents: 1 });
+    void sdk.invoke('typetest-payments:charge', { orderId: 1, amountCents: 1 });
     // @ts-expect-error missing field
-    void sdk.invoke('payments:charge', { orderId: 'o' });
+    void sdk.invoke('typetest-payments:charge', { orderId: 'o' });
     // @ts-expect-error wrong input type for invokeAsync too
-    void sdk.invokeAsync('payments:charge', { orderId: 'o', amountCents: '1' });
+    void sdk.invokeAsync('typetest-payments:charge', { orderId: 'o', amountCents: '1' });
     const mesh = createSdk({ stage: 'dev' });
     // @ts-expect-error createSdk() is typed the same way
-    void mesh.invoke('payments:charge', {});
+    void mesh.invoke('typetest-payments:charge', {});
   });
 
   it('types other string targets as unknown', () => {
