@@ -12,6 +12,7 @@ import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { build } from 'esbuild';
 import { startWireServer } from '../test/helpers/wire-server.js';
+import { bundleRuntime } from './runtimeBundle.js';
 import type { BenchRow } from './types.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,26 +20,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 type Runtime = typeof import('../src/index.js');
 let runtime: Runtime | undefined;
 
-/**
- * The runtime as users run it: esbuild-bundled from src (packages external), not through tsx,
- * whose transform adds a `__name` helper call to every function created per call.
- */
 async function shipped(): Promise<Runtime> {
-  if (runtime === undefined) {
-    const out = join(root, 'node_modules', '.cache', 'svc-mesh-bench', 'runtime-bench.mjs');
-    await build({
-      entryPoints: [join(root, 'src/index.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile: out,
-      conditions: ['source'],
-      packages: 'external',
-      logLevel: 'error',
-    });
-    runtime = (await import(pathToFileURL(out).href)) as Runtime;
-  }
+  runtime ??= (await import(pathToFileURL(await bundleRuntime('runtime-bench')).href)) as Runtime;
   return runtime;
 }
 const createSdk: Runtime['createSdk'] = (c) => {

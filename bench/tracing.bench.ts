@@ -18,6 +18,7 @@ import { build, type Plugin } from 'esbuild';
 import { normaliseRequest } from '../src/local/traces/otlp.js';
 import { createTraceService, TraceStore } from '../src/local/traces/index.js';
 import { otlpRequest, scenarioSpans } from '../test/unit/traces/otlpFixtures.js';
+import { bundleRuntime } from './runtimeBundle.js';
 import type { BenchRow } from './types.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -53,9 +54,9 @@ export const isSpanContextValid = () => false;
 export const createTraceState = () => ({ serialize: () => '', get() {}, set() { return this; }, unset() { return this; } });
 `;
 
-async function bundleRuntime(stripped: boolean): Promise<string> {
+async function runtimeBundle(stripped: boolean): Promise<string> {
+  if (!stripped) return bundleRuntime('runtime-as-shipped');
   mkdirSync(cacheDir, { recursive: true });
-  const out = `${cacheDir}runtime-${stripped ? 'no-tracing' : 'as-shipped'}.mjs`;
   const stubFile = `${cacheDir}otel-api-stub.mjs`;
   writeFileSync(stubFile, STUB_API);
   const stub: Plugin = {
@@ -64,19 +65,7 @@ async function bundleRuntime(stripped: boolean): Promise<string> {
       b.onResolve({ filter: /^@opentelemetry\/api$/ }, () => ({ path: stubFile }));
     },
   };
-  await build({
-    entryPoints: [`${root}src/index.ts`],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    conditions: ['source'],
-    packages: 'external',
-    plugins: stripped ? [stub] : [],
-    logLevel: 'error',
-  });
-  return out;
+  return bundleRuntime('runtime-no-tracing', [stub]);
 }
 
 type Runtime = { createSdk: (c: object) => { invoke(t: string, i: unknown): Promise<unknown> } };
@@ -129,8 +118,8 @@ async function sinkProcess(): Promise<{ url: string; stop(): void }> {
 }
 
 async function invokeOverhead(): Promise<BenchRow[]> {
-  const stripped = (await import(pathToFileURL(await bundleRuntime(true)).href)) as Runtime;
-  const shipped = (await import(pathToFileURL(await bundleRuntime(false)).href)) as Runtime;
+  const stripped = (await import(pathToFileURL(await runtimeBundle(true)).href)) as Runtime;
+  const shipped = (await import(pathToFileURL(await runtimeBundle(false)).href)) as Runtime;
   const a = sdkOf(stripped);
   const b = sdkOf(shipped);
   const input = { orderId: 'o-1', amountCents: 1200 };
