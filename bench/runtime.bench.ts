@@ -125,9 +125,7 @@ async function warmInvoke(label: string, n: number, spanBaseline = false): Promi
   // Three callers per round either way: each more caller keeps the others' code out of the CPU
   // caches and inflates every figure (the traced rounds swap the configured raw call for the
   // hand-instrumented one).
-  const forward = spanBaseline
-    ? (['ours', 'raw', 'rawSpan'] as const)
-    : (['ours', 'raw', 'rawConfigured'] as const);
+  const forward = spanBaseline ? (['ours', 'raw', 'rawSpan'] as const) : (['ours', 'raw', 'rawConfigured'] as const);
   const backward = [...forward].reverse();
   for (let i = 0; i < n; i++) {
     // Interleave, alternating the order.
