@@ -7,6 +7,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { DoneMessage, InitMessage, InvokeMessage, RuntimeErrorPayload, WorkerMessage } from './types.js';
 
+/** What V8 prints when the heap limit (--max-old-space-size, from memorySize) is reached. */
+const OOM_RE = /heap out of memory|Allocation failed/i;
+
 export interface InvokeOutcome {
   /** JSON text of the result, on success. */
   result?: string;
@@ -36,6 +39,8 @@ export class Worker {
   private exited = false;
   private closed = false;
   private stderrTail = '';
+  /** V8 printed its out-of-memory line (seen as the output arrives: a native stack trace follows it). */
+  private oomSeen = false;
   private readyDone = false;
 
   constructor(opts: WorkerOptions, builtAt: number) {
@@ -53,7 +58,13 @@ export class Worker {
       let buf = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
-        if (isErr) this.stderrTail = (this.stderrTail + chunk).slice(-2048);
+        if (isErr) {
+          // Test the joined window before trimming it: Node 22 prints over 2 KB of stack after
+          // the FATAL ERROR line, so a tail kept for 'close' may no longer hold it.
+          const window = this.stderrTail + chunk;
+          if (!this.oomSeen && OOM_RE.test(window)) this.oomSeen = true;
+          this.stderrTail = window.slice(-2048);
+        }
         if (opts.log === undefined) return;
         buf += chunk;
         let i = buf.indexOf('\n');
@@ -102,7 +113,7 @@ export class Worker {
       this.exited = true;
       this.closed = true;
       const how = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code ?? 0}`;
-      const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
+      const oom = this.oomSeen;
       const type = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
       if (!this.readyDone) {
         this.readyDone = true;
