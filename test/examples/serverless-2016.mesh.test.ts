@@ -3,29 +3,18 @@
  * `calling:`, and sendWelcomeEmail receives createUser's `start` and publicFunction's `failed`
  * events over SNS.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSdk, isRemoteFunctionError } from '../../src/index.js';
-import { type InvocationRecord, type LocalMesh, startLocalMesh } from '../../src/local/index.js';
-
-const dir = fileURLToPath(new URL('../../examples/serverless-2016', import.meta.url));
+import { isRemoteFunctionError } from '../../src/index.js';
+import type { InvocationRecord, LocalMesh } from '../../src/local/index.js';
+import { type ExampleMesh, startExampleMesh } from '../helpers/example-mesh.js';
 
 describe('examples/serverless-2016 on the local mesh', () => {
   let mesh: LocalMesh;
-  const invocations: InvocationRecord[] = [];
-  let sdk: ReturnType<typeof createSdk>;
+  let invocations: InvocationRecord[];
+  let sdk: ExampleMesh['sdk'];
 
   beforeAll(async () => {
-    mesh = await startLocalMesh({ paths: [dir], stage: 'dev', port: 0, quiet: true, tracing: false });
-    mesh.onInvoke((r) => invocations.push(r));
-    sdk = createSdk({
-      endpoint: mesh.endpoint,
-      region: mesh.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      stage: 'dev',
-      calling: null,
-      env: {},
-    });
+    ({ mesh, sdk, invocations } = await startExampleMesh('serverless-2016'));
   });
   afterAll(async () => {
     await mesh?.stop();

@@ -3,36 +3,18 @@
  * `failed` events with `filterPolicy: { svcmesh_code: [CARD_DECLINED] }`, so a declined card
  * reaches it and any other failure of charge does not.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSdk, isRemoteFunctionError } from '../../src/index.js';
-import { type InvocationRecord, type LocalMesh, startLocalMesh } from '../../src/local/index.js';
-
-const dir = fileURLToPath(new URL('../../examples/shop', import.meta.url));
+import { isRemoteFunctionError } from '../../src/index.js';
+import type { InvocationRecord, LocalMesh } from '../../src/local/index.js';
+import { type ExampleMesh, startExampleMesh } from '../helpers/example-mesh.js';
 
 describe('examples/shop on the local mesh', () => {
   let mesh: LocalMesh;
-  const invocations: InvocationRecord[] = [];
-  let sdk: ReturnType<typeof createSdk>;
+  let invocations: InvocationRecord[];
+  let sdk: ExampleMesh['sdk'];
 
   beforeAll(async () => {
-    mesh = await startLocalMesh({
-      paths: [dir],
-      stage: 'dev',
-      port: 0,
-      quiet: true,
-      tracing: false,
-      maxWorkersPerFunction: 1,
-    });
-    mesh.onInvoke((r) => invocations.push(r));
-    sdk = createSdk({
-      endpoint: mesh.endpoint,
-      region: mesh.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      stage: 'dev',
-      calling: null,
-      env: {},
-    });
+    ({ mesh, sdk, invocations } = await startExampleMesh('shop', { maxWorkersPerFunction: 1 }));
   });
   afterAll(async () => {
     await mesh?.stop();
