@@ -19,23 +19,44 @@ export interface Loaded<C extends Record<string, Ctor>> {
 }
 
 /** Where a call stores the `X-Amzn-Trace-Id` value for its command (see Loaded.traceHeader). */
-export const TRACE_HEADER = Symbol('svc-mesh X-Amzn-Trace-Id');
+const TRACE_HEADER = Symbol('svc-mesh X-Amzn-Trace-Id');
 
-/** Adds the `X-Amzn-Trace-Id` a call stored on its command (see Loaded.traceHeader). */
+type TraceHeaderContext = { __smithy_context?: { commandInstance?: { [TRACE_HEADER]?: string } } };
+
+/** A build-step middleware setting `X-Amzn-Trace-Id` to what `header` gives for the call. */
+function traceHeaderStep(
+  stack: { add(mw: unknown, o: object): void },
+  header: (c: TraceHeaderContext) => string | undefined,
+) {
+  stack.add(
+    (next: Next, context: TraceHeaderContext) => (args: Parameters<Next>[0]) => {
+      const h = header(context);
+      if (h !== undefined && args.request?.headers !== undefined) args.request.headers['X-Amzn-Trace-Id'] = h;
+      return next(args);
+    },
+    { step: 'build', name: 'svcMeshXRayTraceHeader' },
+  );
+}
+
+/** Installs, once per client, the middleware that sends the header a call stored on its command. */
 function installTraceHeader(client: unknown): boolean {
   const stack = (client as { middlewareStack?: { add(mw: unknown, o: object): void } }).middlewareStack;
   if (stack === undefined) return false;
-  stack.add(
-    (next: Next, context: { __smithy_context?: { commandInstance?: { [TRACE_HEADER]?: string } } }) =>
-      (args: Parameters<Next>[0]) => {
-        const header = context.__smithy_context?.commandInstance?.[TRACE_HEADER];
-        if (header !== undefined && args.request?.headers !== undefined)
-          args.request.headers['X-Amzn-Trace-Id'] = header;
-        return next(args);
-      },
-    { step: 'build', name: 'svcMeshXRayTraceHeader' },
-  );
+  traceHeaderStep(stack, (c) => c.__smithy_context?.commandInstance?.[TRACE_HEADER]);
   return true;
+}
+
+/**
+ * Sends `X-Amzn-Trace-Id: header` with one command: through the client's middleware when svc-mesh
+ * built the client, else with a middleware on the command (a no-op without a middleware stack).
+ */
+export function attachTraceHeader(loaded: Loaded<Record<string, Ctor>>, cmd: object, header: string): void {
+  if (loaded.traceHeader) {
+    (cmd as { [TRACE_HEADER]?: string })[TRACE_HEADER] = header;
+    return;
+  }
+  const stack = (cmd as { middlewareStack?: { add(mw: unknown, o: object): void } }).middlewareStack;
+  if (stack !== undefined) traceHeaderStep(stack, () => header);
 }
 
 /** Builds client options: region, endpoint and credentials only when given (the SDK reads the rest). */

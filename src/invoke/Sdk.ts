@@ -1,12 +1,4 @@
-import {
-  type Attributes,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  context,
-  isSpanContextValid,
-  trace,
-} from '@opentelemetry/api';
+import { type Attributes, type Span, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { ServiceResolver } from '../discovery/ServiceResolver.js';
 import type { ResolvedTarget } from '../discovery/types.js';
 import { AbortedError } from '../errors/AbortedError.js';
@@ -27,7 +19,7 @@ import {
   isAccessDenied,
   loadClassifier,
 } from '../internal/awsErrors.js';
-import { AwsClients, TRACE_HEADER } from '../internal/clients.js';
+import { AwsClients, attachTraceHeader } from '../internal/clients.js';
 import { type ResolvedConfig, type SdkConfig, resolveConfig } from '../internal/config.js';
 import { STAGE_NAME_RE, parseTarget } from '../internal/names.js';
 import { retryAfterFailure } from '../internal/retry.js';
@@ -42,8 +34,8 @@ import {
   ATTR_TARGET,
   TRACER_NAME,
 } from '../tracing/constants.js';
-import { formatXRayTraceHeader, injectTraceContext, tracingActive, xrayInUse } from '../tracing/propagation.js';
-import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, SYNC_PAYLOAD_LIMIT } from './constants.js';
+import { injectTraceContext, tracingActive, xrayTraceHeader } from '../tracing/propagation.js';
+import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_TIMER_MS, SYNC_PAYLOAD_LIMIT } from './constants.js';
 import { checkSize, toJson } from './payload.js';
 import type {
   InvokeAsyncOptions,
@@ -56,8 +48,6 @@ import type {
 import { encodeClientContext, isTimeoutError, parseFunctionError } from './wire.js';
 
 const DEADLINE = Symbol('svc-mesh deadline');
-/** Node's timers overflow (and fire at once) past 2^31 − 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
 const tracer = trace.getTracer(TRACER_NAME);
 
 /** The runtime API: what `sdk` and `createSdk()` return. */
@@ -192,14 +182,10 @@ export class Sdk implements MeshSdk {
     // The X-Ray header goes on the Invoke request itself: Lambda hands it to the callee as
     // _X_AMZN_TRACE_ID, so the hop also joins X-Ray (as the X-Ray SDK does for AWS calls). Only
     // when X-Ray is in use (xrayHeader: 'auto'): the callee reads ClientContext first anyway.
-    const sc = span !== undefined ? span.spanContext() : trace.getSpanContext(parent);
-    const xrayHeader =
-      sc !== undefined &&
-      c.xrayHeader !== 'never' &&
-      isSpanContextValid(sc) &&
-      (c.xrayHeader === 'always' || xrayInUse())
-        ? formatXRayTraceHeader(sc)
-        : undefined;
+    const xrayHeader = xrayTraceHeader(
+      span !== undefined ? span.spanContext() : trace.getSpanContext(parent),
+      c.xrayHeader,
+    );
     // The deadline travels when there is one to honour (inside an invocation, or an explicit timeout).
     if (scope !== undefined || o.timeoutMs !== undefined) meta.deadline = String(Math.floor(deadline));
     if (o.idempotencyKey !== undefined) meta.idempotencyKey = o.idempotencyKey;
@@ -243,10 +229,7 @@ export class Sdk implements MeshSdk {
       if (hop === 'async') input['InvocationType'] = 'Event';
       if (clientContext !== undefined) input['ClientContext'] = clientContext;
       const cmd = new lambda.commands.InvokeCommand(input);
-      if (xrayHeader !== undefined) {
-        if (lambda.traceHeader) cmd[TRACE_HEADER] = xrayHeader;
-        else withTraceHeader(cmd, xrayHeader);
-      }
+      if (xrayHeader !== undefined) attachTraceHeader(lambda, cmd, xrayHeader);
       const out = await lambda.client.send(cmd, { abortSignal: ac.signal });
       const requestId: string | undefined = out?.$metadata?.requestId;
       if (recording) lastRequestId = requestId;
@@ -542,18 +525,6 @@ function whereAttributes(where: ResolvedTarget): Attributes {
     whereCache.set(where, a);
   }
   return a;
-}
-
-/** Adds `X-Amzn-Trace-Id` to one command's HTTP request (a no-op for clients without a middleware stack). */
-function withTraceHeader(cmd: unknown, header: string): void {
-  const stack = (cmd as { middlewareStack?: { add(mw: unknown, opts: object): void } }).middlewareStack;
-  stack?.add(
-    (next: (args: unknown) => Promise<unknown>) => (args: { request?: { headers?: Record<string, string> } }) => {
-      if (args.request?.headers !== undefined) args.request.headers['X-Amzn-Trace-Id'] = header;
-      return next(args);
-    },
-    { step: 'build', name: 'svcMeshXRayTraceHeader' },
-  );
 }
 
 function endSpan(span: Span | undefined, err: unknown): void {

@@ -12,3 +12,5 @@ export const ERROR_MARKER = 'svc-mesh:error:v1 ';
 export const ERROR_DATA_LIMIT = 1_024;
 /** Wire version of ClientContext `custom.svcmesh` and the envelope's `svcmesh`. */
 export const WIRE_VERSION = 1;
+/** Node's timers overflow (and fire at once) past 2^31 − 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;

@@ -10,6 +10,7 @@ import type { LifecyclePublisher, LifecycleRun } from '../events/LifecyclePublis
 import type { LifecycleType } from '../internal/names.js';
 import { invocationScope } from '../internal/scope.js';
 import { ATTR_CALLER, ATTR_ERROR_CODE, ATTR_HOP, ATTR_TARGET, TRACER_NAME } from '../tracing/constants.js';
+import { MAX_TIMER_MS } from './constants.js';
 import { flushSpans } from '../tracing/flush.js';
 import { extractTraceContext } from '../tracing/propagation.js';
 import { type Sdk, getDefaultSdk } from './Sdk.js';
@@ -125,8 +126,8 @@ export async function runInvocation(
     const margin = options.timeoutEventMarginMs ?? DEFAULT_TIMEOUT_EVENT_MARGIN_MS;
     // Only the process's own timeout kills it: a caller giving up earlier is not a timeout here.
     const wait = lambdaDeadline - margin - Date.now();
-    // Past 2^31 − 1 ms Node's timers fire at once; no Lambda runs that long, so no timer then.
-    if (Number.isFinite(wait) && wait < 2_147_483_647) {
+    // Past MAX_TIMER_MS Node's timers fire at once; no Lambda runs that long, so no timer then.
+    if (Number.isFinite(wait) && wait < MAX_TIMER_MS) {
       timer = setTimeout(
         () => {
           if (terminal) return;

@@ -21,6 +21,7 @@ import {
   propagation,
   trace,
 } from '@opentelemetry/api';
+import type { XRayHeaderMode } from '../internal/config.js';
 
 /** The W3C keys svc-mesh carries across a hop. */
 export const TRACE_KEYS = ['traceparent', 'tracestate', 'baggage'] as const;
@@ -94,17 +95,22 @@ export function parseXRayTraceHeader(header: unknown): SpanContext | undefined {
  * Formats a span context as an AWS X-Ray trace header (`Root=1-…;Parent=…;Sampled=…`), the
  * header Lambda turns into the callee's `_X_AMZN_TRACE_ID`: this is how svc-mesh hops join X-Ray.
  */
-export function formatXRayTraceHeader(sc: SpanContext): string {
+function formatXRayTraceHeader(sc: SpanContext): string {
   const sampled = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '1' : '0';
   return `Root=1-${sc.traceId.slice(0, 8)}-${sc.traceId.slice(8)};Parent=${sc.spanId};Sampled=${sampled}`;
 }
 
 /**
- * Whether an invoke should carry the X-Ray header in `auto` mode: only when X-Ray is in use, i.e. a
- * registered propagator writes `x-amzn-trace-id`, or this invocation runs under Lambda active
- * tracing (`_X_AMZN_TRACE_ID` says `Sampled=1`). Otherwise nobody reads it, and it costs every call.
+ * The `X-Amzn-Trace-Id` an invoke carries for span context `sc`, or undefined. `auto` sends it only
+ * when X-Ray is in use: a registered propagator writes `x-amzn-trace-id`, or this invocation runs
+ * under Lambda active tracing (`_X_AMZN_TRACE_ID` says `Sampled=1`); otherwise nobody reads it.
  */
-export function xrayInUse(): boolean {
+export function xrayTraceHeader(sc: SpanContext | undefined, mode: XRayHeaderMode): string | undefined {
+  if (sc === undefined || mode === 'never' || !isSpanContextValid(sc)) return undefined;
+  return mode === 'always' || xrayInUse() ? formatXRayTraceHeader(sc) : undefined;
+}
+
+function xrayInUse(): boolean {
   for (const f of propagation.fields()) if (f.toLowerCase() === 'x-amzn-trace-id') return true;
   return process.env['_X_AMZN_TRACE_ID']?.includes('Sampled=1') === true;
 }

@@ -371,6 +371,12 @@ function deepMatch(e: Entry, q: string): boolean {
   return false;
 }
 
+/** The trace's summary, computed on first use after each change (ingest clears it). */
+function summaryOf(e: Entry): TraceSummary {
+  e.summary ??= summarise(e);
+  return e.summary;
+}
+
 function sortedSpans(e: Entry): TraceSpan[] {
   if (!e.sorted) {
     e.sorted = [...e.spans.values()].sort(
@@ -509,18 +515,16 @@ export class TraceStore {
   summary(traceId: string): TraceSummary | undefined {
     const e = this.traces.get(traceId.toLowerCase());
     if (!e) return undefined;
-    e.summary ??= summarise(e);
-    return e.summary;
+    return summaryOf(e);
   }
 
   /** One trace with all its spans, or undefined when it is not stored. */
   get(traceId: string): TraceDetail | undefined {
     const e = this.traces.get(traceId.toLowerCase());
     if (!e) return undefined;
-    e.summary ??= summarise(e);
     const spans = sortedSpans(e);
     e.graph ??= serviceGraph(spans, e.spans);
-    return { summary: e.summary, spans, graph: e.graph };
+    return { summary: summaryOf(e), spans, graph: e.graph };
   }
 
   /** Lists traces, newest first, after filtering. */
@@ -529,8 +533,7 @@ export class TraceStore {
     const q = query.q?.toLowerCase();
     const matched: TraceSummary[] = [];
     for (const e of this.traces.values()) {
-      e.summary ??= summarise(e);
-      const s = e.summary;
+      const s = summaryOf(e);
       if (query.service !== undefined && !s.services.includes(query.service)) continue;
       if (query.error !== undefined && s.hasError !== query.error) continue;
       if (query.minDurationMs !== undefined && s.durationMs < query.minDurationMs) continue;
@@ -553,8 +556,7 @@ export class TraceStore {
   operations(): OperationStats[] {
     const groups = new Map<string, { service: string; name: string; d: number[]; errors: number; last: number }>();
     for (const e of this.traces.values()) {
-      e.summary ??= summarise(e);
-      const s = e.summary;
+      const s = summaryOf(e);
       const key = `${s.rootService}\u0000${s.rootName}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { service: s.rootService, name: s.rootName, d: [], errors: 0, last: 0 }));
