@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { build } from 'esbuild';
 import { startWireServer } from '../test/helpers/wire-server.js';
@@ -54,6 +54,44 @@ async function trivialLambda() {
   return { server: { close: () => child.kill() }, endpoint: `http://127.0.0.1:${port}` };
 }
 
+const ECHO_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:bench-dev-echo';
+const PAYLOAD = { orderId: 'o-1', amountCents: 1200 };
+type Send = (cmd: InvokeCommand) => Promise<{ Payload?: Uint8Array | undefined }>;
+
+/** The baseline call: InvokeCommand with a known ARN through `send`, JSON in and out. */
+function rawInvoker(send: Send): () => Promise<unknown> {
+  return async () => {
+    const out = await send(
+      new InvokeCommand({ FunctionName: ECHO_ARN, Payload: Buffer.from(JSON.stringify(PAYLOAD)) }),
+    );
+    return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+  };
+}
+
+/**
+ * The baseline call instrumented by hand the way svc-mesh instruments it when X-Ray is not in use:
+ * one CLIENT span with the same attributes and its W3C traceparent in ClientContext.
+ */
+function handInstrumented(send: Send): () => Promise<unknown> {
+  const tracer = trace.getTracer('bench-hand-instrumented');
+  return async () => {
+    const span = tracer.startSpan('invoke bench:echo', { kind: SpanKind.CLIENT, attributes: START_ATTRIBUTES });
+    const sc = span.spanContext();
+    const carrier = { svcmesh: '1', traceparent: `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}` };
+    const out = await send(
+      new InvokeCommand({
+        FunctionName: ECHO_ARN,
+        Payload: Buffer.from(JSON.stringify(PAYLOAD)),
+        ClientContext: Buffer.from(JSON.stringify({ custom: carrier })).toString('base64'),
+      }),
+    );
+    const result = JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+    span.setAttributes({ 'faas.invoked_name': 'bench-dev-echo', 'svcmesh.attempts': 1, 'aws.request_id': 'r' });
+    span.end();
+    return result;
+  };
+}
+
 interface WarmRound {
   p50Ours: number;
   p50Raw: number;
@@ -68,51 +106,24 @@ interface WarmRound {
 
 async function warmInvoke(label: string, n: number, spanBaseline = false): Promise<WarmRound> {
   const { server, endpoint } = await trivialLambda();
-  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:bench-dev-echo';
-  const mesh = createSdk({ region, endpoint, credentials, env: {}, routes: { 'bench:echo': arn } });
+  const mesh = createSdk({ region, endpoint, credentials, env: {}, routes: { 'bench:echo': ECHO_ARN } });
   const raw = new LambdaClient({ region, endpoint, credentials });
   const rawConfigured = new LambdaClient({ region, endpoint, credentials, maxAttempts: 1 });
-  const payload = { orderId: 'o-1', amountCents: 1200 };
-  const rawCall = async () => {
-    const out = await raw.send(new InvokeCommand({ FunctionName: arn, Payload: Buffer.from(JSON.stringify(payload)) }));
-    return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
-  };
+  const rawCall = rawInvoker((cmd) => raw.send(cmd));
   // What svc-mesh asks of the SDK on every call, without svc-mesh: no SDK retries (svc-mesh
   // retries itself), an abort signal and a deadline timer.
-  const rawConfiguredCall = async () => {
+  const rawConfiguredCall = rawInvoker(async (cmd) => {
     const signal = { aborted: false, reason: undefined, onabort: null };
     const timer = setTimeout(() => undefined, 30_000);
     timer.unref();
     try {
-      const out = await rawConfigured.send(
-        new InvokeCommand({ FunctionName: arn, Payload: Buffer.from(JSON.stringify(payload)) }),
-        { abortSignal: signal as never },
-      );
-      return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+      return await rawConfigured.send(cmd, { abortSignal: signal as never });
     } finally {
       clearTimeout(timer);
     }
-  };
-  const oursCall = () => mesh.invoke('bench:echo', payload);
-  // What instrumenting the raw call by hand costs: one CLIENT span with the same attributes and its
-  // traceparent in ClientContext (what svc-mesh sends when X-Ray is not in use).
-  const handTracer = trace.getTracer('bench-hand-instrumented');
-  const rawSpanCall = async () => {
-    const span = handTracer.startSpan('invoke bench:echo', { kind: SpanKind.CLIENT, attributes: START_ATTRIBUTES });
-    const carrier: Record<string, string> = { svcmesh: '1' };
-    const sc = span.spanContext();
-    carrier['traceparent'] = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
-    const cmd = new InvokeCommand({
-      FunctionName: arn,
-      Payload: Buffer.from(JSON.stringify(payload)),
-      ClientContext: Buffer.from(JSON.stringify({ custom: carrier })).toString('base64'),
-    });
-    const out = await raw.send(cmd);
-    const result = JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
-    span.setAttributes({ 'faas.invoked_name': 'bench-dev-echo', 'svcmesh.attempts': 1, 'aws.request_id': 'r' });
-    span.end();
-    return result;
-  };
+  });
+  const oursCall = () => mesh.invoke('bench:echo', PAYLOAD);
+  const rawSpanCall = handInstrumented((cmd) => raw.send(cmd));
   const calls: Record<'ours' | 'raw' | 'rawConfigured' | 'rawSpan', () => Promise<unknown>> = {
     ours: oursCall,
     raw: rawCall,
@@ -169,7 +180,6 @@ function trimmed(xs: number[]): number {
  * instruments it (one CLIENT span, its traceparent in ClientContext). Batches of 2,000 sequential calls, interleaved; medians of 15 rounds.
  */
 async function ownOverhead(): Promise<{ ours: number; raw: number; hand: number; added: number; addedHand: number }> {
-  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:bench-dev-echo';
   const answer = new TextEncoder().encode('{"ok":true}');
   const fake = {
     send: async (cmd: InvokeCommand) => {
@@ -177,31 +187,16 @@ async function ownOverhead(): Promise<{ ours: number; raw: number; hand: number;
       return { StatusCode: 200, Payload: answer, $metadata: { requestId: 'r' } };
     },
   };
-  const mesh = createSdk({ region, credentials, env: {}, routes: { 'bench:echo': arn }, clients: { lambda: fake } });
-  const payload = { orderId: 'o-1', amountCents: 1200 };
-  const rawCall = async () => {
-    const out = await fake.send(
-      new InvokeCommand({ FunctionName: arn, Payload: Buffer.from(JSON.stringify(payload)) }),
-    );
-    return JSON.parse(Buffer.from(out.Payload).toString('utf8'));
-  };
-  const hand = trace.getTracer('bench-hand-instrumented');
-  const handCall = async () => {
-    const span = hand.startSpan('invoke bench:echo', { kind: SpanKind.CLIENT, attributes: START_ATTRIBUTES });
-    const carrier: Record<string, string> = { svcmesh: '1' };
-    propagation.inject(trace.setSpan(context.active(), span), carrier);
-    const cmd = new InvokeCommand({
-      FunctionName: arn,
-      Payload: Buffer.from(JSON.stringify(payload)),
-      ClientContext: Buffer.from(JSON.stringify({ custom: carrier })).toString('base64'),
-    });
-    const out = await fake.send(cmd);
-    const result = JSON.parse(Buffer.from(out.Payload).toString('utf8'));
-    span.setAttributes({ 'faas.invoked_name': 'bench-dev-echo', 'svcmesh.attempts': 1, 'aws.request_id': 'r' });
-    span.end();
-    return result;
-  };
-  const variants = { ours: () => mesh.invoke('bench:echo', payload), raw: rawCall, hand: handCall };
+  const mesh = createSdk({
+    region,
+    credentials,
+    env: {},
+    routes: { 'bench:echo': ECHO_ARN },
+    clients: { lambda: fake },
+  });
+  const rawCall = rawInvoker(fake.send);
+  const handCall = handInstrumented(fake.send);
+  const variants = { ours: () => mesh.invoke('bench:echo', PAYLOAD), raw: rawCall, hand: handCall };
   const names = Object.keys(variants) as (keyof typeof variants)[];
   const batch = 2_000;
   const time = async (f: () => Promise<unknown>) => {
