@@ -17,13 +17,13 @@ import { runInNewContext } from 'node:vm';
 import { build, type Plugin } from 'esbuild';
 import { normaliseRequest } from '../src/local/traces/otlp.js';
 import { createTraceService, TraceStore } from '../src/local/traces/index.js';
+import { CHROMIUM, launchChromium } from '../test/helpers/chromium.js';
 import { otlpRequest, scenarioSpans } from '../test/unit/traces/otlpFixtures.js';
 import { bundleRuntime } from './runtimeBundle.js';
 import type { BenchRow } from './types.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cacheDir = `${root}node_modules/.cache/svc-mesh-bench/`;
-const CHROMIUM = '/usr/bin/chromium';
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -448,11 +448,7 @@ async function viewer(): Promise<BenchRow[]> {
     },
   ];
   if (existsSync(CHROMIUM)) {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const loads: number[] = [];
     for (let i = 0; i < 6; i++) {

@@ -6,15 +6,15 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import type { TraceDetail, TraceSpan } from '../../src/local/traces/index.js';
 import { type LocalMesh, startLocalMesh } from '../../src/local/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/trace-e2e/', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 
 const traceId = randomBytes(16).toString('hex');
 const rootParent = randomBytes(8).toString('hex');
@@ -257,16 +257,7 @@ describe('Trace viewer in headless Chromium', () => {
   it.skipIf(process.env['SVC_MESH_SKIP_BROWSER'] === '1')(
     'finds the trace, shows spans from 4 services in the waterfall, and the error of the failed span',
     async () => {
-      if (!existsSync(CHROMIUM)) {
-        throw new Error(
-          `${CHROMIUM} is missing: run scripts/setup-browser.sh (or set SVC_MESH_SKIP_BROWSER=1 to skip)`,
-        );
-      }
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
         const errors: string[] = [];

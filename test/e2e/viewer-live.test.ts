@@ -3,13 +3,13 @@
  * headless Chromium: a child that arrives before its parent renders at once, marked; when the
  * parent arrives, the open trace updates live and the child moves under it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hex, otlpRequest, scenarioSpans } from '../unit/traces/otlpFixtures.js';
+import { launchChromium } from '../helpers/chromium.js';
+import { hex, postOtlp, scenarioSpans } from '../unit/traces/otlpFixtures.js';
 import { startTraceServer } from '../unit/traces/traceServer.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 describe('Trace viewer: spans out of order, live', () => {
@@ -18,26 +18,12 @@ describe('Trace viewer: spans out of order, live', () => {
     async () => {
       await using srv = await startTraceServer();
       const sc = scenarioSpans();
-      const post = (spans: typeof sc.spans) =>
-        fetch(`${srv.url}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(otlpRequest(sc.traceId, spans)),
-        });
+      const post = (spans: typeof sc.spans) => postOtlp(srv.url, sc.traceId, spans);
       // everything but payments:charge: its children (publish, invoke ledger:record) have no parent yet
       const early = sc.spans.filter((s) => s.spanId !== sc.ids['charge']);
       expect((await post(early)).status).toBe(200);
 
-      if (!existsSync(CHROMIUM)) {
-        throw new Error(
-          `${CHROMIUM} is missing: run scripts/setup-browser.sh (or set SVC_MESH_SKIP_BROWSER=1 to skip)`,
-        );
-      }
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
         const errors: string[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatWaterfall, run } from '../../../src/cli/commands/traces.js';
 import { normaliseRequest } from '../../../src/local/traces/otlp.js';
 import { TraceStore } from '../../../src/local/traces/TraceStore.js';
-import { hex, otlpRequest, scenarioSpans } from './otlpFixtures.js';
+import { hex, otlpRequest, postOtlp, scenarioSpans } from './otlpFixtures.js';
 import { startTraceServer } from './traceServer.js';
 
 async function capture(traceId: string | undefined, opts: Parameters<typeof run>[1]): Promise<string> {
@@ -15,11 +15,7 @@ describe('Command: svc-mesh traces', () => {
   it('prints the last trace as a waterfall with tree, hops, durations and error markers', async () => {
     await using srv = await startTraceServer();
     const sc = scenarioSpans();
-    await fetch(`${srv.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(otlpRequest(sc.traceId, sc.spans)),
-    });
+    await postOtlp(srv.url, sc.traceId, sc.spans);
     const out = await capture(undefined, { last: true, endpoint: srv.url });
     const lines = out.split('\n');
     expect(lines[0]).toMatch(/^orders:placeOrder .* 61\.0 ms .* 7 spans .* 4 services .* ✗ 3 errors/);
@@ -75,12 +71,7 @@ describe('Command: svc-mesh traces --follow', () => {
       out: (t) => (out += t),
     });
     const sc = scenarioSpans();
-    const post = (spans: typeof sc.spans) =>
-      fetch(`${srv.url}/v1/traces`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(otlpRequest(sc.traceId, spans)),
-      });
+    const post = (spans: typeof sc.spans) => postOtlp(srv.url, sc.traceId, spans);
     const waitFor = async (cond: () => boolean) => {
       while (!cond()) await new Promise((r) => setTimeout(r, 20));
     };
@@ -149,11 +140,7 @@ describe('Command: svc-mesh traces --serve', () => {
       child.on('close', () => reject(new Error(`exited early: ${err}`)));
     });
     const sc = scenarioSpans();
-    const res = await fetch(`${url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(otlpRequest(sc.traceId, sc.spans)),
-    });
+    const res = await postOtlp(url, sc.traceId, sc.spans);
     expect(res.status).toBe(200);
     expect((await fetch(`${url}/`)).status).toBe(200);
     expect(await capture(undefined, { last: true, endpoint: url })).toContain(sc.traceId);

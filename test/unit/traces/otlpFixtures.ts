@@ -37,6 +37,15 @@ export interface FixtureSpan {
 
 const ns = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 
+/** POSTs spans as OTLP/JSON to a collector's `/v1/traces` (`url` is its base URL). */
+export function postOtlp(url: string, traceId: string, spans: FixtureSpan[]): Promise<Response> {
+  return fetch(`${url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(otlpRequest(traceId, spans)),
+  });
+}
+
 /** Builds one OTLP/JSON ExportTraceServiceRequest, one resource per service. */
 export function otlpRequest(traceId: string, spans: FixtureSpan[]): { resourceSpans: unknown[] } {
   const byService = new Map<string, FixtureSpan[]>();
