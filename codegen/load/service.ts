@@ -239,36 +239,38 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
     if (cp !== undefined) {
       locs['calling'] = src.nodeLoc(cp.key);
       const cnode = cp.value;
-      if (isSeq(cnode)) {
-        const seen = new Map<string, number>();
-        cnode.items.forEach((item, i) => {
-          const v = val(item as Node);
-          if (v === undefined) return;
-          const itemNode = src.deref(item as Node);
-          if (typeof v !== 'string') {
-            err(itemNode, `calling[${i}] must be a 'service:function' string, got ${typeName(v)}`);
+      const seen = new Map<string, number>();
+      // One entry of the list: `itemNode` is where its errors point (the variable, when the list
+      // came from one, e.g. `calling: ${self:custom.targets}`).
+      const addTarget = (v: unknown, i: number, itemNode: Node) => {
+        if (v === undefined) return;
+        if (typeof v !== 'string') {
+          err(itemNode, `calling[${i}] must be a 'service:function' string, got ${typeName(v)}`);
+          return;
+        }
+        try {
+          const t = parseTarget(v);
+          const id = `${t.service}:${t.function}`;
+          if (seen.has(id)) {
+            diags.push(
+              src.diag(itemNode, `'${id}' is listed twice under calling: (also item ${seen.get(id)})`, 'warning'),
+            );
             return;
           }
-          try {
-            const t = parseTarget(v);
-            const id = `${t.service}:${t.function}`;
-            if (seen.has(id)) {
-              diags.push(
-                src.diag(itemNode, `'${id}' is listed twice under calling: (also item ${seen.get(id)})`, 'warning'),
-              );
-              return;
-            }
-            seen.set(id, i);
-            locs[`calling[${calling.length}]`] = src.nodeLoc(itemNode);
-            calling.push(t);
-          } catch (e) {
-            if (!isInvalidTargetError(e)) throw e;
-            err(itemNode, `calling[${i}]: ${e.message}`);
-          }
-        });
+          seen.set(id, i);
+          locs[`calling[${calling.length}]`] = src.nodeLoc(itemNode);
+          calling.push(t);
+        } catch (e) {
+          if (!isInvalidTargetError(e)) throw e;
+          err(itemNode, `calling[${i}]: ${e.message}`);
+        }
+      };
+      if (isSeq(cnode)) {
+        for (const [i, item] of cnode.items.entries()) addTarget(val(item as Node), i, src.deref(item as Node));
       } else if (cnode !== null) {
         const v = val(cnode);
-        if (v !== undefined) {
+        if (Array.isArray(v)) for (const [i, item] of v.entries()) addTarget(item, i, src.deref(cnode));
+        else if (v !== undefined) {
           const hint = typeof v === 'string' ? `; write it as a list: calling: [${JSON.stringify(v)}]` : '';
           err(cnode, `'calling:' must be a list of 'service:function' strings, got ${typeName(v)}${hint}`);
         }

@@ -150,6 +150,32 @@ describe('Parser: calling lists (property tests)', () => {
     );
   });
 
+  it('reads a list given through ${self:custom.…} as the same list, errors pointing at the variable', () => {
+    const entry = fc.oneof(
+      fc.tuple(service, fnKey).map(([s, f]) => `${s}:${f}`),
+      fc.constantFrom('nocolon', 'a:b:c', '1a:b'),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 8 }), (items) => {
+        const list = items.map((t) => `    - ${JSON.stringify(t)}\n`).join('');
+        const viaVariable = readService(
+          SourceFile.fromText(
+            '/p/serverless.yml',
+            `service: a\nfunctions:\n  f:\n    handler: h.f\n    calling: \${self:custom.targets}\ncustom:\n  targets:\n${list}`,
+            { stage: 'dev', region: undefined, env: {} },
+          ),
+          { stage: 'dev', stages: ['dev'], region: undefined },
+        );
+        const literal = read(items.map((t) => `      - ${JSON.stringify(t)}\n`).join(''));
+        const ids = (r: typeof literal) => r.service?.functions[0]?.calling.map((t) => `${t.service}:${t.function}`);
+        expect(ids(viaVariable)).toEqual(ids(literal));
+        const messages = (r: typeof literal) => r.diagnostics.map((d) => `${d.severity} ${d.message}`);
+        expect(messages(viaVariable)).toEqual(messages(literal));
+        for (const d of viaVariable.diagnostics) expect({ line: d.line, col: d.col }).toEqual({ line: 5, col: 14 });
+      }),
+    );
+  });
+
   it('reports each invalid entry on its own line, keeps the valid ones', () => {
     const bad = fc.constantFrom('svc:', ':fn', 'a:b:c', 'nocolon', '1a:b', 'a:b c', 'a:b\u200b');
     fc.assert(
