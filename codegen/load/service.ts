@@ -242,7 +242,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
       const seen = new Map<string, number>();
       // One entry of the list: `itemNode` is where its errors point (the variable, when the list
       // came from one, e.g. `calling: ${self:custom.targets}`).
-      const addTarget = (v: unknown, i: number, itemNode: Node) => {
+      const addTarget = (v: unknown, i: number, itemNode: Node | null) => {
         if (v === undefined) return;
         if (typeof v !== 'string') {
           err(itemNode, `calling[${i}] must be a 'service:function' string, got ${typeName(v)}`);
