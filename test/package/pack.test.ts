@@ -30,6 +30,7 @@ const SHIPPED = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 
 
 interface PackageJson {
   name: string;
+  license: string;
   exports: Record<string, string | Record<string, string>>;
   bin: Record<string, string>;
   dependencies: Record<string, string>;
@@ -139,6 +140,28 @@ describe('the packed tarball', () => {
     // (what tests and benches need belongs in devDependencies).
     for (const name of Object.keys(manifest.dependencies))
       expect([...imported.keys()], `dependency ${name} is imported by no shipped file`).toContain(name);
+  });
+});
+
+describe('what installing svc-mesh brings along', () => {
+  it('is permissively licensed, every package of it (no copyleft ships)', () => {
+    // Prepare: the production tree of the lockfile (dev-only packages, such as the AGPL IAM
+    // oracle the tests use, never reach users).
+    const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; devOptional?: boolean; license?: unknown }>;
+    };
+    const PERMISSIVE = new Set(['MIT', 'Apache-2.0', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'BlueOak-1.0.0']);
+    const shipped = Object.entries(lock.packages).filter(([path, p]) => path !== '' && !p.dev && !p.devOptional);
+
+    // Assess
+    expect(shipped.length).toBeGreaterThan(20);
+    for (const [path, p] of shipped) {
+      const license =
+        p.license ??
+        (JSON.parse(readFileSync(join(repo, path, 'package.json'), 'utf8')) as { license?: unknown }).license;
+      expect(PERMISSIVE, `${path}: ${JSON.stringify(license)}`).toContain(license);
+    }
+    expect(manifest.license).toBe('MIT');
   });
 });
 
