@@ -8,6 +8,7 @@ import type { LocalFunction } from '../types.js';
 import { type BuildFailed, type BuildOk, buildHandler, inputsChanged } from './build.js';
 import type { RuntimeErrorPayload } from './types.js';
 import { type InvokeOutcome, Worker } from './Worker.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Lambda's init phase limit. */
@@ -76,7 +77,7 @@ export class WorkerPool {
     if (this.build !== undefined && now - this.checkedAt >= RELOAD_CHECK_MS) {
       this.checkedAt = now;
       const current = this.build;
-      this.build = current.then((b) => (b.ok && !inputsChanged(b.inputs) ? b : this.rebuild()));
+      this.build = current.then((b) => (b.ok && existsSync(b.file) && !inputsChanged(b.inputs) ? b : this.rebuild()));
     }
     if (this.build === undefined) {
       this.checkedAt = now;

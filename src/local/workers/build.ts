@@ -9,7 +9,17 @@
  * @internal
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,16 +119,50 @@ export interface BuildFailed {
   error: RuntimeErrorPayload;
 }
 
+/** Older bundles of a function are removed once no build has produced them for this long. */
+export const STALE_BUNDLE_MS = 10 * 60_000;
+/** What follows `<function>-` in the name of a bundle or of its temporary file. */
+const BUNDLE_SUFFIX = /^[0-9a-f]{12}\.mjs(?:\..*\.tmp)?$/;
+
 function writeAtomic(dir: string, base: string, code: string): string {
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
-  const file = join(dir, `${base}-${hash}.mjs`);
-  if (!existsSync(file)) {
+  const name = `${base}-${hash}.mjs`;
+  const file = join(dir, name);
+  let reused = false;
+  try {
+    // Built before: mark it fresh, so pruning by another mesh on this folder leaves it alone.
+    const now = new Date();
+    utimesSync(file, now, now);
+    reused = true;
+  } catch {
+    // not there (yet, or pruned a moment ago): write it
+  }
+  if (!reused) {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(tmp, code);
     renameSync(tmp, file);
   }
+  pruneStale(dir, base, name);
   return file;
+}
+
+/**
+ * Removes this function's bundles from earlier edits (and temporaries of crashed writes) that no
+ * build has produced for {@link STALE_BUNDLE_MS}, so hot reloads do not fill the folder. A mesh
+ * that still points at a removed bundle builds it again before its next cold start.
+ */
+function pruneStale(dir: string, base: string, keep: string): void {
+  const prefix = `${base}-`;
+  const cutoff = Date.now() - STALE_BUNDLE_MS;
+  for (const entry of readdirSync(dir)) {
+    if (entry === keep || !entry.startsWith(prefix) || !BUNDLE_SUFFIX.test(entry.slice(prefix.length))) continue;
+    try {
+      if (statSync(join(dir, entry)).mtimeMs < cutoff) rmSync(join(dir, entry), { force: true });
+    } catch {
+      // gone already (another mesh pruned it)
+    }
+  }
 }
 
 function statInputs(paths: string[]): Map<string, number> {
@@ -215,44 +259,49 @@ export async function buildHandler(opts: {
   }
 }
 
-let bootstrapFile: Promise<string> | undefined;
-/** The worker's main module: dist's compiled file, or the TypeScript source bundled once. */
-export function workerBootstrap(): Promise<string> {
-  bootstrapFile ??= (async () => {
-    const js = join(dirname(here), 'bootstrap.js');
-    if (!FROM_SOURCE && existsSync(js)) return js;
-    const esbuild = await import('esbuild');
-    const r = await esbuild.build({
-      entryPoints: [join(dirname(here), 'bootstrap.ts')],
-      ...NODE_ESM_BUNDLE,
-    });
-    return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-bootstrap', r.outputFiles[0]!.text);
-  })();
-  return bootstrapFile;
+/**
+ * A file built once per process and reused, unless it has gone since (pruned by another mesh
+ * sharing the folder): then it is built again.
+ */
+function builtOnce<T extends string | undefined>(make: () => Promise<T>): () => Promise<T> {
+  let file: Promise<T> | undefined;
+  return () => {
+    const current = file;
+    file = current === undefined ? make() : current.then((f) => (f === undefined || existsSync(f) ? f : make()));
+    return file;
+  };
 }
 
-let tracingFile: Promise<string | undefined> | undefined;
+/** The worker's main module: dist's compiled file, or the TypeScript source bundled once. */
+export const workerBootstrap: () => Promise<string> = builtOnce(async () => {
+  const js = join(dirname(here), 'bootstrap.js');
+  if (!FROM_SOURCE && existsSync(js)) return js;
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({
+    entryPoints: [join(dirname(here), 'bootstrap.ts')],
+    ...NODE_ESM_BUNDLE,
+  });
+  return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-bootstrap', r.outputFiles[0]!.text);
+});
+
 /**
  * The tracing bootstrap (`startTracing` from `svc-mesh/tracing`), bundled like a handler.
  * Undefined when that module is missing or does not export `startTracing`: workers then
  * run without tracing rather than not at all.
  */
-export function tracingBootstrap(): Promise<string | undefined> {
-  tracingFile ??= (async () => {
-    const entry = resolveSelf('/tracing');
-    if (entry === undefined) return undefined;
-    const esbuild = await import('esbuild');
-    try {
-      const r = await esbuild.build({
-        stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: PACKAGE_ROOT, loader: 'ts' },
-        ...NODE_ESM_BUNDLE,
-        banner: { js: BANNER },
-        plugins: [resolvePlugin],
-      });
-      return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-tracing', r.outputFiles[0]!.text);
-    } catch {
-      return undefined;
-    }
-  })();
-  return tracingFile;
-}
+export const tracingBootstrap: () => Promise<string | undefined> = builtOnce(async () => {
+  const entry = resolveSelf('/tracing');
+  if (entry === undefined) return undefined;
+  const esbuild = await import('esbuild');
+  try {
+    const r = await esbuild.build({
+      stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: PACKAGE_ROOT, loader: 'ts' },
+      ...NODE_ESM_BUNDLE,
+      banner: { js: BANNER },
+      plugins: [resolvePlugin],
+    });
+    return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-tracing', r.outputFiles[0]!.text);
+  } catch {
+    return undefined;
+  }
+});

@@ -1,6 +1,6 @@
 /** `svc-mesh dev` and `svc-mesh invoke` as a user runs them: real processes, real output. */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -137,6 +137,65 @@ describe('Local mesh: reload', () => {
     utimesSync(file, later, later);
     try {
       await until(async () => (await call()) === 'v2', 20_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('Local mesh: bundle folder', () => {
+  it("prunes a function's stale bundles, and builds again a bundle removed under it", async () => {
+    // Prepare: a handler that can end its sandbox, and a build folder with leftovers.
+    mkdirSync(join(ROOT, '.svc-mesh'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, '.svc-mesh', 'prune-'));
+    const build = join(dir, '.svc-mesh', 'build');
+    mkdirSync(build, { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const leftovers = {
+      stale: 'p-dev-h-aaaaaaaaaaaa.mjs',
+      staleTmp: 'p-dev-h-cccccccccccc.mjs.42.x1.tmp',
+      recent: 'p-dev-h-bbbbbbbbbbbb.mjs',
+      otherFunction: 'p-dev-h-x-dddddddddddd.mjs',
+      unrelated: 'notes.txt',
+    };
+    for (const [k, f] of Object.entries(leftovers)) {
+      writeFileSync(join(build, f), '// old\n');
+      if (k !== 'recent') utimesSync(join(build, f), hourAgo, hourAgo);
+    }
+    const file = join(dir, 'h.mjs');
+    writeFileSync(file, 'export const handler = async (e) => { if (e?.die) process.exit(3); return "up"; };\n');
+    try {
+      await using m = await startLocalMesh({
+        quiet: true,
+        tracing: false,
+        functions: [{ service: 'p', key: 'h', file }],
+      });
+      const { lambda } = clients(m.endpoint);
+      const call = async (e: unknown) =>
+        lambda.send(new InvokeCommand({ FunctionName: 'p-dev-h', Payload: JSON.stringify(e) }));
+
+      // Act 1: the first invocation builds the handler.
+      expect(decode((await call({})).Payload)).toBe('up');
+      const files = readdirSync(build);
+      const bundle = files.find((f) => /^p-dev-h-[0-9a-f]{12}\.mjs$/.test(f) && !Object.values(leftovers).includes(f));
+
+      // Assess 1
+      expect(bundle).toBeDefined();
+      expect(files).not.toContain(leftovers.stale);
+      expect(files).not.toContain(leftovers.staleTmp);
+      for (const kept of [leftovers.recent, leftovers.otherFunction, leftovers.unrelated])
+        expect(files).toContain(kept);
+
+      // Act 2: the sandbox ends, its bundle disappears (another mesh pruned it), a cold start follows.
+      expect((await call({ die: true })).FunctionError).toBe('Unhandled');
+      rmSync(join(build, bundle ?? ''));
+      await new Promise((r) => setTimeout(r, 1_100));
+      const cold = await call({});
+
+      // Assess 2
+      expect(cold.FunctionError, new TextDecoder().decode(cold.Payload)).toBeUndefined();
+      expect(decode(cold.Payload)).toBe('up');
+      expect(readdirSync(build)).toContain(bundle);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
