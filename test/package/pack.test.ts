@@ -4,7 +4,7 @@
  * subpath exports, both binaries and the Serverless plugin used from there (from dist/, not from
  * the TypeScript sources). Also checks that the tarball names every package its code imports.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import {
   cpSync,
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevProcess } from '../helpers/dev-process.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -212,37 +213,19 @@ describe('a project that installed the tarball', () => {
       expect(existsSync(join(shop, '.svc-mesh/codegen', f)), f).toBe(true);
 
     // Act: the local mesh from the package's own binary
-    const child: ChildProcess = spawn(process.execPath, [bin('svc-mesh'), 'dev', '.', '--port', '0', '--quiet'], {
-      cwd: shop,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      let output = '';
-      const endpoint = await new Promise<string>((res, rej) => {
-        const onData = (b: Buffer) => {
-          output += b.toString();
-          const m = /local mesh on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m?.[1]) res(m[1]);
-        };
-        child.stdout?.on('data', onData);
-        child.stderr?.on('data', onData);
-        child.once('exit', (code) => rej(new Error(`svc-mesh dev exited with ${code}:\n${output}`)));
-      });
-      const data = { customerId: 'pack', items: [{ sku: 'sticker', qty: 2 }], card: 'tok_visa' };
-      const invoked = await run(
-        process.execPath,
-        [bin('svc-mesh'), 'invoke', 'orders:placeOrder', '--endpoint', endpoint, '--data', JSON.stringify(data)],
-        { cwd: shop, timeout: 60_000 },
-      );
+    await using dev = await startDevProcess(
+      process.execPath,
+      [bin('svc-mesh'), 'dev', '.', '--port', '0', '--quiet'],
+      shop,
+    );
+    const data = { customerId: 'pack', items: [{ sku: 'sticker', qty: 2 }], card: 'tok_visa' };
+    const invoked = await run(
+      process.execPath,
+      [bin('svc-mesh'), 'invoke', 'orders:placeOrder', '--endpoint', dev.endpoint, '--data', JSON.stringify(data)],
+      { cwd: shop, timeout: 60_000 },
+    );
 
-      // Assess: three functions ran in the mesh's workers, loading 'svc-mesh' from the tarball.
-      expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'confirmed', totalCents: 600 });
-    } finally {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT');
-        await exited;
-      }
-    }
+    // Assess: three functions ran in the mesh's workers, loading 'svc-mesh' from the tarball.
+    expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'confirmed', totalCents: 600 });
   });
 });

@@ -5,13 +5,14 @@
  * resolve, and the cheap commands are run for real: codegen, the contract check, and
  * `svc-mesh dev` → `svc-mesh invoke` → `svc-mesh traces` against the local mesh.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevProcess } from '../helpers/dev-process.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -188,42 +189,19 @@ describe('README.md commands, run from a fresh clone', () => {
     const dev = find((a) => a[1] === 'svc-mesh' && a[2] === 'dev' && a[3] === 'examples/shop' && a.length === 4);
     const invoke = find((a) => a[1] === 'svc-mesh' && a[2] === 'invoke' && a.includes('--endpoint'));
     const traces = find((a) => a[1] === 'svc-mesh' && a[2] === 'traces' && a.includes('--last'));
-    const child: ChildProcess = spawn('npx', ['--offline', ...dev.slice(1), '--port', '0', '--quiet'], {
+    await using mesh = await startDevProcess('npx', ['--offline', ...dev.slice(1), '--port', '0', '--quiet'], clone);
+    const withEndpoint = (a: string[]) => a.map((x) => x.replace('http://127.0.0.1:4710', mesh.endpoint));
+
+    // Act
+    const invoked = await run('npx', ['--offline', ...withEndpoint(invoke).slice(1)], {
       cwd: clone,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      timeout: 60_000,
     });
-    try {
-      let output = '';
-      const endpoint = await new Promise<string>((res, rej) => {
-        const onData = (b: Buffer) => {
-          output += b.toString();
-          const m = /local mesh on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m?.[1]) res(m[1]);
-        };
-        child.stdout?.on('data', onData);
-        child.stderr?.on('data', onData);
-        child.once('exit', (code) => rej(new Error(`svc-mesh dev exited with ${code}:\n${output}`)));
-      });
-      const withEndpoint = (a: string[]) => a.map((x) => x.replace('http://127.0.0.1:4710', endpoint));
+    const shown = await run('npx', ['--offline', ...withEndpoint(traces).slice(1)], { cwd: clone, timeout: 60_000 });
 
-      // Act
-      const invoked = await run('npx', ['--offline', ...withEndpoint(invoke).slice(1)], {
-        cwd: clone,
-        timeout: 60_000,
-      });
-      const shown = await run('npx', ['--offline', ...withEndpoint(traces).slice(1)], { cwd: clone, timeout: 60_000 });
-
-      // Assess
-      expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'confirmed', servedBy: { orders: 'dev' } });
-      expect(shown.stdout).toContain('orders:placeOrder');
-      expect(shown.stdout).toContain('payments:charge');
-    } finally {
-      if (child.pid !== undefined && child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        process.kill(-child.pid, 'SIGINT');
-        await exited;
-      }
-    }
+    // Assess
+    expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'confirmed', servedBy: { orders: 'dev' } });
+    expect(shown.stdout).toContain('orders:placeOrder');
+    expect(shown.stdout).toContain('payments:charge');
   });
 });
