@@ -2,51 +2,24 @@
  * The Serverless Framework v3 plugin, through the real `serverless package` (offline, dummy
  * credentials). Two packages run in parallel once; the tests read their templates.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CUSTOM_SCHEMA,
   FUNCTION_EVENT_SCHEMA,
   FUNCTION_PROPERTIES_SCHEMA,
 } from '../../codegen/emit/serverless-plugin.js';
+import { type Packaged, serverlessPackage } from '../helpers/serverless.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const SLS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
-const run = promisify(execFile);
-
-interface Packaged {
-  output: string;
-  template: {
-    Resources: Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: unknown }>;
-    Outputs: Record<string, any>;
-  };
-}
-
 const out = mkdtempSync(join(tmpdir(), 'svc-sls-'));
 const results: Record<string, Packaged> = {};
 
 async function pack(name: string, dir: string): Promise<void> {
-  const target = join(out, name);
-  const { stdout, stderr } = await run(process.execPath, [SLS, 'package', '--stage', 'dev', '--package', target], {
-    cwd: join(ROOT, dir),
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'x',
-      AWS_SECRET_ACCESS_KEY: 'y',
-      AWS_REGION: 'us-east-1',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      SLS_DEPRECATION_DISABLE: '*',
-    },
-    timeout: 120_000,
-  });
-  const template = JSON.parse(readFileSync(join(target, 'cloudformation-template-update-stack.json'), 'utf8'));
-  results[name] = { output: stdout + stderr, template };
+  results[name] = await serverlessPackage(join(ROOT, dir), join(out, name));
 }
 
 beforeAll(async () => {

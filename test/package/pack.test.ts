@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevProcess } from '../helpers/dev-process.js';
+import { serverlessPackage } from '../helpers/serverless.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -197,6 +198,20 @@ describe('a project that installed the tarball', () => {
       plugin: 'function',
     });
     expect(out['codegen']).toBeGreaterThan(0);
+  });
+
+  it('packages a service with the real serverless v3 CLI through the installed plugin', {
+    timeout: 120_000,
+  }, async () => {
+    // Act: `plugins: [svc-mesh/serverless]` in orders/serverless.yml resolves to the tarball.
+    const p = await serverlessPackage(join(app, 'shop', 'orders'), join(work, 'sls-orders'));
+
+    // Assess: the plugin ran (per-function role, the calls it declares, its discovery record).
+    expect(p.output).toMatch(/Service packaged/);
+    const role = p.template.Resources['PlaceOrderSvcMeshRole'];
+    expect(role?.Type).toBe('AWS::IAM::Role');
+    expect(JSON.stringify(role?.Properties)).toContain('payments-dev-charge');
+    expect(Object.values(p.template.Resources).map((r) => r.Type)).toContain('AWS::SSM::Parameter');
   });
 
   it('runs svc-codegen, then svc-mesh dev and svc-mesh invoke on the shop', { timeout: 180_000 }, async () => {
