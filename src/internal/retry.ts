@@ -63,7 +63,6 @@ export async function retryAfterFailure<T>(
       maxTimeout: 2_000,
       factor: 2,
       randomize: true,
-      unref: true,
       maxRetryTime: Math.max(0, o.deadline - Date.now() - minAttempt),
       shouldRetry: () => o.deadline - Date.now() > minAttempt,
       // AWS's Retry-After (Lambda throttling) raises the wait, never past the deadline.
@@ -77,7 +76,11 @@ export async function retryAfterFailure<T>(
   );
 }
 
-/** Waits `ms`, rejecting with the signal's reason if it fires first. */
+/**
+ * Waits `ms`, rejecting with the signal's reason if it fires first. The timer keeps the process
+ * alive (it is not unref'd): a script or CLI awaiting a call in backoff must not exit mid-retry
+ * with the call unsettled.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -85,7 +88,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    t.unref?.();
     const onAbort = () => {
       clearTimeout(t);
       reject(signal?.reason);

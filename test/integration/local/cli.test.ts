@@ -1,6 +1,8 @@
 /** `svc-mesh dev` and `svc-mesh invoke` as a user runs them: real processes, real output. */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -52,6 +54,22 @@ describe('CLI: svc-mesh invoke', () => {
     const r = await cli(['invoke', 'stock:restock', '--async', '--endpoint', mesh.endpoint, '--data', '{"sku":"q"}']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toHaveProperty('requestId');
+  });
+
+  it('waits out its retries against an endpoint nobody listens on, then prints the typed error and exits 1', async () => {
+    // Prepare: a port that was just free (connections to it are refused, a retryable failure).
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((r) => server.close(r));
+
+    // Act
+    const r = await cli(['invoke', 'stock:reserve', '--endpoint', `http://127.0.0.1:${port}`, '--data', '{}']);
+
+    // Assess: not an exit in the middle of a retry's backoff (code 13, nothing printed).
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('[DISCOVERY_FAILED]');
+    expect(r.stderr).toContain('ECONNREFUSED');
   });
 
   it('rejects bad input with a clear message', async () => {
