@@ -8,8 +8,8 @@
  * discovery records, exports and the SVC_MESH_* environment to the compiled template.
  *
  * The framework loads plugins with require(), so this entry is CommonJS; the work is done by the
- * ESM codegen, imported on first use (the built one when present, else the TypeScript sources
- * through tsx in a checkout).
+ * ESM codegen, imported on first use (the built one in a published package, the TypeScript
+ * sources through tsx in a git checkout).
  */
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
@@ -21,7 +21,9 @@ const SCHEMAS = require('./codegen/emit/serverless-schema.json');
 
 async function loadImplementation() {
   const built = join(__dirname, 'dist', 'codegen', 'emit', 'serverless-plugin.js');
-  if (existsSync(built)) return import(pathToFileURL(built).href);
+  // A git checkout always runs its sources, so a dist/ left by `npm run build` never runs stale code.
+  const checkout = existsSync(join(__dirname, '.git'));
+  if (!checkout && existsSync(built)) return import(pathToFileURL(built).href);
   const { register } = await import('tsx/esm/api');
   register();
   return import(pathToFileURL(join(__dirname, 'codegen', 'emit', 'serverless-plugin.ts')).href);
