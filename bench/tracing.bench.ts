@@ -12,12 +12,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { build, type Plugin } from 'esbuild';
 import { normaliseRequest } from '../src/local/traces/otlp.js';
 import { createTraceService, TraceStore } from '../src/local/traces/index.js';
 import { CHROMIUM, launchChromium } from '../test/helpers/chromium.js';
+import { collectGarbage } from '../test/helpers/gc.js';
 import { otlpRequest, scenarioSpans } from '../test/unit/traces/otlpFixtures.js';
 import { bundleRuntime } from './runtimeBundle.js';
 import type { BenchRow } from './types.js';
@@ -347,19 +346,13 @@ async function ingest(): Promise<BenchRow[]> {
 // -------------------------------------------------------------------------------------------
 // 3. Memory of the store at its cap
 
-function gc(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
 async function storeMemory(): Promise<BenchRow[]> {
-  const collect = gc();
   const CAP = 5_000; // the default maxTraces
   const reqs = Array.from({ length: CAP + 500 }, () => {
     const sc = scenarioSpans();
     return JSON.stringify(otlpRequest(sc.traceId, sc.spans));
   });
-  collect();
+  collectGarbage();
   const before = process.memoryUsage().heapUsed;
   const store = new TraceStore({ maxTraces: CAP });
   let jsonBytes = 0;
@@ -369,7 +362,7 @@ async function storeMemory(): Promise<BenchRow[]> {
   }
   for (const s of store.list({ limit: 1 }).traces) store.get(s.traceId); // summaries cached as the viewer would
   store.list({ limit: 10_000 });
-  collect();
+  collectGarbage();
   const used = process.memoryUsage().heapUsed - before;
   log(`store at cap: ${store.size} traces, ${store.spanCount} spans, ${(used / 2 ** 20).toFixed(1)} MiB`);
   if (store.size !== CAP) throw new Error(`store holds ${store.size}, expected its cap ${CAP}`);

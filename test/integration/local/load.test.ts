@@ -10,15 +10,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { startLocalMesh } from '../../../src/local/index.js';
+import { collectGarbage } from '../../helpers/gc.js';
 import { clients, decode, spec, until } from './helpers.js';
-
-setFlagsFromString('--expose-gc');
-/** A full collection (the flag above makes `gc` available to new contexts). */
-const collectGarbage = runInNewContext('gc') as () => void;
 
 async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
