@@ -9,9 +9,8 @@
  *
  * The framework loads plugins with require(), so this entry is CommonJS; the work is done by the
  * ESM codegen, imported on first use (the built one in a published package, the TypeScript
- * sources through tsx in a git checkout).
+ * sources through tsx in a git checkout: bin/entry.js).
  */
-const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
@@ -20,13 +19,8 @@ const { pathToFileURL } = require('node:url');
 const SCHEMAS = require('./codegen/emit/serverless-schema.json');
 
 async function loadImplementation() {
-  const built = join(__dirname, 'dist', 'codegen', 'emit', 'serverless-plugin.js');
-  // A git checkout always runs its sources, so a dist/ left by `npm run build` never runs stale code.
-  const checkout = existsSync(join(__dirname, '.git'));
-  if (!checkout && existsSync(built)) return import(pathToFileURL(built).href);
-  const { register } = await import('tsx/esm/api');
-  register();
-  return import(pathToFileURL(join(__dirname, 'codegen', 'emit', 'serverless-plugin.ts')).href);
+  const { importEntry } = await import(pathToFileURL(join(__dirname, 'bin', 'entry.js')).href);
+  return importEntry('dist/codegen/emit/serverless-plugin.js', 'codegen/emit/serverless-plugin.ts');
 }
 
 class SvcMeshServerlessPlugin {
