@@ -191,7 +191,7 @@ export default async function run(): Promise<BenchRow[]> {
     // Ours: `svc-mesh dev` as its own process, IAM on, tracing off (serverless-offline has none).
     const mesh = await startProcess(
       process.execPath,
-      [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet', '--no-tracing'],
+      [join(ROOT, 'tools/bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet', '--no-tracing'],
       {
         cwd: ROOT,
         ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
@@ -254,7 +254,7 @@ export default async function run(): Promise<BenchRow[]> {
     try {
       const tracedMesh = await startProcess(
         process.execPath,
-        [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
+        [join(ROOT, 'tools/bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
         {
           cwd: ROOT,
           ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,

@@ -2,7 +2,7 @@
  * Errors thrown by codegen. Each carries a stable `code` from src/errors/codes.ts and a message
  * that says what is wrong, where (`file:line:col`), and how to fix it.
  */
-import { SvcMeshError } from '../src/errors/SvcMeshError.js';
+import { SvcMeshError } from 'svc-mesh/errors';
 
 /** One finding about the input, located in a source file (1-based line and column). */
 export interface Diagnostic {

@@ -3,7 +3,7 @@
  * every later stage (validate, contracts, emit) and the local mesh consume.
  * This file is the contract between codegen and src/local; change it in one commit with both.
  */
-import type { LifecycleType, Target } from '../src/internal/names.js';
+import type { LifecycleType, Target } from 'svc-mesh/internal';
 import type { Diagnostic } from './errors.js';
 
 export type { Diagnostic } from './errors.js';

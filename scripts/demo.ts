@@ -95,7 +95,7 @@ const outbox = join(tmp, 'outbox.jsonl');
 writeFileSync(outbox, '');
 process.env['SHOP_OUTBOX'] = outbox;
 
-const { startLocalMesh, isPortInUseError } = await import('../src/local/index.js');
+const { startLocalMesh, isPortInUseError } = await import('../tools/local/index.js');
 const functionLogs: string[] = [];
 const meshOptions = {
   paths: [shop],
@@ -261,7 +261,7 @@ try {
     const list = (await res.json()) as { traces: { traceId: string; rootName: string; startMs: number }[] };
     const traces = [...list.traces].sort((x, y) => x.startMs - y.startMs);
     say(`  ${traces.length} traces stored; each call above is one trace across every hop, sync, async and SNS:\n`);
-    const { run: showTrace } = await import('../src/cli/commands/traces.js');
+    const { run: showTrace } = await import('../tools/cli/commands/traces.js');
     for (const t of traces.filter((x) => x.rootName.includes('orders:placeOrder')).slice(0, 4)) {
       await showTrace(t.traceId, { endpoint: mesh.endpoint, out: (text) => process.stdout.write(indent(text)) });
       say();

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Serverless Framework v3 plugin: `plugins: [svc-mesh/serverless]`.
+ * Serverless Framework v3 plugin: `plugins: [svc-mesh-tools/serverless]`.
  *
  * Declares the schema of `calling:`, `subscribable:`, the `function` event and `custom.svcMesh`
  * (so the framework validates them instead of warning), and during `serverless package` adds
@@ -9,14 +9,20 @@
  *
  * The framework loads plugins with require(), so this entry is CommonJS; the work is done by the
  * ESM codegen, imported on first use (the built one in a published package, the TypeScript
- * sources through tsx in a git checkout: bin/entry.js).
+ * sources through tsx in a checkout: bin/entry.js).
  */
+const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
+/** In a checkout the codegen sources sit beside tools/ (see bin/entry.js); installed, dist/ has them. */
+const CODEGEN = existsSync(join(__dirname, '..', 'codegen', 'cli.ts'))
+  ? join(__dirname, '..', 'codegen')
+  : join(__dirname, 'dist', 'codegen');
+
 // The schemas live in one JSON file, read here synchronously (the framework validates the config
 // before any hook runs) and by the ESM implementation.
-const SCHEMAS = require('./codegen/emit/serverless-schema.json');
+const SCHEMAS = require(join(CODEGEN, 'emit', 'serverless-schema.json'));
 
 async function loadImplementation() {
   const { importEntry } = await import(pathToFileURL(join(__dirname, 'bin', 'entry.js')).href);

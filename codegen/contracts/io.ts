@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FUNCTION_NAME_RE, physicalFunctionName, SERVICE_NAME_RE } from '../../src/internal/names.js';
+import { FUNCTION_NAME_RE, physicalFunctionName, SERVICE_NAME_RE } from 'svc-mesh/internal';
 import type { Diagnostic } from '../errors.js';
 import type {
   FunctionContract,

@@ -10,7 +10,7 @@ import {
   lambdaArn,
   lifecycleTopicName,
   snsTopicArn,
-} from '../../src/internal/names.js';
+} from 'svc-mesh/internal';
 import type { FunctionModel, Project, ServiceModel } from '../model.js';
 
 export const LOCAL_ACCOUNT = '000000000000';

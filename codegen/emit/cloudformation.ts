@@ -4,7 +4,7 @@
  * compiled template (the plugin does exactly that, or `resources:` in serverless.yml).
  * ARNs keep `${AWS::Partition}`/`${AWS::Region}`/`${AWS::AccountId}` inside `Fn::Sub`.
  */
-import { LIFECYCLE_TYPES } from '../../src/internal/names.js';
+import { LIFECYCLE_TYPES } from 'svc-mesh/internal';
 import type { FunctionModel, PolicyDocument, Project, ServiceModel } from '../model.js';
 import { type Arns, logicalPart, normalizedFunctionName } from './arns.js';
 import { discoveryRecordValue, exportValues, subscriptionFilterPolicy } from './seed.js';

@@ -2,7 +2,7 @@
  * The SVC_MESH_* environment of each function (src/internal/env.ts names every variable).
  * Only svc-mesh's own variables: the user's `environment:` stays in the model and in Serverless.
  */
-import { ENV } from '../../src/internal/env.js';
+import { ENV } from 'svc-mesh/internal';
 import type { FunctionModel, Project, ServiceModel } from '../model.js';
 import type { Arns } from './arns.js';
 

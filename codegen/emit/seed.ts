@@ -3,7 +3,7 @@
  * policy), SSM discovery records and, when exports discovery is on, CloudFormation exports.
  * The local mesh applies this plan at start; in AWS the CloudFormation templates create the same.
  */
-import { discoveryRecordName, EXPORT_FIELDS, exportName, LIFECYCLE_TYPES } from '../../src/internal/names.js';
+import { discoveryRecordName, EXPORT_FIELDS, exportName, LIFECYCLE_TYPES } from 'svc-mesh/internal';
 import type { FunctionModel, Project, SeedPlan, ServiceModel, Subscription } from '../model.js';
 import type { Arns } from './arns.js';
 

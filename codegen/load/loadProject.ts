@@ -4,7 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SSM_PREFIX, isValidStage } from '../../src/internal/names.js';
+import { DEFAULT_SSM_PREFIX, isValidStage } from 'svc-mesh/internal';
 import { CodegenError, type Diagnostic } from '../errors.js';
 import type { DiscoverySource, Project, ProjectOptions, ResolvedProjectOptions, ServiceModel } from '../model.js';
 import { validateServices } from '../validate/validate.js';

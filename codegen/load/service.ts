@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { isInvalidTargetError } from '../../src/errors/InvalidTargetError.js';
+import { isInvalidTargetError } from 'svc-mesh/errors';
 import {
   FUNCTION_NAME_RE,
   LIFECYCLE_TYPES,
@@ -14,7 +14,7 @@ import {
   physicalFunctionName,
   SERVICE_NAME_RE,
   type Target,
-} from '../../src/internal/names.js';
+} from 'svc-mesh/internal';
 import type { Diagnostic } from '../errors.js';
 import type { FunctionModel, ServiceModel, SourceLoc, Subscription } from '../model.js';
 import { findHandlerFile, splitHandler } from './handlers.js';

@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import { closest } from 'fastest-levenshtein';
-import { MAX_FUNCTION_NAME_LENGTH } from '../../src/internal/names.js';
+import { MAX_FUNCTION_NAME_LENGTH } from 'svc-mesh/internal';
 import type { Diagnostic } from '../errors.js';
 import { exportedNames, HANDLER_EXTENSIONS, splitHandler } from '../load/handlers.js';
 import type { FunctionModel, ServiceModel, SourceLoc } from '../model.js';

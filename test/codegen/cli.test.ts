@@ -111,7 +111,7 @@ describe('bin/svc-codegen.js', () => {
   it('runs the CLI and exits through process.exitCode', async () => {
     const { spawnSync } = await import('node:child_process');
     const { join } = await import('node:path');
-    const bin = join(import.meta.dirname, '../../bin/svc-codegen.js');
+    const bin = join(import.meta.dirname, '../../tools/bin/svc-codegen.js');
     const ok = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
     expect([ok.status, ok.stdout]).toEqual([0, '0.1.0\n']);
     const bad = spawnSync(process.execPath, [bin, join(import.meta.dirname, 'does-not-exist'), '--no-types'], {

@@ -139,7 +139,7 @@ describe('Serverless Framework v3 plugin (real serverless package)', () => {
 
   it('serverless.cjs declares the same schemas as the implementation', async () => {
     const declared: Record<string, unknown> = {};
-    const Plugin = createRequire(import.meta.url)(join(ROOT, 'serverless.cjs')) as new (
+    const Plugin = createRequire(import.meta.url)(join(ROOT, 'tools', 'serverless.cjs')) as new (
       sls: unknown,
       opts: unknown,
     ) => unknown;

@@ -10,8 +10,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium.js';
-import type { TraceDetail, TraceSpan } from '../../src/local/traces/index.js';
-import { type LocalMesh, startLocalMesh } from '../../src/local/index.js';
+import type { TraceDetail, TraceSpan } from '../../tools/local/traces/index.js';
+import { type LocalMesh, startLocalMesh } from '../../tools/local/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/trace-e2e/', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));

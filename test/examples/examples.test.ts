@@ -33,7 +33,7 @@ describe('examples/*/*/serverless.yml', () => {
       // Assess
       expect(doc.service, f).toBe(f.split('/')[1]);
       expect(doc.provider, f).toMatchObject({ name: 'aws', runtime: 'nodejs22.x', region: 'us-east-1' });
-      expect(doc.plugins, f).toEqual(['svc-mesh/serverless']);
+      expect(doc.plugins, f).toEqual(['svc-mesh-tools/serverless']);
       for (const fn of Object.values(doc.functions)) expect(fn.handler, f).toMatch(/^[A-Za-z]+\.[A-Za-z]+$/);
     }
   });

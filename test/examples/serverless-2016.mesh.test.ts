@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRemoteFunctionError } from '../../src/index.js';
-import type { InvocationRecord, LocalMesh } from '../../src/local/index.js';
+import type { InvocationRecord, LocalMesh } from '../../tools/local/index.js';
 import { type ExampleMesh, startExampleMesh } from '../helpers/example-mesh.js';
 
 describe('examples/serverless-2016 on the local mesh', () => {

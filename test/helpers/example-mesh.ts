@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createSdk } from '../../src/index.js';
-import { type InvocationRecord, type LocalMesh, startLocalMesh } from '../../src/local/index.js';
+import { type InvocationRecord, type LocalMesh, startLocalMesh } from '../../tools/local/index.js';
 
 export interface ExampleMesh {
   mesh: LocalMesh;

@@ -1,7 +1,7 @@
 /**
  * A minimal server speaking the AWS wire protocols svc-mesh's runtime uses (Lambda Invoke,
  * SSM GetParameters, CloudFormation ListExports, SNS Publish), for integration tests with the
- * REAL @aws-sdk/client-* clients over HTTP on 127.0.0.1. Not the local mesh (src/local): no
+ * REAL @aws-sdk/client-* clients over HTTP on 127.0.0.1. Not the local mesh (tools/local): no
  * workers, no IAM — handlers run in-process.
  */
 import { randomUUID } from 'node:crypto';

@@ -183,7 +183,7 @@ describe('a project that installed the tarball', () => {
       out.codegen = Object.keys(await import('svc-mesh/codegen')).length;
       out.events = typeof (await import('svc-mesh/events')).defineSubscriber;
       const { createRequire } = await import('node:module');
-      out.plugin = typeof createRequire(import.meta.url)('svc-mesh/serverless');
+      out.plugin = typeof createRequire(import.meta.url)('svc-mesh-tools/serverless');
       console.log(JSON.stringify(out));`;
 
     // Act
@@ -206,7 +206,7 @@ describe('a project that installed the tarball', () => {
   it('packages a service with the real serverless v3 CLI through the installed plugin', {
     timeout: 120_000,
   }, async () => {
-    // Act: `plugins: [svc-mesh/serverless]` in orders/serverless.yml resolves to the tarball.
+    // Act: `plugins: [svc-mesh-tools/serverless]` in orders/serverless.yml resolves to the tarball.
     const p = await serverlessPackage(join(app, 'shop', 'orders'), join(work, 'sls-orders'));
 
     // Assess: the plugin ran (per-function role, the calls it declares, its discovery record).

@@ -42,7 +42,7 @@ let clone = '';
 const help = new Map<string, string>();
 
 async function node(bin: string, args: string[], cwd = clone) {
-  return run(process.execPath, [join(cwd, 'bin', `${bin}.js`), ...args], { cwd, timeout: 120_000 });
+  return run(process.execPath, [join(cwd, 'tools', 'bin', `${bin}.js`), ...args], { cwd, timeout: 120_000 });
 }
 
 async function helpOf(bin: string, sub: string | undefined): Promise<string> {

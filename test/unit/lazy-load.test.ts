@@ -25,7 +25,7 @@ describe('Lazy loading of svc-mesh', () => {
     // Assess
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((f) => f.startsWith('src/invoke/'))).toBe(true);
-    expect(inputs.filter((f) => /^(src\/local|src\/cli|src\/tracing\/sdk|codegen)\//.test(f))).toEqual([]);
+    expect(inputs.filter((f) => /^(tools\/|src\/tracing\/sdk|codegen)\//.test(f))).toEqual([]);
     const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external));
     const staticPkgs = new Set(imports.filter((x) => x.kind === 'import-statement').map((x) => x.path));
     expect([...staticPkgs].filter((p) => !p.startsWith('node:')).sort()).toEqual(['@opentelemetry/api']);
@@ -39,7 +39,7 @@ describe('Lazy loading of svc-mesh', () => {
       expect(dynamic.has(p)).toBe(true);
   });
 
-  it('loads no AWS client, src/local or codegen module when svc-mesh is imported (fresh process)', () => {
+  it('loads no AWS client, tooling (tools/, codegen/) or tracing SDK module when svc-mesh is imported (fresh process)', () => {
     // Prepare: a loader hook that reports every resolved module URL.
     const dir = mkdtempSync(join(tmpdir(), 'svc-mesh-lazy-'));
     writeFileSync(
@@ -73,7 +73,7 @@ describe('Lazy loading of svc-mesh', () => {
     // Assess
     expect(loaded.some((f) => f === 'src/index.ts')).toBe(true);
     expect(loaded.filter((f) => /@aws-sdk\/|@smithy\//.test(f))).toEqual([]);
-    expect(loaded.filter((f) => /^(src\/local|src\/cli|src\/tracing\/sdk|codegen)\//.test(f))).toEqual([]);
+    expect(loaded.filter((f) => /^(tools\/|src\/tracing\/sdk|codegen)\//.test(f))).toEqual([]);
     expect(loaded.filter((f) => /p-retry/.test(f))).toEqual([]);
   });
 });

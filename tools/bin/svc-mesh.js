@@ -2,4 +2,4 @@
 // Launcher of `svc-mesh` (built code or sources: see ./entry.js).
 import { importEntry } from './entry.js';
 
-await importEntry('dist/src/cli/index.js', 'src/cli/index.ts');
+await importEntry('dist/tools/cli/index.js', 'tools/cli/index.ts');

@@ -2,7 +2,7 @@
  * Errors thrown by the local mesh itself (as opposed to the AWS-shaped errors it answers
  * on the wire, which live with each protocol).
  */
-import { SvcMeshError } from '../errors/SvcMeshError.js';
+import { SvcMeshError } from 'svc-mesh/errors';
 
 /** A problem found while starting the mesh (bad serverless.yml, bad options); nothing was started. */
 export class LocalMeshStartError extends SvcMeshError {

@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { PolicyDocument, Project, ProjectOptions, SeedPlan } from '../../codegen/model.js';
-import { lambdaArn, parseExportName, physicalFunctionName } from '../internal/names.js';
+import { lambdaArn, parseExportName, physicalFunctionName } from 'svc-mesh/internal';
 import { CloudFormationService } from './cloudformation/CloudFormationService.js';
 import {
   DEFAULT_ASYNC_RETRY_DELAYS_MS,

@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLocalMeshStartError, isPortInUseError, startLocalMesh } from '../../../src/local/index.js';
+import { isLocalMeshStartError, isPortInUseError, startLocalMesh } from '../../../tools/local/index.js';
 import { FIXTURES } from './helpers.js';
 
 function freePort(): Promise<number> {

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 import { FIXTURES, clients, decode, until } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/svc-mesh.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../tools/bin/svc-mesh.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

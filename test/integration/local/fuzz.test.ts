@@ -6,7 +6,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import fc from 'fast-check';
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 import { clients, decode, spec } from './helpers.js';
 
 let mesh: LocalMesh;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 import { FIXTURES, clients, decode, until } from './helpers.js';
 
 const GRAPH = join(FIXTURES, 'graph');

@@ -4,7 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { fileURLToPath } from 'node:url';
-import type { FunctionSpec } from '../../../src/local/index.js';
+import type { FunctionSpec } from '../../../tools/local/index.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/local/', import.meta.url));
 export const HANDLERS = `${FIXTURES}handlers/`;

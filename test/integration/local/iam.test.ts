@@ -11,8 +11,8 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../../codegen/model.js';
-import { evaluatePolicies, type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
-import { LOCAL_SECRET_ACCESS_KEY } from '../../../src/local/constants.js';
+import { evaluatePolicies, type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
+import { LOCAL_SECRET_ACCESS_KEY } from '../../../tools/local/constants.js';
 import { FIXTURES, clients } from './helpers.js';
 
 const ACCOUNT = '000000000000';

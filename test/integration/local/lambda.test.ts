@@ -1,6 +1,6 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 import { clients, decode, spec } from './helpers.js';
 
 let mesh: LocalMesh;

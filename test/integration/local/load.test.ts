@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startLocalMesh } from '../../../src/local/index.js';
+import { startLocalMesh } from '../../../tools/local/index.js';
 import { collectGarbage } from '../../helpers/gc.js';
 import { clients, decode, spec, until } from './helpers.js';
 

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 import { clients, spec, until } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svc-mesh-sns-'));

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 import { FIXTURES, clients } from './helpers.js';
 
 let mesh: LocalMesh;

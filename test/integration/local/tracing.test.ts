@@ -2,7 +2,7 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startLocalMesh } from '../../../src/local/index.js';
+import { startLocalMesh } from '../../../tools/local/index.js';
 import { FIXTURES, clients, until } from './helpers.js';
 
 describe('Local mesh: tracing', () => {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteFunctionError, TargetNotFoundError, UndeclaredCallError, createSdk } from 'svc-mesh';
-import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
 
 const shop = fileURLToPath(new URL('../../../examples/shop', import.meta.url));
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseRequest } from '../../../src/local/traces/otlp.js';
-import { TraceStore } from '../../../src/local/traces/TraceStore.js';
-import { spanTree } from '../../../src/local/traces/tree.js';
+import { normaliseRequest } from '../../../tools/local/traces/otlp.js';
+import { TraceStore } from '../../../tools/local/traces/TraceStore.js';
+import { spanTree } from '../../../tools/local/traces/tree.js';
 import { hex, otlpRequest, scenarioSpans } from './otlpFixtures.js';
 
 const ingest = (store: TraceStore, body: unknown) => store.ingest(normaliseRequest(body).request);

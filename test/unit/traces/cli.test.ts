@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatWaterfall, run } from '../../../src/cli/commands/traces.js';
-import { normaliseRequest } from '../../../src/local/traces/otlp.js';
-import { TraceStore } from '../../../src/local/traces/TraceStore.js';
+import { formatWaterfall, run } from '../../../tools/cli/commands/traces.js';
+import { normaliseRequest } from '../../../tools/local/traces/otlp.js';
+import { TraceStore } from '../../../tools/local/traces/TraceStore.js';
 import { hex, otlpRequest, postOtlp, scenarioSpans } from './otlpFixtures.js';
 import { startTraceServer } from './traceServer.js';
 
@@ -124,7 +124,7 @@ describe('Command: svc-mesh traces --serve', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const file = join(mkdtempSync(join(tmpdir(), 'svc-mesh-serve-')), 'traces.jsonl');
-    const bin = new URL('../../../bin/svc-mesh.js', import.meta.url);
+    const bin = new URL('../../../tools/bin/svc-mesh.js', import.meta.url);
     const child = spawn(process.execPath, [bin.pathname, 'traces', '--serve', '--port', '0', '--persist', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,8 +4,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeJsonRequest, decodeProtobufRequest, normaliseRequest } from '../../../src/local/traces/otlp.js';
-import { isTraceServiceError } from '../../../src/local/traces/errors.js';
+import { decodeJsonRequest, decodeProtobufRequest, normaliseRequest } from '../../../tools/local/traces/otlp.js';
+import { isTraceServiceError } from '../../../tools/local/traces/errors.js';
 
 /** Real SDK spans (every attribute type, events, links, error status) for the serializers. */
 function sdkSpans() {

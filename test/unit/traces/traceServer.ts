@@ -1,7 +1,7 @@
 /** A trace service on its own node:http server on 127.0.0.1, port 0 (what `svc-mesh traces --serve` does). */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTraceService, type TraceService, type TraceServiceOptions } from '../../../src/local/traces/index.js';
+import { createTraceService, type TraceService, type TraceServiceOptions } from '../../../tools/local/traces/index.js';
 
 export interface TraceServer extends AsyncDisposable {
   url: string;

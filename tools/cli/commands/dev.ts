@@ -4,8 +4,8 @@
  * drains in-flight invocations on Ctrl-C.
  */
 import { join, relative } from 'node:path';
-import { InvalidConfigError } from '../../errors/InvalidConfigError.js';
-import { isValidStage } from '../../internal/names.js';
+import { InvalidConfigError } from 'svc-mesh/errors';
+import { isValidStage } from 'svc-mesh/internal';
 
 export interface DevOptions {
   stage?: string;

@@ -5,8 +5,8 @@
  * error and exits 1. Works against the local mesh (`--endpoint` or AWS_ENDPOINT_URL) and
  * against AWS when no endpoint is set.
  */
-import { InvalidConfigError } from '../../errors/InvalidConfigError.js';
-import { isValidStage, parseTarget } from '../../internal/names.js';
+import { InvalidConfigError } from 'svc-mesh/errors';
+import { isValidStage, parseTarget } from 'svc-mesh/internal';
 
 export interface InvokeCliOptions {
   data?: string;
@@ -49,7 +49,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
       ? { accessKeyId: 'svc-mesh-cli', secretAccessKey: 'svc-mesh-cli' }
       : undefined;
 
-  const { createSdk } = await import('../../index.js');
+  const { createSdk } = await import('svc-mesh');
   const sdk = createSdk({
     stage,
     stageFallback,

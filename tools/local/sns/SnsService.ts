@@ -6,7 +6,7 @@
  * @internal
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LAMBDA_ARN_RE, SNS_ARN_RE } from '../../internal/names.js';
+import { LAMBDA_ARN_RE, SNS_ARN_RE } from 'svc-mesh/internal';
 import { SNS_MESSAGE_LIMIT } from '../constants.js';
 import type { RequestCtx } from '../context.js';
 import type { MeshCore } from '../core.js';

@@ -56,11 +56,9 @@ const VIEWER_ASSETS: Record<string, string> = {
 };
 const VIEWER_PAGES = /^\/(?:|index\.html|map|traces\/?|traces\/[^/]+)$/;
 
-/** The viewer's folder: next to this file from a checkout, or the shipped `src/` copy from `dist/`. */
+/** The viewer's folder, next to this file (the build copies it into dist/: tools/scripts/copy-assets.mjs). */
 function viewerDir(): string {
-  const here = fileURLToPath(new URL('./viewer/', import.meta.url));
-  if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../../../src/local/traces/viewer/', import.meta.url));
+  return fileURLToPath(new URL('./viewer/', import.meta.url));
 }
 
 /**

@@ -14,13 +14,14 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
@@ -30,23 +31,39 @@ const here = fileURLToPath(import.meta.url);
 /** True when running from the TypeScript sources (a checkout), false from dist/. */
 export const FROM_SOURCE = here.endsWith('.ts');
 
-function findPackageRoot(): string {
+function findToolsRoot(): string {
   let dir = dirname(here);
   for (;;) {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {
       try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'svc-mesh') return dir;
+        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'svc-mesh-tools') return dir;
       } catch {
         // keep walking
       }
     }
     const up = dirname(dir);
-    if (up === dir) return resolve(dirname(here), '../../..');
+    if (up === dir) return resolve(dirname(here), '../..');
     dir = up;
   }
 }
-export const PACKAGE_ROOT = findPackageRoot();
+/** The svc-mesh-tools package (tools/ in a checkout): its .svc-mesh/build holds the worker bootstraps. */
+export const TOOLS_ROOT = findToolsRoot();
+
+/**
+ * The svc-mesh runtime package handlers import: the copy this tooling resolves (src/ in a checkout,
+ * through the workspace link), so a handler and the mesh never run two versions of the runtime.
+ */
+function findRuntimeRoot(): string {
+  try {
+    return dirname(realpathSync(createRequire(here).resolve('svc-mesh/package.json')));
+  } catch {
+    throw new Error(
+      "svc-mesh-tools cannot find the svc-mesh runtime package. Install both: npm install svc-mesh && npm install --save-dev svc-mesh-tools",
+    );
+  }
+}
+export const PACKAGE_ROOT = findRuntimeRoot();
 
 /** What every esbuild run here shares: one in-memory ESM bundle for this Node, `svc-mesh` from src/ in a checkout. */
 const NODE_ESM_BUNDLE = {
@@ -281,7 +298,7 @@ export const workerBootstrap: () => Promise<string> = builtOnce(async () => {
     entryPoints: [join(dirname(here), 'bootstrap.ts')],
     ...NODE_ESM_BUNDLE,
   });
-  return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-bootstrap', r.outputFiles[0]!.text);
+  return writeAtomic(join(TOOLS_ROOT, '.svc-mesh', 'build'), 'worker-bootstrap', r.outputFiles[0]!.text);
 });
 
 /**
@@ -295,12 +312,12 @@ export const tracingBootstrap: () => Promise<string | undefined> = builtOnce(asy
   const esbuild = await import('esbuild');
   try {
     const r = await esbuild.build({
-      stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: PACKAGE_ROOT, loader: 'ts' },
+      stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: TOOLS_ROOT, loader: 'ts' },
       ...NODE_ESM_BUNDLE,
       banner: { js: BANNER },
       plugins: [resolvePlugin],
     });
-    return writeAtomic(join(PACKAGE_ROOT, '.svc-mesh', 'build'), 'worker-tracing', r.outputFiles[0]!.text);
+    return writeAtomic(join(TOOLS_ROOT, '.svc-mesh', 'build'), 'worker-tracing', r.outputFiles[0]!.text);
   } catch {
     return undefined;
   }
