@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 /** The tooling package's root (tools/ in a checkout, node_modules/svc-mesh-tools when installed). */
 const root = new URL('../', import.meta.url);
 /** True in a checkout: the sources are there (tools/local, and codegen/ beside tools/). */
-export const FROM_SOURCE = existsSync(new URL('local/index.ts', root)) && existsSync(new URL('../codegen/cli.ts', root));
+export const FROM_SOURCE =
+  existsSync(new URL('local/index.ts', root)) && existsSync(new URL('../codegen/cli.ts', root));
 
 /**
  * Imports `built` (relative to the package root) or, in a checkout, `source` (relative to the

@@ -59,7 +59,7 @@ function findRuntimeRoot(): string {
     return dirname(realpathSync(createRequire(here).resolve('svc-mesh/package.json')));
   } catch {
     throw new Error(
-      "svc-mesh-tools cannot find the svc-mesh runtime package. Install both: npm install svc-mesh && npm install --save-dev svc-mesh-tools",
+      'svc-mesh-tools cannot find the svc-mesh runtime package. Install both: npm install svc-mesh && npm install --save-dev svc-mesh-tools',
     );
   }
 }
