@@ -43,6 +43,8 @@ export {
   isInvalidTargetError,
   InvalidConfigError,
   isInvalidConfigError,
+  MissingDependencyError,
+  isMissingDependencyError,
   DiscoveryRecordError,
   isDiscoveryRecordError,
   UndeclaredCallError,

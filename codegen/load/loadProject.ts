@@ -4,7 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_SSM_PREFIX, isValidStage } from 'svc-mesh/internal';
+import { DEFAULT_DISCOVERY, DEFAULT_SSM_PREFIX, isValidStage } from 'svc-mesh/internal';
 import { CodegenError, type Diagnostic } from '../errors.js';
 import type { DiscoverySource, Project, ProjectOptions, ResolvedProjectOptions, ServiceModel } from '../model.js';
 import { validateServices } from '../validate/validate.js';
@@ -77,7 +77,7 @@ export function resolveOptions(o: ProjectOptions, diags: Diagnostic[]): Resolved
     diags.push(opt(`--region ${JSON.stringify(o.region)} is not an AWS region like 'us-east-1'`));
   }
   const discovery: DiscoverySource[] = [];
-  for (const d of o.discovery ?? ['routes', 'ssm']) {
+  for (const d of o.discovery ?? DEFAULT_DISCOVERY) {
     if (d !== 'routes' && d !== 'ssm' && d !== 'exports') {
       diags.push(opt(`discovery source ${JSON.stringify(d)} is unknown; use routes, ssm or exports`));
     } else if (!discovery.includes(d)) discovery.push(d);

@@ -246,7 +246,8 @@ export class ServiceResolver {
   #discoveryFailure(target: string, source: 'ssm' | 'exports', action: string, resource: string, err: unknown): Error {
     if (isAccessDenied(err))
       return new AccessDeniedError(target, action, resource, awsErrorMessage(err), this.#config.self, { cause: err });
-    if (err instanceof Error && err.name.startsWith('InvalidConfig')) return err;
+    if (err instanceof Error && (err.name.startsWith('InvalidConfig') || err.name === 'MissingDependencyError'))
+      return err;
     return new DiscoveryError(target, source, `${awsErrorName(err)}: ${awsErrorMessage(err)}`, { cause: err });
   }
 

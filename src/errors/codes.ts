@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   INVALID_TARGET: { fault: 'caller', retryable: false },
   UNDECLARED_CALL: { fault: 'caller', retryable: false },
   INVALID_CONFIG: { fault: 'caller', retryable: false },
+  MISSING_DEPENDENCY: { fault: 'caller', retryable: false },
   // runtime: discovery
   TARGET_NOT_FOUND: { fault: 'caller', retryable: false },
   INVALID_DISCOVERY_RECORD: { fault: 'callee', retryable: false },

@@ -12,6 +12,7 @@ export { SvcMeshError, isSvcMeshError } from './SvcMeshError.js';
 export type { SvcMeshErrorOptions } from './SvcMeshError.js';
 export { InvalidTargetError, isInvalidTargetError } from './InvalidTargetError.js';
 export { InvalidConfigError, isInvalidConfigError } from './InvalidConfigError.js';
+export { MissingDependencyError, isMissingDependencyError } from './MissingDependencyError.js';
 export { DiscoveryRecordError, isDiscoveryRecordError } from './DiscoveryRecordError.js';
 export { UndeclaredCallError, isUndeclaredCallError } from './UndeclaredCallError.js';
 export { TargetNotFoundError, isTargetNotFoundError } from './TargetNotFoundError.js';

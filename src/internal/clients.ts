@@ -4,7 +4,28 @@
  * svc-mesh decides what to retry (p-retry), so nothing is retried twice.
  * @internal
  */
+import { MissingDependencyError } from '../errors/MissingDependencyError.js';
 import { type ResolvedConfig, type SendClient, requireRegion } from './config.js';
+
+/**
+ * `import(name)` of an AWS client, with a missing package turned into a typed, non-retryable
+ * {@link MissingDependencyError} naming the install command (instead of a retryable discovery or
+ * publish failure). `load` is a literal `import('…')` so that bundlers still see the dependency.
+ */
+async function loadClient<M>(name: string, feature: string, load: () => Promise<M>): Promise<M> {
+  try {
+    return await load();
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if (
+      (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') &&
+      typeof e.message === 'string' &&
+      e.message.includes(`'${name}'`)
+    )
+      throw new MissingDependencyError(name, feature, { cause: err });
+    throw err;
+  }
+}
 
 type Ctor = new (input: any) => any;
 export interface Loaded<C extends Record<string, Ctor>> {
@@ -116,7 +137,11 @@ export class AwsClients {
     this.#lambda ??= (async () => {
       const given = this.config.clients.lambda;
       const opts = given ? undefined : clientOptions(this.config);
-      const m = await import('@aws-sdk/client-lambda');
+      const m = await loadClient(
+        '@aws-sdk/client-lambda',
+        'Invoking a function',
+        () => import('@aws-sdk/client-lambda'),
+      );
       let client = given;
       let traceHeader = false;
       if (client === undefined) {
@@ -135,7 +160,7 @@ export class AwsClients {
 
   ssm(): Promise<Loaded<{ GetParametersCommand: Ctor }>> {
     return this.#once('ssm', async () => {
-      const m = await import('@aws-sdk/client-ssm');
+      const m = await loadClient('@aws-sdk/client-ssm', 'SSM discovery', () => import('@aws-sdk/client-ssm'));
       return {
         client: this.config.clients.ssm ?? new m.SSMClient(clientOptions(this.config)),
         commands: { GetParametersCommand: m.GetParametersCommand },
@@ -145,7 +170,11 @@ export class AwsClients {
 
   cloudformation(): Promise<Loaded<{ ListExportsCommand: Ctor }>> {
     return this.#once('cfn', async () => {
-      const m = await import('@aws-sdk/client-cloudformation');
+      const m = await loadClient(
+        '@aws-sdk/client-cloudformation',
+        "Discovery through CloudFormation exports ('exports' in SVC_MESH_DISCOVERY)",
+        () => import('@aws-sdk/client-cloudformation'),
+      );
       return {
         client: this.config.clients.cloudformation ?? new m.CloudFormationClient(clientOptions(this.config)),
         commands: { ListExportsCommand: m.ListExportsCommand },
@@ -155,7 +184,11 @@ export class AwsClients {
 
   sns(): Promise<Loaded<{ PublishCommand: Ctor }>> {
     return this.#once('sns', async () => {
-      const m = await import('@aws-sdk/client-sns');
+      const m = await loadClient(
+        '@aws-sdk/client-sns',
+        'Publishing lifecycle events (subscribable: true)',
+        () => import('@aws-sdk/client-sns'),
+      );
       return {
         client: this.config.clients.sns ?? new m.SNSClient(clientOptions(this.config)),
         commands: { PublishCommand: m.PublishCommand },

@@ -12,7 +12,9 @@ import {
   type LifecycleType,
   SNS_ARN_RE,
   STAGE_NAME_RE,
+  DEFAULT_DISCOVERY,
   formatTarget,
+  isLoopbackUrl,
   parseTarget,
 } from './names.js';
 
@@ -31,6 +33,15 @@ const XRAY_HEADER_MODES: readonly XRayHeaderMode[] = ['auto', 'always', 'never']
 export interface SendClient {
   send(command: any, options?: any): Promise<any>;
 }
+
+/**
+ * What a client with a loopback endpoint signs with when no credentials are given: the local mesh's
+ * documented developer key (docs/local-mesh.md). Never valid in AWS, and never sent anywhere else.
+ */
+export const LOCAL_DEVELOPER_CREDENTIALS = {
+  accessKeyId: 'SVCMESHDEVELOPER',
+  secretAccessKey: 'svc-mesh-local-developer',
+} as const;
 
 /** Static or provider credentials, as the AWS SDK v3 accepts them. */
 export type Credentials =
@@ -59,13 +70,17 @@ export interface SdkConfig {
   calling?: readonly string[] | null;
   /** Explicit routes, tried first and never cached out. Env: `SVC_MESH_ROUTES` (JSON object). */
   routes?: Readonly<Record<string, Route>>;
-  /** Discovery sources in order. Env: `SVC_MESH_DISCOVERY`. Default `routes,ssm,exports`. */
+  /** Discovery sources in order. Env: `SVC_MESH_DISCOVERY`. Default `routes,ssm` (as codegen's). */
   discovery?: readonly DiscoverySource[];
   /** SSM prefix of discovery records. Env: `SVC_MESH_SSM_PREFIX`. Default `/svc-mesh`. */
   ssmPrefix?: string;
   /** Endpoint for every AWS client (e.g. the local mesh). Default: the SDK's own (`AWS_ENDPOINT_URL*`). */
   endpoint?: string;
-  /** Credentials for every AWS client. Default: the SDK's provider chain. */
+  /**
+   * Credentials for every AWS client. Default: the SDK's provider chain; with a loopback `endpoint`
+   * (the local mesh: 127.x.x.x, localhost, [::1]), the local developer credentials
+   * {@link LOCAL_DEVELOPER_CREDENTIALS}, so no AWS credentials are needed or ever sent there.
+   */
   credentials?: Credentials;
   /** Whether this function publishes lifecycle events. Env: `SVC_MESH_SUBSCRIBABLE`. */
   subscribable?: boolean;
@@ -298,7 +313,7 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
   const routes = checkRoutes(input.routes ? 'routes option' : ENV.ROUTES, routesRaw);
 
   const discSetting = input.discovery ? 'discovery option' : ENV.DISCOVERY;
-  const discovery = (input.discovery ?? (e(ENV.DISCOVERY) ? list(e(ENV.DISCOVERY)!) : DISCOVERY_SOURCES)).map((s) => {
+  const discovery = (input.discovery ?? (e(ENV.DISCOVERY) ? list(e(ENV.DISCOVERY)!) : DEFAULT_DISCOVERY)).map((s) => {
     if (!(DISCOVERY_SOURCES as readonly string[]).includes(s))
       bad(discSetting, `has unknown source ${JSON.stringify(s)} (expected routes, ssm or exports).`);
     return s as DiscoverySource;
@@ -328,6 +343,20 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
   if (!(XRAY_HEADER_MODES as readonly string[]).includes(xrayHeader))
     bad(xraySetting, `must be auto, always or never (got ${JSON.stringify(xrayHeader)}).`);
 
+  let endpointUrl: URL | undefined;
+  if (input.endpoint !== undefined) {
+    try {
+      endpointUrl = new URL(input.endpoint);
+    } catch {
+      endpointUrl = undefined;
+    }
+    if (endpointUrl === undefined || (endpointUrl.protocol !== 'http:' && endpointUrl.protocol !== 'https:'))
+      bad(
+        'endpoint option',
+        `must be an http(s) URL such as 'http://127.0.0.1:4710' (got ${JSON.stringify(String(input.endpoint).slice(0, 100))}).`,
+      );
+  }
+
   return {
     stage,
     stageFallback,
@@ -341,7 +370,10 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
     discovery,
     ssmPrefix,
     endpoint: input.endpoint,
-    credentials: input.credentials,
+    // A fresh object each time: the AWS SDK records on it where the credentials came from.
+    credentials:
+      input.credentials ??
+      (endpointUrl !== undefined && isLoopbackUrl(endpointUrl) ? { ...LOCAL_DEVELOPER_CREDENTIALS } : undefined),
     subscribable,
     topics,
     xrayHeader: xrayHeader as XRayHeaderMode,

@@ -15,6 +15,20 @@ export const MAX_FUNCTION_NAME_LENGTH = 64;
 export const LIFECYCLE_TYPES = ['start', 'success', 'failed'] as const;
 export type LifecycleType = (typeof LIFECYCLE_TYPES)[number];
 export const DEFAULT_SSM_PREFIX = '/svc-mesh';
+/**
+ * Where discovery looks when nothing says otherwise, for the runtime and codegen alike (codegen
+ * grants exactly these reads): explicit routes, then SSM records. CloudFormation exports are opt-in.
+ */
+export const DEFAULT_DISCOVERY = ['routes', 'ssm'] as const;
+
+/**
+ * True for a URL whose host is this machine's loopback (127.0.0.0/8, `localhost`, `[::1]`): the
+ * local mesh, never AWS. Such endpoints get the local developer credentials when none are given.
+ */
+export function isLoopbackUrl(url: URL): boolean {
+  const h = url.hostname;
+  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 /** A parsed `service:function` target. */
 export interface Target {

@@ -1,12 +1,15 @@
 /**
- * The published package, as a user gets it: `npm run build` and `npm pack` on a copy of this
- * working tree, the tarball unpacked into a fresh project's node_modules, then the runtime, the
- * subpath exports, both binaries and the Serverless plugin used from there (from dist/, not from
- * the TypeScript sources). Also checks that every dependency is declared, used and permissively
- * licensed.
+ * The two published packages, installed as a stranger installs them: both are built and packed
+ * from a copy of this working tree, then a real `npm install` (from the npm registry, nothing
+ * linked into this checkout's node_modules) puts them into fresh projects:
+ * - `prod/`: `npm install --omit=dev svc-mesh` alone, what an unbundled deploy zips into every
+ *   Lambda: measured against the size goal, checked for tooling and for copyleft licences;
+ * - `app/`: the README's install line (`npm install svc-mesh` + `npm install -D svc-mesh-tools`),
+ *   then codegen, the Serverless plugin through the real `serverless package`, `svc-mesh dev`, the
+ *   banner's hint pasted verbatim, `svc-mesh invoke`, a `createSdk` script with no AWS credentials,
+ *   and every subpath export of both packages.
  */
 import { execFile } from 'node:child_process';
-import { builtinModules } from 'node:module';
 import {
   cpSync,
   existsSync,
@@ -15,9 +18,11 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { builtinModules } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,187 +34,293 @@ import { serverlessPackage } from '../helpers/serverless.js';
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The goal of issue 11: the runtime's production install, without the AWS SDK the Lambda runtime ships. */
+export const RUNTIME_INSTALL_GOAL_BYTES = 5 * 1024 * 1024;
+/** Tooling that must never reach a Lambda through the runtime package. */
+const TOOLING = ['typescript', 'esbuild', 'tsx', 'ts-json-schema-generator', 'protobufjs', 'yaml', 'cac'];
+/**
+ * svc-mesh-tools dependencies no tooling file imports itself: the mesh bundles svc-mesh/tracing for
+ * its workers, and that bundle imports these (the runtime's optional peers) from the tooling's tree.
+ */
+const RUNTIME_ONLY_FOR_WORKERS = new Set([
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/propagator-aws-xray',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-node',
+]);
+const PERMISSIVE = new Set(['MIT', 'Apache-2.0', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'BlueOak-1.0.0']);
+
 interface PackageJson {
   name: string;
-  license: string;
+  version: string;
+  license?: unknown;
   exports: Record<string, string | Record<string, string>>;
-  bin: Record<string, string>;
-  dependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
+  bin?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+interface Packed {
+  tarball: string;
+  files: string[];
+  manifest: PackageJson;
 }
 
 let work = '';
-let pkgDir = '';
 let app = '';
-let files: string[] = [];
-let manifest: PackageJson;
+let prod = '';
+const packed: Record<'runtime' | 'tools', Packed> = {} as never;
+/** An environment with no AWS credentials, region or endpoint, and a HOME without ~/.aws. */
+let cleanEnv: NodeJS.ProcessEnv = {};
+
+const npm = (args: string[], cwd: string) =>
+  run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, timeout: 300_000, env: cleanEnv });
 
 beforeAll(async () => {
   work = mkdtempSync(join(os.tmpdir(), 'svc-mesh-pack-'));
-  // 1. Build and pack a copy, so the checkout's own dist/ never changes under other tests.
-  const stage = join(work, 'stage');
-  // What package.json's `files` lists (dist/ is built below), the licence npm adds by itself, and
-  // what `npm run build` reads.
-  const { files: listed } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { files: string[] };
-  for (const f of [...listed, 'LICENSE', 'package.json', 'tsconfig.json', 'tsconfig.build.json'])
-    if (f !== 'dist') cpSync(join(repo, f), join(stage, f), { recursive: true });
-  symlinkSync(join(repo, 'node_modules'), join(stage, 'node_modules'), 'dir');
-  await run('npm', ['run', 'build'], { cwd: stage, timeout: 180_000 });
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: stage, timeout: 60_000 });
-  const info = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-  files = (info[0]?.files ?? []).map((f) => f.path);
+  const home = join(work, 'home');
+  mkdirSync(home);
+  cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  // npm keeps using the machine's cache (so the registry is asked only for what is missing).
+  cleanEnv['npm_config_cache'] = process.env['npm_config_cache'] ?? join(os.homedir(), '.npm');
+  cleanEnv['HOME'] = home;
+  cleanEnv['AWS_EC2_METADATA_DISABLED'] = 'true';
 
-  // 2. A user's project: the tarball unpacked as node_modules/svc-mesh; every other package is
-  // this checkout's (linked one by one, so 'svc-mesh' itself resolves only to the tarball).
-  app = join(work, 'app');
-  pkgDir = join(app, 'node_modules', 'svc-mesh');
-  mkdirSync(pkgDir, { recursive: true });
-  await run('tar', ['xzf', join(work, info[0]?.filename ?? ''), '-C', pkgDir, '--strip-components=1']);
+  // 1. Build both packages in a copy, so the checkout's own dist/ folders never change under other tests.
+  const stage = join(work, 'stage');
+  for (const f of ['src', 'tools', 'codegen', 'package.json', 'tsconfig.json', 'LICENSE', 'README.md'])
+    cpSync(join(repo, f), join(stage, f), {
+      recursive: true,
+      filter: (p) => !/[/\\](dist|node_modules|\.svc-mesh)([/\\]|$)/.test(p.slice(repo.length)),
+    });
+  mkdirSync(join(stage, 'node_modules'));
   for (const name of readdirSync(join(repo, 'node_modules'))) {
-    if (name.startsWith('.') || name === 'svc-mesh') continue;
-    symlinkSync(join(repo, 'node_modules', name), join(app, 'node_modules', name), 'dir');
+    if (name === 'svc-mesh' || name === 'svc-mesh-tools' || name === '.bin') continue;
+    symlinkSync(join(repo, 'node_modules', name), join(stage, 'node_modules', name), 'dir');
   }
-  manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as PackageJson;
+  symlinkSync(join(stage, 'src'), join(stage, 'node_modules', 'svc-mesh'), 'dir');
+  symlinkSync(join(stage, 'tools'), join(stage, 'node_modules', 'svc-mesh-tools'), 'dir');
+  await run('npm', ['run', 'build'], { cwd: stage, timeout: 300_000 });
+  for (const [key, dir] of [
+    ['runtime', 'src'],
+    ['tools', 'tools'],
+  ] as const) {
+    const out = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: join(stage, dir) });
+    const info = JSON.parse(out.stdout) as { filename: string; files: { path: string }[] }[];
+    packed[key] = {
+      tarball: join(work, info[0]!.filename),
+      files: info[0]!.files.map((f) => f.path),
+      manifest: JSON.parse(readFileSync(join(stage, dir, 'package.json'), 'utf8')) as PackageJson,
+    };
+  }
+
+  // 2. What a deploy ships: the runtime alone, production dependencies only.
+  prod = join(work, 'prod');
+  mkdirSync(prod);
+  writeFileSync(join(prod, 'package.json'), JSON.stringify({ name: 'prod', private: true, type: 'module' }));
+  await npm(['install', '--omit=dev', packed.runtime.tarball], prod);
+
+  // 3. A user's project, following the README: the install line, then the shop's services.
+  app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await npm(['install', packed.runtime.tarball], app);
+  await npm(['install', '--save-dev', packed.tools.tarball], app);
   cpSync(join(repo, 'examples/shop'), join(app, 'shop'), {
     recursive: true,
     filter: (src) => !src.includes('.svc-mesh') && !src.includes('.serverless'),
   });
-  // The project's own package.json: ESM, like a user's handlers.
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-}, 300_000);
+}, 900_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** The packed files under `prefix` whose name ends with one of `exts`. */
-function packedFiles(prefix: string, exts: string[]): string[] {
-  return files.filter((f) => f.startsWith(prefix) && exts.some((e) => f.endsWith(e)));
+/** Every package installed under `root`'s node_modules (scoped ones included), with its folder. */
+function installed(root: string): { name: string; dir: string }[] {
+  const out: { name: string; dir: string }[] = [];
+  const walk = (nm: string) => {
+    if (!existsSync(nm)) return;
+    for (const e of readdirSync(nm)) {
+      if (e.startsWith('.')) continue;
+      if (e.startsWith('@')) {
+        for (const s of readdirSync(join(nm, e))) {
+          out.push({ name: `${e}/${s}`, dir: join(nm, e, s) });
+          walk(join(nm, e, s, 'node_modules'));
+        }
+      } else {
+        out.push({ name: e, dir: join(nm, e) });
+        walk(join(nm, e, 'node_modules'));
+      }
+    }
+  };
+  walk(join(root, 'node_modules'));
+  return out;
 }
 
-describe('the packed tarball', () => {
-  it('ships the compiled code, its types, both binaries, the plugin and the licence, and no tests or examples', () => {
-    // Assess
+function duBytes(path: string): number {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return 0;
+  if (!st.isDirectory()) return st.size;
+  let sum = 0;
+  for (const e of readdirSync(path)) sum += duBytes(join(path, e));
+  return sum;
+}
+
+/** The runtime's production install: bytes without @aws-sdk/* and @smithy/*, and the packages in it. */
+export function runtimeInstallSize(root: string): { bytes: number; awsBytes: number; packages: string[] } {
+  let bytes = 0;
+  let awsBytes = 0;
+  const packages: string[] = [];
+  for (const e of readdirSync(join(root, 'node_modules'))) {
+    if (e.startsWith('.')) continue;
+    const b = duBytes(join(root, 'node_modules', e));
+    if (e === '@aws-sdk' || e === '@smithy') awsBytes += b;
+    else bytes += b;
+  }
+  for (const p of installed(root)) packages.push(p.name);
+  return { bytes, awsBytes, packages };
+}
+
+/** Bare package names the shipped JavaScript of a package imports. */
+function importsOf(pkgDir: string, files: string[]): Map<string, string> {
+  const builtins = new Set(builtinModules);
+  const imported = new Map<string, string>();
+  for (const f of files.filter((f) => /\.(c|m)?js$/.test(f))) {
+    const text = readFileSync(join(pkgDir, f), 'utf8');
+    const specifiers = text.matchAll(
+      /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]((?:@[\w.-]+\/)?[\w][\w.-]*(?:\/[\w./-]*)?|node:[\w/]+)['"]/gm,
+    );
+    for (const m of specifiers) {
+      const spec = m[1] ?? '';
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? '');
+      if (spec.startsWith('node:') || builtins.has(name)) continue;
+      imported.set(name, f);
+    }
+  }
+  return imported;
+}
+
+describe('the packed tarballs', () => {
+  it('svc-mesh ships the compiled runtime and nothing of the tooling', () => {
+    const { files } = packed.runtime;
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/tracing/sdk/index.js', 'LICENSE', 'package.json'])
+      expect(files, f).toContain(f);
+    for (const f of files) expect(f).not.toMatch(/codegen|(^|\/)local\/|(^|\/)cli\/|\.ts$(?<!\.d\.ts)|\.map$/);
+  });
+
+  it('svc-mesh-tools ships the compiled codegen, mesh, CLIs, both binaries and the plugin', () => {
+    const { files } = packed.tools;
     for (const f of [
-      'dist/src/index.js',
-      'dist/src/index.d.ts',
       'dist/codegen/cli.js',
-      'dist/src/cli/index.js',
+      'dist/codegen/emit/serverless-schema.json',
+      'dist/tools/cli/index.js',
+      'dist/tools/local/index.js',
+      'dist/tools/local/traces/viewer/index.html',
       'bin/svc-mesh.js',
       'bin/svc-codegen.js',
       'serverless.cjs',
       'LICENSE',
-      'README.md',
     ])
       expect(files, f).toContain(f);
-    for (const f of files)
-      expect(f, 'nothing from test/, bench/, examples/ or node_modules/').not.toMatch(
-        /^(test|bench|examples|node_modules|scripts)\//,
-      );
+    for (const f of files) expect(f, 'no tests, examples or sources').not.toMatch(/^(test|bench|examples|src)\//);
   });
 
-  it('has a file behind every export and binary', () => {
-    // Prepare
-    const targets = [
-      ...Object.values(manifest.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e))),
-      ...Object.values(manifest.bin),
-    ];
-
-    // Assess
-    expect(targets.length).toBeGreaterThan(20);
-    for (const t of targets) expect(files, t).toContain(t.replace(/^\.\//, ''));
-  });
-
-  it('declares every package its shipped code imports, and no dependency it does not', () => {
-    // Prepare
-    const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
-    const builtins = new Set(builtinModules);
-    const imported = new Map<string, string>();
-    for (const f of [...packedFiles('dist/', ['.js']), ...packedFiles('bin/', ['.js']), 'serverless.cjs']) {
-      const text = readFileSync(join(pkgDir, f), 'utf8');
-      const specifiers = text.matchAll(
-        /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]((?:@[\w.-]+\/)?[\w][\w.-]*(?:\/[\w./-]*)?|node:[\w/]+)['"]/gm,
-      );
-      for (const m of specifiers) {
-        const spec = m[1] ?? '';
-        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? '');
-        if (spec.startsWith('node:') || builtins.has(name) || name === manifest.name) continue;
-        imported.set(name, f);
-      }
+  it('has a file behind every export and binary of both packages', () => {
+    for (const { manifest, files } of Object.values(packed)) {
+      const targets = [
+        ...Object.values(manifest.exports).flatMap((e) =>
+          typeof e === 'string' ? [e] : Object.entries(e).flatMap(([cond, t]) => (cond === 'source' ? [] : [t])),
+        ),
+        ...Object.values(manifest.bin ?? {}),
+      ];
+      expect(targets.length).toBeGreaterThan(5);
+      for (const t of targets) expect(files, `${manifest.name}: ${t}`).toContain(t.replace(/^\.\//, ''));
     }
+  });
 
-    // Assess
-    expect(imported.size).toBeGreaterThan(5);
-    for (const [name, where] of imported) expect(declared, `${where} imports ${name}`).toContain(name);
-    // And the other way: a dependency nothing ships imports is only install weight for users
-    // (what tests and benches need belongs in devDependencies).
-    for (const name of Object.keys(manifest.dependencies))
-      expect([...imported.keys()], `dependency ${name} is imported by no shipped file`).toContain(name);
+  it('each package declares every package its shipped code imports, and no dependency it does not use', () => {
+    for (const [key, { manifest, files }] of Object.entries(packed)) {
+      const pkgDir = join(app, 'node_modules', manifest.name);
+      const declared = new Set([
+        ...Object.keys(manifest.dependencies ?? {}),
+        ...Object.keys(manifest.peerDependencies ?? {}),
+      ]);
+      const imported = importsOf(pkgDir, files);
+      imported.delete(manifest.name);
+      expect(imported.size, key).toBeGreaterThan(1);
+      for (const [name, where] of imported)
+        expect(declared, `${manifest.name}: ${where} imports ${name}`).toContain(name);
+      for (const name of Object.keys(manifest.dependencies ?? {}))
+        if (!RUNTIME_ONLY_FOR_WORKERS.has(name))
+          expect([...imported.keys()], `${manifest.name}: dependency ${name} is imported by no shipped file`).toContain(
+            name,
+          );
+    }
   });
 });
 
-describe('what installing svc-mesh brings along', () => {
+describe('npm install --omit=dev svc-mesh (what a Lambda ships)', () => {
+  it(`is within ${RUNTIME_INSTALL_GOAL_BYTES / 1024 / 1024} MB without @aws-sdk/* and @smithy/*, and carries no tooling`, () => {
+    const size = runtimeInstallSize(prod);
+    expect(size.packages).toContain('svc-mesh');
+    expect(size.packages, 'the Lambda client is installed by the one line').toContain('@aws-sdk/client-lambda');
+    for (const t of TOOLING) expect(size.packages, t).not.toContain(t);
+    expect(size.packages.some((p) => p.startsWith('@opentelemetry/sdk'))).toBe(false);
+    expect(size.bytes).toBeLessThanOrEqual(RUNTIME_INSTALL_GOAL_BYTES);
+  });
+
   it('is permissively licensed, every package of it (no copyleft ships)', () => {
-    // Prepare: the production tree of the lockfile (dev-only packages, such as the AGPL IAM
-    // oracle the tests use, never reach users).
-    const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as {
-      packages: Record<string, { dev?: boolean; devOptional?: boolean; license?: unknown }>;
-    };
-    const PERMISSIVE = new Set(['MIT', 'Apache-2.0', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'BlueOak-1.0.0']);
-    const shipped = Object.entries(lock.packages).filter(([path, p]) => path !== '' && !p.dev && !p.devOptional);
-
-    // Assess
-    expect(shipped.length).toBeGreaterThan(20);
-    for (const [path, p] of shipped) {
-      const license =
-        p.license ??
-        (JSON.parse(readFileSync(join(repo, path, 'package.json'), 'utf8')) as { license?: unknown }).license;
-      expect(PERMISSIVE, `${path}: ${JSON.stringify(license)}`).toContain(license);
+    const all = installed(prod);
+    expect(all.length).toBeGreaterThan(20);
+    for (const p of all) {
+      const { license } = JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')) as { license?: unknown };
+      expect(PERMISSIVE, `${p.name}: ${JSON.stringify(license)}`).toContain(license);
     }
-    expect(manifest.license).toBe('MIT');
+  });
+
+  it('names the install command, without retrying, when an optional AWS client is missing', async () => {
+    // exports discovery needs @aws-sdk/client-cloudformation, an optional peer the line does not install
+    const script = `
+      import { createSdk } from 'svc-mesh';
+      const sdk = createSdk({ region: 'us-east-1', stage: 'dev', discovery: ['exports'], endpoint: 'http://127.0.0.1:9', maxRetries: 3 });
+      try { await sdk.invoke('users:get', {}); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, retryable: e.retryable, message: e.message })); }`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: prod, env: cleanEnv });
+    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+    expect(out).toMatchObject({ name: 'MissingDependencyError', code: 'MISSING_DEPENDENCY', retryable: false });
+    expect(out['message']).toContain('npm install @aws-sdk/client-cloudformation');
   });
 });
 
-describe('a project that installed the tarball', () => {
-  it('imports the runtime and every subpath from dist/, with typed errors', { timeout: 60_000 }, async () => {
-    // Prepare
+describe('a project that followed the install line', () => {
+  it('imports the runtime and every subpath of both packages from dist/', { timeout: 60_000 }, async () => {
+    const subpaths = (p: Packed) =>
+      Object.keys(p.manifest.exports)
+        .filter((k) => k !== './package.json' && k !== './serverless')
+        .map((k) => `${p.manifest.name}${k.slice(1)}`);
+    const specs = [...subpaths(packed.runtime), ...subpaths(packed.tools)];
     const script = `
-      import { createSdk, isInvalidTargetError } from 'svc-mesh';
-      const out = { resolved: import.meta.resolve('svc-mesh') };
-      try { await createSdk({ region: 'us-east-1', stage: 'dev', env: {} }).invoke('users', {}); }
-      catch (e) { out.code = e.code; out.typed = isInvalidTargetError(e); }
-      out.tracing = typeof (await import('svc-mesh/tracing')).startTracing;
-      out.local = typeof (await import('svc-mesh/local')).startLocalMesh;
-      out.codegen = Object.keys(await import('svc-mesh/codegen')).length;
-      out.events = typeof (await import('svc-mesh/events')).defineSubscriber;
+      const out = {};
+      for (const s of ${JSON.stringify(specs)}) out[s] = { url: import.meta.resolve(s), exports: Object.keys(await import(s)).length };
       const { createRequire } = await import('node:module');
       out.plugin = typeof createRequire(import.meta.url)('svc-mesh-tools/serverless');
       console.log(JSON.stringify(out));`;
-
-    // Act
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app });
-
-    // Assess
-    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-    expect(out).toMatchObject({
-      resolved: expect.stringContaining('/node_modules/svc-mesh/dist/src/index.js'),
-      code: 'INVALID_TARGET',
-      typed: true,
-      tracing: 'function',
-      local: 'function',
-      events: 'function',
-      plugin: 'function',
-    });
-    expect(out['codegen']).toBeGreaterThan(0);
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env: cleanEnv });
+    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, { url: string; exports: number }>;
+    expect(Object.keys(out)).toHaveLength(specs.length + 1);
+    for (const s of specs) {
+      expect(out[s]?.url, s).toMatch(/\/node_modules\/svc-mesh(-tools)?\/dist\//);
+      // tracing/register only starts tracing, as a side effect of being imported
+      if (!s.endsWith('/register')) expect(out[s]?.exports, s).toBeGreaterThan(0);
+    }
+    expect(out['plugin']).toBe('function');
   });
 
   it('packages a service with the real serverless v3 CLI through the installed plugin', {
-    timeout: 120_000,
+    timeout: 180_000,
   }, async () => {
-    // Act: `plugins: [svc-mesh-tools/serverless]` in orders/serverless.yml resolves to the tarball.
+    // `plugins: [svc-mesh-tools/serverless]` in orders/serverless.yml resolves to the installed tarball.
     const p = await serverlessPackage(join(app, 'shop', 'orders'), join(work, 'sls-orders'));
-
-    // Assess: the plugin ran (per-function role, the calls it declares, its discovery record).
     expect(p.output).toMatch(/Service packaged/);
     const role = p.template.Resources['PlaceOrderSvcMeshRole'];
     expect(role?.Type).toBe('AWS::IAM::Role');
@@ -217,33 +328,68 @@ describe('a project that installed the tarball', () => {
     expect(Object.values(p.template.Resources).map((r) => r.Type)).toContain('AWS::SSM::Parameter');
   });
 
-  it('runs svc-codegen, then svc-mesh dev and svc-mesh invoke on the shop', { timeout: 180_000 }, async () => {
-    // Prepare
-    const bin = (name: string) => join(pkgDir, 'bin', `${name}.js`);
+  it('runs codegen, dev, the banner hint verbatim, invoke, and a createSdk script with no AWS credentials', {
+    timeout: 300_000,
+  }, async () => {
     const shop = join(app, 'shop');
+    const sh = (line: string) =>
+      run('/bin/sh', ['-c', line], {
+        cwd: shop,
+        env: { ...cleanEnv, PATH: `${join(app, 'node_modules/.bin')}:${cleanEnv['PATH']}` },
+        timeout: 120_000,
+      }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
 
-    // Act: codegen
-    const gen = await run(process.execPath, [bin('svc-codegen')], { cwd: shop, timeout: 120_000 });
+    // No mesh yet: invoke refuses instead of reaching AWS, and says how to start one.
+    const refused = await sh("npx svc-mesh invoke orders:placeOrder --data '{}'");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('npx svc-mesh dev');
+    expect(refused.stderr).toContain('--aws');
 
-    // Assess
+    const gen = await sh('npx svc-codegen');
+    expect(gen.code, gen.stderr).toBe(0);
     expect(gen.stdout + gen.stderr).toMatch(/5 services, 7 functions/);
-    for (const f of ['iam/orders-placeOrder.json', 'cloudformation/payments.json', 'clients/index.ts'])
-      expect(existsSync(join(shop, '.svc-mesh/codegen', f)), f).toBe(true);
+    expect(existsSync(join(shop, '.svc-mesh/codegen/clients/index.ts'))).toBe(true);
 
-    // Act: the local mesh from the package's own binary
     await using dev = await startDevProcess(
-      process.execPath,
-      [bin('svc-mesh'), 'dev', '.', '--port', '0', '--quiet'],
+      join(app, 'node_modules/.bin/svc-mesh'),
+      ['dev', '.', '--port', '0', '--quiet'],
       shop,
-    );
-    const data = { customerId: 'pack', items: [{ sku: 'sticker', qty: 2 }], card: 'tok_visa' };
-    const invoked = await run(
-      process.execPath,
-      [bin('svc-mesh'), 'invoke', 'orders:placeOrder', '--endpoint', dev.endpoint, '--data', JSON.stringify(data)],
-      { cwd: shop, timeout: 60_000 },
+      cleanEnv,
     );
 
-    // Assess: three functions ran in the mesh's workers, loading 'svc-mesh' from the tarball.
+    // The banner's hint, pasted as printed: it reaches the function (a result, or the function's own typed error).
+    const hint = /Try: (npx svc-mesh invoke .+?)\s{3}/.exec(dev.output())?.[1];
+    expect(hint, dev.output()).toBeDefined();
+    const pasted = await sh(hint!);
+    expect(pasted.stdout + pasted.stderr, 'the hint reached a function').toMatch(/^\{|RemoteFunctionError/m);
+    expect(pasted.stderr).not.toMatch(/INVALID_CONFIG|DISCOVERY_FAILED|usage/i);
+
+    // No flags: invoke finds the mesh started from this folder.
+    const data = { customerId: 'pack', items: [{ sku: 'sticker', qty: 2 }], card: 'tok_visa' };
+    const invoked = await sh(`npx svc-mesh invoke orders:placeOrder --data '${JSON.stringify(data)}'`);
+    expect(invoked.code, invoked.stderr).toBe(0);
     expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'confirmed', totalCents: 600 });
+
+    // The README's createSdk snippet, with no AWS credentials anywhere in the environment.
+    writeFileSync(
+      join(shop, 'script.mjs'),
+      `import { createSdk } from 'svc-mesh';
+       const sdk = createSdk({ endpoint: '${dev.endpoint}', region: 'us-east-1', stage: 'dev' });
+       console.log(JSON.stringify(await sdk.invoke('orders:placeOrder', ${JSON.stringify(data)})));`,
+    );
+    const script = await sh('node script.mjs');
+    expect(script.code, script.stderr).toBe(0);
+    expect(JSON.parse(script.stdout.trim())).toMatchObject({ status: 'confirmed' });
+
+    // A bad endpoint is a typed configuration error, not a retried discovery failure.
+    writeFileSync(
+      join(shop, 'bad.mjs'),
+      `import { createSdk } from 'svc-mesh';
+       try { createSdk({ endpoint: 'not a url', region: 'us-east-1', stage: 'dev' }); } catch (e) { console.log(e.code); }`,
+    );
+    expect((await sh('node bad.mjs')).stdout.trim()).toBe('INVALID_CONFIG');
   });
 });

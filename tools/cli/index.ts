@@ -25,7 +25,11 @@ cli
   .option('--data <json>', 'Input as JSON', { default: 'null' })
   .option('--stage <stage>', 'Stage (default: SVC_MESH_STAGE or dev)')
   .option('--stage-fallback <stages>', 'Comma list of stages to fall back to (default: SVC_MESH_STAGE_FALLBACK)')
-  .option('--endpoint <url>', 'Endpoint (default: AWS_ENDPOINT_URL, else AWS itself)')
+  .option(
+    '--endpoint <url>',
+    'Endpoint (default: AWS_ENDPOINT_URL, else the svc-mesh dev running from this folder or a parent)',
+  )
+  .option('--aws', 'Call the functions deployed in AWS (your credentials and region); never the default')
   .option('--region <region>', 'Region (default: AWS_REGION, or us-east-1 with an endpoint)')
   .option('--async', 'Invoke asynchronously (Event)')
   .action(async (target: string, opts) => (await import('./commands/invoke.js')).run(target, opts));

@@ -6,6 +6,7 @@
 import { join, relative } from 'node:path';
 import { InvalidConfigError } from 'svc-mesh/errors';
 import { isValidStage } from 'svc-mesh/internal';
+import { writeMeshState } from '../lib/meshState.js';
 
 export interface DevOptions {
   stage?: string;
@@ -108,7 +109,13 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   for (const [t, n, h] of rows) out.write(`  ${t!.padEnd(w0)}  ${n!.padEnd(w1)}  ${h}\n`);
   if (mesh.traces !== undefined) out.write(`\nTraces: ${mesh.endpoint}/  (OTLP: POST ${mesh.endpoint}/v1/traces)\n`);
   out.write(`Dead letters: ${mesh.endpoint}/_mesh/dead-letters (also appended to ${relative(cwd, deadLetterFile)})\n`);
-  out.write("\nTry: svc-mesh invoke <service:function> --data '{…}'   ·   Ctrl-C drains and stops.\n\n");
+  const removeState = writeMeshState(cwd, mesh.endpoint, stage);
+  process.once('exit', removeState);
+  const example = mesh.functions.find((f) => f.stage === stage) ?? mesh.functions[0];
+  out.write(
+    `\nTry: npx svc-mesh invoke ${example?.target ?? '<service:function>'} --endpoint ${mesh.endpoint} --data '{}'` +
+      '   ·   Ctrl-C drains and stops.\n\n',
+  );
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
