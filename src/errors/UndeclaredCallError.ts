@@ -23,7 +23,12 @@ export class UndeclaredCallError extends SvcMeshError {
   readonly declared: readonly string[];
   /** The declared names closest to `target`, closest first (may be empty). */
   readonly suggestions: readonly string[];
-  constructor(caller: string | undefined, target: string, declared: readonly string[], detail: UndeclaredCallDetail = {}) {
+  constructor(
+    caller: string | undefined,
+    target: string,
+    declared: readonly string[],
+    detail: UndeclaredCallDetail = {},
+  ) {
     const [svc, fn] = caller?.split(':') ?? [];
     const where = caller
       ? `${caller} (service ${svc}, function ${fn})`

@@ -124,7 +124,11 @@ describe('Short call forms: a function name alone, or no name', () => {
     });
 
     it('a function name unique among several targets resolves, and errors name the full target', async () => {
-      expect(await multi().invoke('fail', {}).catch((e: unknown) => e)).toBeInstanceOf(RemoteFunctionError);
+      expect(
+        await multi()
+          .invoke('fail', {})
+          .catch((e: unknown) => e),
+      ).toBeInstanceOf(RemoteFunctionError);
       // The error names the full target, not the short name that was written.
       const err = (await multi()
         .invoke('fail', {})
@@ -136,7 +140,7 @@ describe('Short call forms: a function name alone, or no name', () => {
 
     it('the full-name form is unchanged next to the short forms', async () => {
       seen.length = 0;
-      expect(await hello().invoke('otherService:someFunction', { x: 1 })).toEqual({ got: { x: 1 } });
+      expect(await hello().invoke('otherService:someFunction', { name: 'full' })).toEqual({ got: { name: 'full' } });
       expect(seen[0]?.caller).toBe('helloService:hello');
     });
 
@@ -159,11 +163,11 @@ describe('Short call forms: a function name alone, or no name', () => {
         expect(await sdk.invoke({ via: 'default' })).toEqual({ got: { via: 'default' } });
         expect(await sdk.invoke('someFunction', { via: 'name' })).toEqual({ got: { via: 'name' } });
         const bound = sdkFor('helloService:hello');
-        expect(await bound.invoke('someFunction', { via: 'sdkFor' })).toEqual({ got: { via: 'sdkFor' } });
+        expect(await bound.invoke('someFunction', { name: 'sdkFor' })).toEqual({ got: { name: 'sdkFor' } });
         expect(seen.map((s) => s.caller)).toEqual(['helloService:hello', 'helloService:hello', 'helloService:hello']);
         // Bound to another function than the one running: refused, nothing sent.
         const before = requests();
-        const wrong = await sdkFor('otherService:someFunction')
+        const wrong = await sdkFor('elsewhere:fn')
           .invoke({})
           .catch((e: unknown) => e);
         expect(wrong).toBeInstanceOf(InvalidConfigError);
@@ -224,7 +228,8 @@ describe('Short call forms: a function name alone, or no name', () => {
     });
 
     it('outside a function with a calling list: INVALID_TARGET saying why', async () => {
-      const script = createSdk(base({ service: undefined, function: undefined }));
+      const { service: _s, function: _f, ...script_ } = base();
+      const script = createSdk(script_);
       const named = await refuses(() => script.invoke('someFunction', {}));
       expect(named).toBeInstanceOf(InvalidTargetError);
       expect(named.message).toMatch(/no ':'.*calling: list is known \(SVC_MESH_CALLING.*has none/);
@@ -249,7 +254,8 @@ describe('Short call forms: a function name alone, or no name', () => {
     });
 
     it('inputs and names are never confused', async () => {
-      const mesh = hello();
+      // Untyped on purpose: these calls are what plain JavaScript (or a cast) can send.
+      const mesh = hello() as unknown as { invoke(...a: unknown[]): Promise<unknown> };
       // A string first argument is a name, never an input: a string input needs the name.
       const text = await refuses(() => mesh.invoke('hello world'));
       expect(text).toBeInstanceOf(InvalidTargetError);
@@ -258,23 +264,19 @@ describe('Short call forms: a function name alone, or no name', () => {
       expect(await mesh.invoke('someFunction', 'hello world')).toEqual({ got: 'hello world' });
       // The no-name form takes objects and arrays only: an unset name variable is not an input.
       for (const v of [undefined, null, 42, true, Symbol('x'), () => 1]) {
-        const err = await refuses(() => mesh.invoke(v as never, { name: 'x' } as never));
+        const err = await refuses(() => mesh.invoke(v, { name: 'x' }));
         expect(err).toBeInstanceOf(InvalidTargetError);
         expect(err.message).toMatch(/object or array input/);
       }
       // Reversed arguments, and a name-less call given three arguments.
-      const reversed = await refuses(() => mesh.invoke({ name: 'x' }, 'someFunction' as never));
+      const reversed = await refuses(() => mesh.invoke({ name: 'x' }, 'someFunction'));
       expect(reversed.message).toMatch(/reversed\? The name comes first: sdk\.invoke\("someFunction", input\)/);
-      const three = await refuses(() => (mesh.invoke as (...a: unknown[]) => Promise<unknown>)({}, {}, {}));
+      const three = await refuses(() => mesh.invoke({}, {}, {}));
       expect(three.message).toMatch(/three arguments/);
       // An input passed where the options go is an options error, not a call.
-      expect(await refuses(() => mesh.invoke({ name: 'x' }, { name: 'y' } as never))).toBeInstanceOf(
-        InvalidConfigError,
-      );
+      expect(await refuses(() => mesh.invoke({ name: 'x' }, { name: 'y' }))).toBeInstanceOf(InvalidConfigError);
       // A name with nothing to send: the missing input is refused as today.
-      expect(await refuses(() => (mesh.invoke as (t: string) => Promise<unknown>)('someFunction'))).toBeInstanceOf(
-        PayloadNotSerializableError,
-      );
+      expect(await refuses(() => mesh.invoke('someFunction'))).toBeInstanceOf(PayloadNotSerializableError);
     });
 
     it('invalid names stay INVALID_TARGET with their own reason', async () => {
