@@ -5,6 +5,7 @@
  * every refusal is typed and sends no request.
  */
 import { trace } from '@opentelemetry/api';
+import fc from 'fast-check';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -285,6 +286,35 @@ describe('Short call forms: a function name alone, or no name', () => {
       expect((await refuses(() => mesh.invoke('sоmeFunction', {}))).message).toMatch(/U\+043E.*look-alike/);
       expect((await refuses(() => mesh.invoke('x'.repeat(300), {}))).message).toMatch(/longer than 256/);
       expect((await refuses(() => mesh.invoke('1fn', {}))).message).toMatch(/must start with a letter/);
+    });
+
+    it('never calls anything for arbitrary arguments that are not a declared call (property)', async () => {
+      // A calling list with a shared function name, and no route for any of it: whatever the
+      // arguments, the answer is a typed svc-mesh error and no Invoke is sent.
+      const m = createSdk(base({ routes: {}, calling: ['x:get', 'y:get', 'z:put'] }));
+      const before = ws.invokes.length;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(fc.anything(), fc.constantFrom('get', 'put', 'x:get', 'ge', 'x:gets', '')),
+          fc.anything(),
+          fc.anything(),
+          async (a, b, c) => {
+            const call = m as unknown as {
+              invoke(...x: unknown[]): Promise<unknown>;
+              invokeAsync(...x: unknown[]): Promise<unknown>;
+            };
+            for (const f of [call.invoke, call.invokeAsync]) {
+              const err = await f.call(m, a, b, c).then(
+                () => 'resolved',
+                (e: unknown) => e,
+              );
+              expect(isSvcMeshError(err)).toBe(true);
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+      expect(ws.invokes.length).toBe(before);
     });
 
     it('sdkFor refuses a name that is not service:function', () => {
