@@ -13,13 +13,18 @@ export class AmbiguousTargetError extends SvcMeshError {
   readonly shortName: string;
   /** The declared targets it matches (two or more), sorted. */
   readonly candidates: readonly string[];
-  constructor(caller: string | undefined, shortName: string, candidates: readonly string[]) {
+  constructor(
+    caller: string | undefined,
+    shortName: string,
+    candidates: readonly string[],
+    how: 'invoke' | 'invokeAsync' = 'invoke',
+  ) {
     const list = candidates.map((c) => `'${c}'`).join(', ');
     super(
       'AMBIGUOUS_TARGET',
       `${caller ?? 'this function'} called '${shortName}' without a service, and ${candidates.length} targets under ` +
         `calling: have that function name: ${list}. A name alone must pick exactly one declared target. ` +
-        `Fix: write the full 'service:function', e.g. sdk.invoke('${candidates[0]}', input).`,
+        `Fix: write the full 'service:function', e.g. sdk.${how}('${candidates[0]}', input).`,
     );
     this.caller = caller;
     this.shortName = shortName;

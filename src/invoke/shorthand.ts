@@ -54,7 +54,7 @@ export class CallTable {
     if (typeof first === 'string') {
       const hit = this.#byName.get(first);
       if (typeof hit === 'string') return hit;
-      if (hit !== undefined) return Promise.reject(new AmbiguousTargetError(this.#self, first, hit));
+      if (hit !== undefined) return Promise.reject(new AmbiguousTargetError(this.#self, first, hit, method(hop)));
       return this.#unknownName(hop, first);
     }
     try {
@@ -71,7 +71,7 @@ export class CallTable {
       throw new InvalidTargetError(
         name,
         `it has no ':' between service and function, and as a function name alone, ${explainBad(name, 'function', FUNCTION_NAME_RE, /[A-Za-z0-9_-]/)}. ` +
-          `A string first argument is always a target name, never an input: to send a string, name the target, e.g. sdk.${method(hop)}('someFunction', ${JSON.stringify(name)})`,
+          `A string first argument is always a target name, never an input: to send a string, name the target, e.g. sdk.${method(hop)}('${this.#example()}', ${JSON.stringify(name)})`,
       );
     }
     if (this.#declared === undefined) {
@@ -85,6 +85,12 @@ export class CallTable {
     throw await undeclaredCall(this.#self, name, this.#declared, true);
   }
 
+  /** A name to show in a message: the one declared function name when there is one. */
+  #example(): string {
+    const only = this.#declared?.length === 1 ? this.#declared[0]! : 'service:someFunction';
+    return only.slice(only.indexOf(':') + 1);
+  }
+
   /** The no-name form: `sdk.invoke(input, options?)`. */
   #unnamed(hop: Hop, input: unknown, options: unknown, extra: unknown): string {
     const m = method(hop);
@@ -93,7 +99,7 @@ export class CallTable {
         input,
         `expected a string, got ${input === null ? 'null' : typeof input}. The first argument is a target name ` +
           `('service:function', or a function name alone inside a function with a calling: list), or, in the ` +
-          `no-name form sdk.${m}(input), an object or array input. Any other input needs a name: sdk.${m}('someFunction', input)`,
+          `no-name form sdk.${m}(input), an object or array input. Any other input needs a name: sdk.${m}('${this.#example()}', input)`,
       );
     }
     if (this.#declared === undefined) {
