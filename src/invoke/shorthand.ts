@@ -94,10 +94,11 @@ export class CallTable {
   /** The no-name form: `sdk.invoke(input, options?)`. */
   #unnamed(hop: Hop, input: unknown, options: unknown, extra: unknown): string {
     const m = method(hop);
-    if (typeof input !== 'object' || input === null) {
+    // A boxed string (new String('a:b')) is neither a name nor an input: refused like a primitive.
+    if (typeof input !== 'object' || input === null || input instanceof String) {
       throw new InvalidTargetError(
         input,
-        `expected a string, got ${input === null ? 'null' : typeof input}. The first argument is a target name ` +
+        `expected a string, got ${input === null ? 'null' : input instanceof String ? 'a String object' : typeof input}. The first argument is a target name ` +
           `('service:function', or a function name alone inside a function with a calling: list), or, in the ` +
           `no-name form sdk.${m}(input), an object or array input. Any other input needs a name: sdk.${m}('${this.#example()}', input)`,
       );

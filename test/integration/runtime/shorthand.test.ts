@@ -267,7 +267,7 @@ describe('Short call forms: a function name alone, or no name', () => {
       expect(await refuses(() => mesh.invoke('hello'))).toBeInstanceOf(UndeclaredCallError);
       expect(await mesh.invoke('someFunction', 'hello world')).toEqual({ got: 'hello world' });
       // The no-name form takes objects and arrays only: an unset name variable is not an input.
-      for (const v of [undefined, null, 42, true, Symbol('x'), () => 1]) {
+      for (const v of [undefined, null, 42, true, Symbol('x'), () => 1, new String('someFunction')]) {
         const err = await refuses(() => mesh.invoke(v, { name: 'x' }));
         expect(err).toBeInstanceOf(InvalidTargetError);
         expect(err.message).toMatch(/object or array input/);
