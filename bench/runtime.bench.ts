@@ -25,7 +25,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 type Runtime = typeof import('../src/index.js');
 let runtime: Runtime | undefined;
 
-async function shipped(): Promise<Runtime> {
+export async function shipped(): Promise<Runtime> {
   runtime ??= (await import(pathToFileURL(await bundleRuntime('runtime-bench')).href)) as Runtime;
   return runtime;
 }
@@ -228,6 +228,67 @@ async function ownOverhead(): Promise<{ ours: number; raw: number; hand: number;
     added: median(d),
     addedHand: median(dh),
   };
+}
+
+/**
+ * The short call forms (issue 17) against the full name, on one Sdk whose calling list is
+ * `['bench:echo']`: `invoke('echo', input)` and `invoke(input)` resolve through a Map built once per
+ * Sdk, then take the full-name path. In-process fake Lambda client (no HTTP, no AWS SDK), no tracer,
+ * batches of `batch` sequential calls interleaved in alternating order; the medians of the
+ * per-round differences. Exported so it can be smoked alone with small counts.
+ */
+export async function shortNameRows(batch = 2_000, rounds = 15): Promise<BenchRow[]> {
+  const answer = new TextEncoder().encode('{"ok":true}');
+  const fake = {
+    send: async (cmd: InvokeCommand) => {
+      void cmd.input.Payload;
+      return { StatusCode: 200, Payload: answer, $metadata: { requestId: 'r' } };
+    },
+  };
+  const mesh = createSdk({
+    region,
+    credentials,
+    env: {},
+    routes: { 'bench:echo': ECHO_ARN },
+    calling: ['bench:echo'],
+    clients: { lambda: fake },
+  });
+  const variants = {
+    full: () => mesh.invoke('bench:echo', PAYLOAD),
+    name: () => mesh.invoke('echo', PAYLOAD),
+    none: () => mesh.invoke(PAYLOAD),
+  };
+  const names = Object.keys(variants) as (keyof typeof variants)[];
+  const time = async (f: () => Promise<unknown>) => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < batch; i++) await f();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / batch;
+  };
+  for (let i = 0; i < 3; i++) for (const k of names) await time(variants[k]);
+  const res = { full: [] as number[], name: [] as number[], none: [] as number[] };
+  const dName: number[] = [];
+  const dNone: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const round: Record<string, number> = {};
+    for (const k of i % 2 === 0 ? names : [...names].reverse()) round[k] = await time(variants[k]);
+    for (const k of names) res[k].push(round[k]!);
+    dName.push(round['name']! - round['full']!);
+    dNone.push(round['none']! - round['full']!);
+  }
+  const full = median(res.full);
+  const row = (form: string, d: number[], ours: number[]): BenchRow => ({
+    metric: `added CPU of a short name: sdk.invoke(${form}) vs sdk.invoke('bench:echo', input), same Sdk (in-process fake Lambda client, no tracer)`,
+    baseline: "sdk.invoke('bench:echo', input) CPU per call (the full-name path)",
+    baselineValue: Math.round(full * 100) / 100,
+    ours: Math.round(median(d) * 100) / 100,
+    unit: 'µs',
+    ratio: median(ours) / full,
+    goal: '≤ 1 µs added',
+    met: median(d) <= 1,
+    note: `Batches of ${batch.toLocaleString('en-US')} sequential calls, the three forms interleaved; median of ${rounds} per-round differences (${form} ${median(ours).toFixed(2)} µs per call). The full-name path itself is the rows above: it only adds a typeof and an indexOf(':') check before them.`,
+  });
+  return [row("'echo', input", dName, res.name), row('input', dNone, res.none)];
 }
 
 const START_ATTRIBUTES = {
@@ -567,6 +628,7 @@ export default async function run(): Promise<BenchRow[]> {
     met: null,
     note: `In-process fake Lambda client, batches of 2,000, interleaved, median of 15 per-round differences. Ours ${ownTraced.ours.toFixed(2)} µs per call; the bare fake call ${ownTraced.raw.toFixed(2)} µs, so svc-mesh plus the OpenTelemetry SDK add ${ownTraced.added.toFixed(2)} µs, of which the hand-made equivalent is ${(ownTraced.hand - ownTraced.raw).toFixed(2)} µs.`,
   });
+  rows.push(...(await shortNameRows()));
   rows.push(...(await discoveryCounts()));
   rows.push(...(await coldImport()));
   return rows;

@@ -16,6 +16,18 @@
 export { sdk, createSdk, resetDefaults, Sdk } from './invoke/Sdk.js';
 export type { MeshSdk } from './invoke/Sdk.js';
 export { defineFunction } from './invoke/defineFunction.js';
+export { sdkFor } from './invoke/sdkFor.js';
+export type {
+  CallingOf,
+  FunctionSdk,
+  KnownFunction,
+  NamedCalls,
+  ResolveName,
+  ShortNames,
+  SvcMeshFunctions,
+  UnnamedCalls,
+  UnnamedInput,
+} from './invoke/sdkFor.js';
 export { defineSubscriber } from './events/defineSubscriber.js';
 export type { MeshSubscriber, SubscriberHandler } from './events/defineSubscriber.js';
 export type { LifecycleEvent, LifecycleError } from './events/types.js';
@@ -49,6 +61,10 @@ export {
   isDiscoveryRecordError,
   UndeclaredCallError,
   isUndeclaredCallError,
+  AmbiguousTargetError,
+  isAmbiguousTargetError,
+  UnnamedCallError,
+  isUnnamedCallError,
   TargetNotFoundError,
   isTargetNotFoundError,
   DiscoveryError,

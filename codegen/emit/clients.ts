@@ -2,7 +2,9 @@
  * clients/: typed clients built from contracts.
  *   clients/<service>.ts  the input/output types of one service (from its contract)
  *   clients/index.ts      `clients` (one async function per target, plus `.async` for Event
- *                         invokes) and the `SvcMeshTargets` augmentation that types `sdk.invoke`
+ *                         invokes), the `SvcMeshTargets` augmentation that types `sdk.invoke`, and
+ *                         the `SvcMeshFunctions` one (each function's `calling:` list as a type)
+ *                         that types `sdkFor('service:function')` and its short call forms
  *   clients.ts            re-export, so `import { clients } from '<out>/clients.js'` works under
  *                         NodeNext and `'<out>/clients'` under bundler resolution
  */
@@ -49,8 +51,14 @@ function serviceTypes(c: ServiceContract): ServiceTypes {
   return { file: `${c.service}.ts`, text: out.join('\n'), names };
 }
 
-/** All files under clients/ (paths relative to the output directory). */
-export function clientFiles(contracts: Record<string, ServiceContract>): Record<string, string> {
+/**
+ * All files under clients/ (paths relative to the output directory). `calling`: each local
+ * function (`service:function`) → its declared targets.
+ */
+export function clientFiles(
+  contracts: Record<string, ServiceContract>,
+  calling: Record<string, readonly string[]> = {},
+): Record<string, string> {
   const files: Record<string, string> = {};
   const services = Object.keys(contracts).sort();
   const types = new Map<string, ServiceTypes>();
@@ -117,7 +125,21 @@ export function clientFiles(contracts: Record<string, ServiceContract>): Record<
       idx.push(`    ${sq(`${s}:${key}`)}: { input: ${ns.get(s)}.${i}; output: ${ns.get(s)}.${o} };`);
     }
   }
-  idx.push('  }', '}', '');
+  idx.push('  }');
+  const fns = Object.keys(calling).sort();
+  if (fns.length > 0) {
+    idx.push(
+      '',
+      "  /** Each function's `calling:` list: `sdkFor('service:function')` types its short call forms by it. */",
+      '  interface SvcMeshFunctions {',
+    );
+    for (const f of fns) {
+      const targets = [...new Set(calling[f])].sort();
+      idx.push(`    ${sq(f)}: { calling: ${targets.length ? targets.map(sq).join(' | ') : 'never'} };`);
+    }
+    idx.push('  }');
+  }
+  idx.push('}', '');
   files['clients/index.ts'] = idx.join('\n');
   files['clients.ts'] = `${HEADER}export * from './clients/index.js';\n`;
   return files;

@@ -57,7 +57,13 @@ export function outputFiles(project: Project, g: GenerateResult): Record<string,
       definitions: sortKeys(c.definitions),
     });
   }
-  if (Object.keys(project.contracts).length > 0) Object.assign(files, clientFiles(project.contracts));
+  if (Object.keys(project.contracts).length > 0) {
+    const calling: Record<string, string[]> = {};
+    for (const s of project.services)
+      if (!s.external)
+        for (const f of s.functions) calling[`${s.name}:${f.key}`] = f.calling.map((t) => `${t.service}:${t.function}`);
+    Object.assign(files, clientFiles(project.contracts, calling));
+  }
   files['seed.json'] = json(g.seed);
   files['.svc-codegen.json'] = json({
     generatedBy: 'svc-codegen',

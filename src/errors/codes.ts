@@ -6,6 +6,8 @@ export const ERROR_CODES = {
   // runtime: target names and declarations
   INVALID_TARGET: { fault: 'caller', retryable: false },
   UNDECLARED_CALL: { fault: 'caller', retryable: false },
+  AMBIGUOUS_TARGET: { fault: 'caller', retryable: false },
+  UNNAMED_CALL: { fault: 'caller', retryable: false },
   INVALID_CONFIG: { fault: 'caller', retryable: false },
   MISSING_DEPENDENCY: { fault: 'caller', retryable: false },
   // runtime: discovery

@@ -15,6 +15,9 @@ export { InvalidConfigError, isInvalidConfigError } from './InvalidConfigError.j
 export { MissingDependencyError, isMissingDependencyError } from './MissingDependencyError.js';
 export { DiscoveryRecordError, isDiscoveryRecordError } from './DiscoveryRecordError.js';
 export { UndeclaredCallError, isUndeclaredCallError } from './UndeclaredCallError.js';
+export type { UndeclaredCallDetail } from './UndeclaredCallError.js';
+export { AmbiguousTargetError, isAmbiguousTargetError } from './AmbiguousTargetError.js';
+export { UnnamedCallError, isUnnamedCallError } from './UnnamedCallError.js';
 export { TargetNotFoundError, isTargetNotFoundError } from './TargetNotFoundError.js';
 export type { SearchedLocation } from './TargetNotFoundError.js';
 export { DiscoveryError, isDiscoveryError } from './DiscoveryError.js';

@@ -43,7 +43,7 @@ function firstBadChar(s: string, re: RegExp): string | undefined {
   return undefined;
 }
 
-function explainBad(part: string, label: string, re: RegExp, charRe: RegExp): string {
+export function explainBad(part: string, label: string, re: RegExp, charRe: RegExp): string {
   const bad = firstBadChar(part, charRe);
   if (bad !== undefined) {
     const cp = bad.codePointAt(0) ?? 0;

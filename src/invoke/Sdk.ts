@@ -11,7 +11,6 @@ import { RemoteFunctionError } from '../errors/RemoteFunctionError.js';
 import { SvcMeshError } from '../errors/SvcMeshError.js';
 import { TargetNotFoundError } from '../errors/TargetNotFoundError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
-import { UndeclaredCallError } from '../errors/UndeclaredCallError.js';
 import {
   awsErrorMessage,
   awsErrorName,
@@ -45,6 +44,7 @@ import type {
   TargetOutput,
   WireMeta,
 } from './types.js';
+import { CallTable, undeclaredCall } from './shorthand.js';
 import { encodeClientContext, isTimeoutError, parseFunctionError } from './wire.js';
 
 const DEADLINE = Symbol('svc-mesh deadline');
@@ -53,7 +53,21 @@ const tracer = trace.getTracer(TRACER_NAME);
 /** The runtime API: what `sdk` and `createSdk()` return. */
 export interface MeshSdk {
   /**
-   * Calls a function synchronously (RequestResponse) and returns its parsed JSON result.
+   * The no-name form: calls the one target this function declares under `calling:`. The input
+   * must be an object or array (a string first argument is always a name). For typed results use
+   * `sdkFor('service:function')`.
+   *
+   * @example
+   * ```ts
+   * import { sdk } from 'svc-mesh';
+   * const result = await sdk.invoke({ name: 'world' });
+   * ```
+   */
+  invoke(input: object, options?: InvokeOptions): Promise<unknown>;
+  /**
+   * Calls a function synchronously (RequestResponse) and returns its parsed JSON result. `target` is
+   * `service:function`, or, inside a function with a `calling:` list, a function name alone that
+   * matches exactly one declared target.
    *
    * @example
    * ```ts
@@ -62,6 +76,8 @@ export interface MeshSdk {
    * ```
    */
   invoke<T extends string>(target: T, input: TargetInput<T>, options?: InvokeOptions): Promise<TargetOutput<T>>;
+  /** The no-name form of {@link MeshSdk.invokeAsync}: sends to the one declared target. */
+  invokeAsync(input: object, options?: InvokeAsyncOptions): Promise<InvokeAsyncResult>;
   /**
    * Sends an Event invocation (fire and forget; Lambda retries it twice on failure).
    *
@@ -115,16 +131,35 @@ export class Sdk implements MeshSdk {
     this.resolver = new ServiceResolver(this.config, this.clients);
   }
 
-  invoke<T extends string>(target: T, input: TargetInput<T>, options?: InvokeOptions): Promise<TargetOutput<T>> {
-    return this.#call('sync', target, input, options ?? {}) as Promise<TargetOutput<T>>;
+  invoke(input: object, options?: InvokeOptions): Promise<unknown>;
+  invoke<T extends string>(target: T, input: TargetInput<T>, options?: InvokeOptions): Promise<TargetOutput<T>>;
+  invoke(target: unknown, input?: unknown, options?: InvokeOptions): Promise<unknown> {
+    // A function name alone, or no name: resolved to the full name first (./shorthand.ts).
+    if (typeof target !== 'string' || target.indexOf(':') === -1) return this.#short('sync', target, input, options);
+    return this.#call('sync', target, input, options ?? {});
   }
 
+  invokeAsync(input: object, options?: InvokeAsyncOptions): Promise<InvokeAsyncResult>;
   invokeAsync<T extends string>(
     target: T,
     input: TargetInput<T>,
     options?: InvokeAsyncOptions,
-  ): Promise<InvokeAsyncResult> {
+  ): Promise<InvokeAsyncResult>;
+  invokeAsync(target: unknown, input?: unknown, options?: InvokeAsyncOptions): Promise<InvokeAsyncResult> {
+    if (typeof target !== 'string' || target.indexOf(':') === -1)
+      return this.#short('async', target, input, options) as Promise<InvokeAsyncResult>;
     return this.#call('async', target, input, options ?? {}) as Promise<InvokeAsyncResult>;
+  }
+
+  #calls: CallTable | undefined;
+
+  /** `invoke('someFunction', input, options?)` or `invoke(input, options?)`: see ./shorthand.ts. */
+  #short(hop: 'sync' | 'async', a: unknown, b: unknown, c: unknown): Promise<unknown> {
+    const target = (this.#calls ??= new CallTable(this.config)).resolve(hop, a, b, c);
+    if (typeof target !== 'string') return target;
+    return typeof a === 'string'
+      ? this.#call(hop, target, b, (c ?? {}) as InvokeOptions)
+      : this.#call(hop, target, a, (b ?? {}) as InvokeOptions);
   }
 
   async prime(): Promise<void> {
@@ -142,7 +177,7 @@ export class Sdk implements MeshSdk {
     // 1. Everything that can be checked without the network, in order.
     const target = checkedTarget(targetIn);
     const c = this.config;
-    if (c.calling !== undefined && !c.calling.has(target)) throw new UndeclaredCallError(c.self, target, c.callingList);
+    if (c.calling !== undefined && !c.calling.has(target)) throw await undeclaredCall(c.self, target, c.callingList);
     checkOptions(o);
     if (o.signal?.aborted) throw new AbortedError(target, 0, { cause: o.signal.reason });
     const json = toJson(target, input);

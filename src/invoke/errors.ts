@@ -1,6 +1,8 @@
 /** Errors thrown by invoke (the classes live in src/errors; re-exported here by capability). */
 export { InvalidTargetError, isInvalidTargetError } from '../errors/InvalidTargetError.js';
 export { UndeclaredCallError, isUndeclaredCallError } from '../errors/UndeclaredCallError.js';
+export { AmbiguousTargetError, isAmbiguousTargetError } from '../errors/AmbiguousTargetError.js';
+export { UnnamedCallError, isUnnamedCallError } from '../errors/UnnamedCallError.js';
 export { RemoteFunctionError, isRemoteFunctionError } from '../errors/RemoteFunctionError.js';
 export type { RemoteFunctionErrorDetails } from '../errors/RemoteFunctionError.js';
 export { InvokeTimeoutError, isInvokeTimeoutError } from '../errors/InvokeTimeoutError.js';

@@ -9,6 +9,18 @@
 export { Sdk, createSdk, resetDefaults, sdk } from './Sdk.js';
 export type { MeshSdk } from './Sdk.js';
 export { defineFunction } from './defineFunction.js';
+export { sdkFor } from './sdkFor.js';
+export type {
+  CallingOf,
+  FunctionSdk,
+  KnownFunction,
+  NamedCalls,
+  ResolveName,
+  ShortNames,
+  SvcMeshFunctions,
+  UnnamedCalls,
+  UnnamedInput,
+} from './sdkFor.js';
 export { attachErrorMarker, parseFunctionError, encodeClientContext } from './wire.js';
 export type { FunctionErrorBody } from './wire.js';
 export {
@@ -40,6 +52,10 @@ export {
   isInvalidTargetError,
   UndeclaredCallError,
   isUndeclaredCallError,
+  AmbiguousTargetError,
+  isAmbiguousTargetError,
+  UnnamedCallError,
+  isUnnamedCallError,
   RemoteFunctionError,
   isRemoteFunctionError,
   InvokeTimeoutError,

@@ -20,12 +20,14 @@ describe('examples/serverless-2016 on the local mesh', () => {
     await mesh?.stop();
   });
 
-  it('hello calls otherService:someFunction through calling:', async () => {
+  it('hello calls otherService:someFunction through calling:, by its function name alone', async () => {
     // Act
+    const before = invocations.length;
     const out = await sdk.invoke('helloService:hello', { name: 'world' });
 
-    // Assess
+    // Assess: the plan's shorthand (sdk.invoke('someFunction', …) in the handler) reached the full target.
     expect(out).toEqual({ greeting: 'hello, WORLD', from: 'otherService-dev' });
+    expect(invocations.slice(before).map((r) => r.target)).toEqual(['otherService:someFunction', 'helloService:hello']);
   });
 
   it('sendWelcomeEmail runs on createUser start and on publicFunction failed', async () => {

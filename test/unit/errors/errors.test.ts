@@ -9,6 +9,16 @@ const samples: [SvcMeshError, string, RegExp][] = [
     /calling: \['payments:refund'\]/,
   ],
   [
+    new errors.AmbiguousTargetError('orders:place', 'get', ['a:get', 'b:get']),
+    'AMBIGUOUS_TARGET',
+    /'a:get', 'b:get'.*sdk\.invoke\('a:get', input\)/,
+  ],
+  [
+    new errors.UnnamedCallError('orders:place', ['a:get', 'b:get']),
+    'UNNAMED_CALL',
+    /declares 2: 'a:get', 'b:get'.*sdk\.invoke\('a:get', input\)/,
+  ],
+  [
     new errors.TargetNotFoundError('a:b', [{ stage: 'alice', source: 'ssm', name: '/svc-mesh/alice/a/b' }]),
     'TARGET_NOT_FOUND',
     /alice.*\/svc-mesh\/alice\/a\/b/,

@@ -62,4 +62,13 @@ declare module 'svc-mesh' {
     'subscriberService:createUser': { input: SubscriberServiceTypes.CreateUserInput; output: SubscriberServiceTypes.CreateUserOutput };
     'testService:publicFunction': { input: TestServiceTypes.PublicFunctionInput; output: TestServiceTypes.PublicFunctionOutput };
   }
+
+  /** Each function's `calling:` list: `sdkFor('service:function')` types its short call forms by it. */
+  interface SvcMeshFunctions {
+    'helloService:hello': { calling: 'otherService:someFunction' };
+    'otherService:someFunction': { calling: never };
+    'subscriberService:createUser': { calling: never };
+    'subscriberService:sendWelcomeEmail': { calling: never };
+    'testService:publicFunction': { calling: never };
+  }
 }

@@ -69,4 +69,15 @@ declare module 'svc-mesh' {
     'orders:placeOrder': { input: OrdersTypes.PlaceOrderInput; output: OrdersTypes.PlaceOrderOutput };
     'payments:charge': { input: PaymentsTypes.ChargeInput; output: PaymentsTypes.ChargeOutput };
   }
+
+  /** Each function's `calling:` list: `sdkFor('service:function')` types its short call forms by it. */
+  interface SvcMeshFunctions {
+    'inventory:release': { calling: never };
+    'inventory:reserve': { calling: never };
+    'ledger:record': { calling: never };
+    'notifications:onOrderPlaced': { calling: never };
+    'notifications:onPaymentFailed': { calling: never };
+    'orders:placeOrder': { calling: 'inventory:release' | 'inventory:reserve' | 'payments:charge' };
+    'payments:charge': { calling: 'ledger:record' };
+  }
 }

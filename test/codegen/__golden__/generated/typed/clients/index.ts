@@ -51,4 +51,11 @@ declare module 'svc-mesh' {
     'typedBilling:chargeCard': { input: TypedBillingTypes.ChargeCardInput; output: TypedBillingTypes.ChargeCardOutput };
     'typedBilling:refund': { input: TypedBillingTypes.RefundInput; output: TypedBillingTypes.RefundOutput };
   }
+
+  /** Each function's `calling:` list: `sdkFor('service:function')` types its short call forms by it. */
+  interface SvcMeshFunctions {
+    'typedAccounts:topUp': { calling: 'typedBilling:chargeCard' };
+    'typedBilling:chargeCard': { calling: never };
+    'typedBilling:refund': { calling: never };
+  }
 }
