@@ -4,6 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { missingClientWarnings } from '../validate/clients.js';
 import { DEFAULT_DISCOVERY, DEFAULT_SSM_PREFIX, isValidStage } from 'svc-mesh/internal';
 import { CodegenError, type Diagnostic } from '../errors.js';
 import type { DiscoverySource, Project, ProjectOptions, ResolvedProjectOptions, ServiceModel } from '../model.js';
@@ -172,6 +173,7 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
     ...validateServices(services, { stage: resolved.stage, unknownServices: options.unknownServices ?? 'error' }),
   );
   if (diags.some((d) => d.severity === 'error')) throw new CodegenError(diags);
+  diags.push(...missingClientWarnings(services, resolved));
   if (options.contracts === true) {
     const { extractContracts } = await import('../contracts/extract.js');
     const res = await extractContracts(project, options.onProgress);

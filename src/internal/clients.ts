@@ -10,7 +10,7 @@ import { type ResolvedConfig, type SendClient, requireRegion } from './config.js
 /**
  * `import(name)` of an AWS client, with a missing package turned into a typed, non-retryable
  * {@link MissingDependencyError} naming the install command (instead of a retryable discovery or
- * publish failure). `load` is a literal `import('…')` so that bundlers still see the dependency.
+ * publish failure). `load` is a literal dynamic import of the package, so that bundlers still see the dependency.
  */
 async function loadClient<M>(name: string, feature: string, load: () => Promise<M>): Promise<M> {
   try {
