@@ -29,13 +29,19 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevProcess } from '../helpers/dev-process.js';
+import {
+  buildAndPack,
+  installed,
+  installSize,
+  npmInstall,
+  type Packed,
+  RUNTIME_INSTALL_GOAL_BYTES,
+} from '../helpers/packages.js';
 import { serverlessPackage } from '../helpers/serverless.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The goal of issue 11: the runtime's production install, without the AWS SDK the Lambda runtime ships. */
-export const RUNTIME_INSTALL_GOAL_BYTES = 5 * 1024 * 1024;
 /** Tooling that must never reach a Lambda through the runtime package. */
 const TOOLING = ['typescript', 'esbuild', 'tsx', 'ts-json-schema-generator', 'protobufjs', 'yaml', 'cac'];
 /**
@@ -51,30 +57,12 @@ const RUNTIME_ONLY_FOR_WORKERS = new Set([
 ]);
 const PERMISSIVE = new Set(['MIT', 'Apache-2.0', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'BlueOak-1.0.0']);
 
-interface PackageJson {
-  name: string;
-  version: string;
-  license?: unknown;
-  exports: Record<string, string | Record<string, string>>;
-  bin?: Record<string, string>;
-  dependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-}
-interface Packed {
-  tarball: string;
-  files: string[];
-  manifest: PackageJson;
-}
-
 let work = '';
 let app = '';
 let prod = '';
 const packed: Record<'runtime' | 'tools', Packed> = {} as never;
 /** An environment with no AWS credentials, region or endpoint, and a HOME without ~/.aws. */
 let cleanEnv: NodeJS.ProcessEnv = {};
-
-const npm = (args: string[], cwd: string) =>
-  run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, timeout: 300_000, env: cleanEnv });
 
 beforeAll(async () => {
   work = mkdtempSync(join(os.tmpdir(), 'svc-mesh-pack-'));
@@ -86,46 +74,21 @@ beforeAll(async () => {
   cleanEnv['HOME'] = home;
   cleanEnv['AWS_EC2_METADATA_DISABLED'] = 'true';
 
-  // 1. Build both packages in a copy, so the checkout's own dist/ folders never change under other tests.
-  const stage = join(work, 'stage');
-  for (const f of ['src', 'tools', 'codegen', 'package.json', 'tsconfig.json', 'LICENSE', 'README.md'])
-    cpSync(join(repo, f), join(stage, f), {
-      recursive: true,
-      filter: (p) => !/[/\\](dist|node_modules|\.svc-mesh)([/\\]|$)/.test(p.slice(repo.length)),
-    });
-  mkdirSync(join(stage, 'node_modules'));
-  for (const name of readdirSync(join(repo, 'node_modules'))) {
-    if (name === 'svc-mesh' || name === 'svc-mesh-tools' || name === '.bin') continue;
-    symlinkSync(join(repo, 'node_modules', name), join(stage, 'node_modules', name), 'dir');
-  }
-  symlinkSync(join(stage, 'src'), join(stage, 'node_modules', 'svc-mesh'), 'dir');
-  symlinkSync(join(stage, 'tools'), join(stage, 'node_modules', 'svc-mesh-tools'), 'dir');
-  await run('npm', ['run', 'build'], { cwd: stage, timeout: 300_000 });
-  for (const [key, dir] of [
-    ['runtime', 'src'],
-    ['tools', 'tools'],
-  ] as const) {
-    const out = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: join(stage, dir) });
-    const info = JSON.parse(out.stdout) as { filename: string; files: { path: string }[] }[];
-    packed[key] = {
-      tarball: join(work, info[0]!.filename),
-      files: info[0]!.files.map((f) => f.path),
-      manifest: JSON.parse(readFileSync(join(stage, dir, 'package.json'), 'utf8')) as PackageJson,
-    };
-  }
+  // 1. Both packages, built and packed from a copy of this tree.
+  Object.assign(packed, await buildAndPack(work));
 
   // 2. What a deploy ships: the runtime alone, production dependencies only.
   prod = join(work, 'prod');
   mkdirSync(prod);
   writeFileSync(join(prod, 'package.json'), JSON.stringify({ name: 'prod', private: true, type: 'module' }));
-  await npm(['install', '--omit=dev', packed.runtime.tarball], prod);
+  await npmInstall(['--omit=dev', packed.runtime.tarball], prod, cleanEnv);
 
   // 3. A user's project, following the README: the install line, then the shop's services.
   app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await npm(['install', packed.runtime.tarball], app);
-  await npm(['install', '--save-dev', packed.tools.tarball], app);
+  await npmInstall([packed.runtime.tarball], app, cleanEnv);
+  await npmInstall(['--save-dev', packed.tools.tarball], app, cleanEnv);
   cpSync(join(repo, 'examples/shop'), join(app, 'shop'), {
     recursive: true,
     filter: (src) => !src.includes('.svc-mesh') && !src.includes('.serverless'),
@@ -135,52 +98,6 @@ beforeAll(async () => {
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
-
-/** Every package installed under `root`'s node_modules (scoped ones included), with its folder. */
-function installed(root: string): { name: string; dir: string }[] {
-  const out: { name: string; dir: string }[] = [];
-  const walk = (nm: string) => {
-    if (!existsSync(nm)) return;
-    for (const e of readdirSync(nm)) {
-      if (e.startsWith('.')) continue;
-      if (e.startsWith('@')) {
-        for (const s of readdirSync(join(nm, e))) {
-          out.push({ name: `${e}/${s}`, dir: join(nm, e, s) });
-          walk(join(nm, e, s, 'node_modules'));
-        }
-      } else {
-        out.push({ name: e, dir: join(nm, e) });
-        walk(join(nm, e, 'node_modules'));
-      }
-    }
-  };
-  walk(join(root, 'node_modules'));
-  return out;
-}
-
-function duBytes(path: string): number {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (st === undefined) return 0;
-  if (!st.isDirectory()) return st.size;
-  let sum = 0;
-  for (const e of readdirSync(path)) sum += duBytes(join(path, e));
-  return sum;
-}
-
-/** The runtime's production install: bytes without @aws-sdk/* and @smithy/*, and the packages in it. */
-export function runtimeInstallSize(root: string): { bytes: number; awsBytes: number; packages: string[] } {
-  let bytes = 0;
-  let awsBytes = 0;
-  const packages: string[] = [];
-  for (const e of readdirSync(join(root, 'node_modules'))) {
-    if (e.startsWith('.')) continue;
-    const b = duBytes(join(root, 'node_modules', e));
-    if (e === '@aws-sdk' || e === '@smithy') awsBytes += b;
-    else bytes += b;
-  }
-  for (const p of installed(root)) packages.push(p.name);
-  return { bytes, awsBytes, packages };
-}
 
 /** Bare package names the shipped JavaScript of a package imports. */
 function importsOf(pkgDir: string, files: string[]): Map<string, string> {
@@ -262,7 +179,7 @@ describe('the packed tarballs', () => {
 
 describe('npm install --omit=dev svc-mesh (what a Lambda ships)', () => {
   it(`is within ${RUNTIME_INSTALL_GOAL_BYTES / 1024 / 1024} MB without @aws-sdk/* and @smithy/*, and carries no tooling`, () => {
-    const size = runtimeInstallSize(prod);
+    const size = installSize(prod);
     expect(size.packages).toContain('svc-mesh');
     expect(size.packages, 'the Lambda client is installed by the one line').toContain('@aws-sdk/client-lambda');
     for (const t of TOOLING) expect(size.packages, t).not.toContain(t);

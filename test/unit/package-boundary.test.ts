@@ -24,7 +24,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Every module specifier a file imports (static, dynamic, require, re-export), comments included. */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm))
     out.push(m[1] ?? '');
