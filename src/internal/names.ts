@@ -66,6 +66,28 @@ export function formatTarget(t: Target): string {
   return `${t.service}:${t.function}`;
 }
 
+/** Lambda's own rule for a function name: 1–64 of `[A-Za-z0-9_-]` (CreateFunction's FunctionName). */
+export const LAMBDA_FUNCTION_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Why `name` cannot be the name of a Lambda function (and so cannot be put in an ARN), or
+ * undefined when it can. The one check every Lambda name passes before it reaches an ARN or an
+ * IAM policy, whatever its source: it refuses `*`, `?` (IAM wildcards, so never a wildcard or
+ * name-prefix resource), `:` (a qualifier), and anything else outside Lambda's own rule.
+ */
+export function lambdaFunctionNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `is ${name === null ? 'null' : typeof name}, not a string`;
+  if (name.length === 0) return 'is empty';
+  if (name.length > MAX_FUNCTION_NAME_LENGTH)
+    return `is ${name.length} characters; Lambda allows ${MAX_FUNCTION_NAME_LENGTH}`;
+  if (LAMBDA_FUNCTION_NAME_RE.test(name)) return undefined;
+  const bad = firstBadChar(name, /[A-Za-z0-9_-]/) ?? '';
+  const cp = bad.codePointAt(0) ?? 0;
+  const shown = cp > 0x7e || cp < 0x21 ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${bad}'`;
+  const why = bad === '*' || bad === '?' ? ' (an IAM wildcard: it would grant access to other functions)' : '';
+  return `contains ${shown}${why}; Lambda names may contain only letters, digits, '-' and '_'`;
+}
+
 export function isValidStage(stage: unknown): stage is string {
   return typeof stage === 'string' && STAGE_NAME_RE.test(stage);
 }
