@@ -45,6 +45,8 @@ export {
   isInvalidConfigError,
   DiscoveryRecordError,
   isDiscoveryRecordError,
+  InvalidDiscoveryRecordError,
+  isInvalidDiscoveryRecordError,
   UndeclaredCallError,
   isUndeclaredCallError,
   TargetNotFoundError,

@@ -13,6 +13,8 @@ export type { SvcMeshErrorOptions } from './SvcMeshError.js';
 export { InvalidTargetError, isInvalidTargetError } from './InvalidTargetError.js';
 export { InvalidConfigError, isInvalidConfigError } from './InvalidConfigError.js';
 export { DiscoveryRecordError, isDiscoveryRecordError } from './DiscoveryRecordError.js';
+export { InvalidDiscoveryRecordError, isInvalidDiscoveryRecordError } from './InvalidDiscoveryRecordError.js';
+export type { DiscoveryRecordIdentity } from './InvalidDiscoveryRecordError.js';
 export { UndeclaredCallError, isUndeclaredCallError } from './UndeclaredCallError.js';
 export { TargetNotFoundError, isTargetNotFoundError } from './TargetNotFoundError.js';
 export type { SearchedLocation } from './TargetNotFoundError.js';

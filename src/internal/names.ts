@@ -157,9 +157,20 @@ export const LAMBDA_ARN_RE =
 export const SNS_ARN_RE =
   /^arn:(aws[a-zA-Z-]*):sns:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):(\d{12}):([A-Za-z0-9_-]{1,256})$/;
 
-/** The SSM discovery record value (`{"v":1,...}`). */
+/** The version codegen writes: 2 names its target (`service`, `function`, `stage`); 1 did not. */
+export const DISCOVERY_RECORD_VERSION = 2 as const;
+
+/**
+ * The SSM discovery record value:
+ * `{"v":2,"service":…,"function":…,"stage":…,"functionArn":…,"topics":{…},"contract":…}`.
+ * Version 1 (`{"v":1,"functionArn":…}`, no identity) is still read.
+ */
 export interface DiscoveryRecord {
-  readonly v: 1;
+  readonly v: 1 | 2;
+  /** The target the record belongs to (version 2). */
+  readonly service?: string;
+  readonly function?: string;
+  readonly stage?: string;
   readonly functionArn: string;
   readonly topics?: Partial<Record<LifecycleType, string>>;
   readonly contract?: string;
@@ -177,18 +188,39 @@ export function parseDiscoveryRecord(value: string, source: string): DiscoveryRe
     throw new DiscoveryRecordError(source, 'its value is not a JSON object');
   }
   const r = raw as Record<string, unknown>;
-  if (r['v'] !== 1)
-    throw new DiscoveryRecordError(source, `unsupported version ${JSON.stringify(r['v'])} (expected 1)`);
-  const arn = r['functionArn'];
+  const own = (k: string): unknown => (Object.hasOwn(r, k) ? r[k] : undefined);
+  const v = own('v');
+  if (v !== 1 && v !== 2)
+    throw new DiscoveryRecordError(source, `unsupported version ${JSON.stringify(v)} (expected 1 or 2)`);
+  const identity: { service?: string; function?: string; stage?: string } = {};
+  if (v === 2) {
+    const checks = [
+      ['service', SERVICE_NAME_RE],
+      ['function', FUNCTION_NAME_RE],
+      ['stage', STAGE_NAME_RE],
+    ] as const;
+    for (const [k, re] of checks) {
+      const x = own(k);
+      if (typeof x !== 'string' || !re.test(x))
+        throw new DiscoveryRecordError(source, `a version-2 record needs "${k}", got ${JSON.stringify(x)}`);
+      identity[k] = x;
+    }
+  }
+  const arn = own('functionArn');
   if (typeof arn !== 'string' || !LAMBDA_ARN_RE.test(arn)) {
     throw new DiscoveryRecordError(source, `functionArn ${JSON.stringify(arn)} is not a Lambda function ARN`);
   }
-  const rec: { v: 1; functionArn: string; topics?: Partial<Record<LifecycleType, string>>; contract?: string } = {
-    v: 1,
-    functionArn: arn,
-  };
-  if (r['topics'] !== undefined) {
-    const t = r['topics'];
+  const rec: {
+    v: 1 | 2;
+    service?: string;
+    function?: string;
+    stage?: string;
+    functionArn: string;
+    topics?: Partial<Record<LifecycleType, string>>;
+    contract?: string;
+  } = { v, ...identity, functionArn: arn };
+  if (own('topics') !== undefined) {
+    const t = own('topics');
     if (typeof t !== 'object' || t === null || Array.isArray(t)) {
       throw new DiscoveryRecordError(source, 'topics is not an object');
     }
@@ -204,9 +236,10 @@ export function parseDiscoveryRecord(value: string, source: string): DiscoveryRe
     }
     rec.topics = topics;
   }
-  if (r['contract'] !== undefined) {
-    if (typeof r['contract'] !== 'string') throw new DiscoveryRecordError(source, 'contract is not a string');
-    rec.contract = r['contract'];
+  const contract = own('contract');
+  if (contract !== undefined) {
+    if (typeof contract !== 'string') throw new DiscoveryRecordError(source, 'contract is not a string');
+    rec.contract = contract;
   }
   return rec;
 }
