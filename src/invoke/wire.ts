@@ -27,14 +27,22 @@ export function encodeClientContext(meta: WireMeta): string {
   return Buffer.from(JSON.stringify({ custom: { svcmesh: '1' } })).toString('base64');
 }
 
-/** Reads svc-mesh metadata from ClientContext `custom` or envelope `meta`; undefined if it is not ours. */
+/** `o[k]` when `o` has it as an own property: untrusted objects are read this way only. */
+export function ownValue(o: unknown, k: string): unknown {
+  return typeof o === 'object' && o !== null && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined;
+}
+
+/**
+ * Reads svc-mesh metadata from ClientContext `custom` or envelope `meta`; undefined if it is not
+ * ours. Own properties only: nothing inherited (a polluted prototype) is taken as a caller claim.
+ */
 export function readMeta(raw: unknown): WireMeta | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const r = raw as Record<string, unknown>;
-  if (r['svcmesh'] !== '1' && r['svcmesh'] !== 1) return undefined;
+  const svcmesh = ownValue(raw, 'svcmesh');
+  if (svcmesh !== '1' && svcmesh !== 1) return undefined;
   const out: WireMeta = { svcmesh: '1' };
   for (const k of ['caller', 'traceparent', 'tracestate', 'baggage', 'deadline', 'idempotencyKey'] as const) {
-    const v = r[k];
+    const v = ownValue(raw, k);
     if (typeof v === 'string' && v.length > 0 && v.length <= 8192) out[k] = v;
     else if (k === 'deadline' && typeof v === 'number') out[k] = String(v);
   }
@@ -63,9 +71,9 @@ export function isEnvelope(event: unknown): event is { svcmesh: 1; meta: unknown
   return (
     typeof event === 'object' &&
     event !== null &&
-    (event as { svcmesh?: unknown }).svcmesh === 1 &&
-    'payload' in event &&
-    typeof (event as { meta?: unknown }).meta === 'object'
+    ownValue(event, 'svcmesh') === 1 &&
+    Object.hasOwn(event, 'payload') &&
+    typeof ownValue(event, 'meta') === 'object'
   );
 }
 
