@@ -92,7 +92,7 @@ describe('SNS events and message attributes', () => {
     );
     const carrier = snsAttributesToCarrier(attrs);
     expect(Object.keys(carrier).sort()).toEqual(['__proto__', 'constructor', 'toString', 'traceparent']);
-    expect(carrier['__proto__']).toBe('p');
+    expect(Object.getOwnPropertyDescriptor(carrier, '__proto__')?.value).toBe('p');
     expect(carrier['toString']).toBe('t');
   });
 
