@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generate, isCodegenError, loadProject, type ProjectOptions } from '../../codegen/index.js';
+import { generate, isCodegenError, loadProject, type Project, type ProjectOptions } from '../../codegen/index.js';
 import { applySvcMesh, type CfnTemplate } from '../../codegen/emit/serverless-plugin.js';
 import { LAMBDA_FUNCTION_NAME_RE } from '../../src/internal/names.js';
 import { handlers, service, tempProject } from './helpers/project.js';
@@ -279,5 +279,36 @@ describe('Hostile Lambda names never reach IAM as wildcards', () => {
       unknownServices: 'warning',
     }).catch((e) => e);
     expect(isCodegenError(err) && err.message).toMatch(/--partition "\*" is not an AWS partition/);
+  });
+});
+
+describe('generate() refuses a wildcard resource whatever built the project', () => {
+  it.each([
+    ['account', (p: Project) => void (p.options.account = '*')],
+    ['partition', (p: Project) => void (p.options.partition = 'aws*')],
+    ['stage', (p: Project) => void (p.options.stageFallback = ['*'])],
+    ['service region', (p: Project) => void (p.services[0]!.region = '?')],
+  ])('a hand-built project with a wildcard %s', async (_what, spoil) => {
+    using p = tempProject({
+      ...caller(),
+      'a/serverless.yml': service('a', '  f:\n    handler: h.f\n'),
+      'a/h.ts': handlers('f'),
+    });
+    const project = await loadProject([p.dir], { stage: 'dev', account: ACCOUNT });
+    expect(() => generate(project)).not.toThrow();
+    spoil(project);
+    expect(() => generate(project)).toThrow(/wildcard resource|refusing to put the Lambda name/);
+  });
+
+  it('a hand-built project with a wildcard Lambda name', async () => {
+    using p = tempProject({
+      ...caller(),
+      'a/serverless.yml': service('a', '  f:\n    handler: h.f\n'),
+      'a/h.ts': handlers('f'),
+    });
+    const project = await loadProject([p.dir], { stage: 'dev', account: ACCOUNT });
+    const f = project.services.find((s) => s.name === 'a')!.functions[0]!;
+    f.physicalNames['dev'] = 'a-*';
+    expect(() => generate(project)).toThrow(/refusing to put the Lambda name "a-\*" in an ARN/);
   });
 });
