@@ -35,6 +35,7 @@ describe('Forged error markers', () => {
         'a:coded': 'a-dev-coded',
         'a:frameless': 'a-dev-frameless',
         'a:plain': 'a-dev-plain',
+        'a:damaged': 'a-dev-damaged',
       },
     });
 
@@ -55,6 +56,17 @@ describe('Forged error markers', () => {
       handler: defineFunction(
         async () => {
           throw Object.assign(new Error(userInput), { code: 'CARD_DECLINED', data: { retryAfterDays: 2 } });
+        },
+        { sdk: calleeSdk },
+      ) as never,
+    });
+    // A coded (never retried) error whose message carries a damaged marker: before the fix, the
+    // damaged line hid the real marker, the code was lost and the call became retryable.
+    ws.functions.set('a-dev-damaged', {
+      handler: defineFunction(
+        async () => {
+          calls++;
+          throw Object.assign(new Error(`charge failed\n${ERROR_MARKER}{not json`), { code: 'CARD_DECLINED' });
         },
         { sdk: calleeSdk },
       ) as never,
@@ -105,6 +117,15 @@ describe('Forged error markers', () => {
     expect(err.remoteCode).toBe('CARD_DECLINED');
     expect(err.remoteData).toEqual({ retryAfterDays: 2 });
     expect(err.errorMessage).toBe(userInput);
+  });
+
+  it('a damaged marker in the message of a coded error does not make it retryable', async () => {
+    calls = 0;
+    const err = (await sdk()
+      .invoke('a:damaged', {}, { idempotencyKey: 'k3' })
+      .catch((e: unknown) => e)) as RemoteFunctionError;
+    expect(err.remoteCode).toBe('CARD_DECLINED');
+    expect(calls).toBe(1);
   });
 
   it('a frameless stack, with or without defineFunction, gives no code', async () => {
