@@ -118,10 +118,8 @@ export function validateServices(services: readonly ServiceModel[], opts: Valida
               const pn = callee?.physicalNames[stage] ?? physicalFunctionName(t.service, stage, t.function);
               const bad = lambdaNameProblem(pn, stage, opts.stage);
               if (bad === undefined) continue;
-              const where =
-                callee === undefined
-                  ? ''
-                  : ` (defined at ${target!.file}:${(callee.locs['name'] ?? callee.loc).line}:${(callee.locs['name'] ?? callee.loc).col})`;
+              const def = callee === undefined ? undefined : (callee.locs['name'] ?? callee.loc);
+              const where = def === undefined ? '' : ` (defined at ${target!.file}:${def.line}:${def.col})`;
               out.push(at(loc, `calling '${t.service}:${t.function}': ${bad}${where}`));
             }
           }
