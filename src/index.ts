@@ -59,6 +59,8 @@ export {
   isMissingDependencyError,
   DiscoveryRecordError,
   isDiscoveryRecordError,
+  InvalidDiscoveryRecordError,
+  isInvalidDiscoveryRecordError,
   UndeclaredCallError,
   isUndeclaredCallError,
   AmbiguousTargetError,

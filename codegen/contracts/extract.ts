@@ -21,7 +21,7 @@ import {
 import ts from 'typescript';
 import type { Diagnostic } from '../errors.js';
 import type { FunctionContract, FunctionModel, JsonSchema, Project, ServiceContract, ServiceModel } from '../model.js';
-import { makeContract } from './io.js';
+import { makeContract, setOwn } from './io.js';
 
 const DEFINE_NAMES = new Set(['defineFunction', 'defineSubscriber']);
 
@@ -192,7 +192,7 @@ function renameRefs(v: unknown, from: string, to: string): unknown {
   if (v === null || typeof v !== 'object') return v;
   const o: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    o[k] = k === '$ref' && x === `#/definitions/${from}` ? `#/definitions/${to}` : renameRefs(x, from, to);
+    setOwn(o, k, k === '$ref' && x === `#/definitions/${from}` ? `#/definitions/${to}` : renameRefs(x, from, to));
   }
   return o;
 }

@@ -26,6 +26,11 @@ export function canonicalJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
+/** Sets `o[k]` as an own property whatever `k` is (`__proto__` included: keys are data). */
+export function setOwn(o: Record<string, unknown>, k: string, x: unknown): void {
+  Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+}
+
 /** Sorts object keys recursively (for pretty, deterministic output files). */
 export function sortKeys<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
@@ -33,7 +38,7 @@ export function sortKeys<T>(v: T): T {
   const o: Record<string, unknown> = {};
   for (const k of Object.keys(v as object).sort()) {
     const x = (v as Record<string, unknown>)[k];
-    if (x !== undefined) o[k] = sortKeys(x);
+    if (x !== undefined) setOwn(o, k, sortKeys(x));
   }
   return o as T;
 }
@@ -56,8 +61,11 @@ function sortRequired<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
   const o: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    o[k] =
-      k === 'required' && Array.isArray(x) && x.every((e) => typeof e === 'string') ? [...x].sort() : sortRequired(x);
+    setOwn(
+      o,
+      k,
+      k === 'required' && Array.isArray(x) && x.every((e) => typeof e === 'string') ? [...x].sort() : sortRequired(x),
+    );
   }
   return o as T;
 }

@@ -6,11 +6,13 @@
 import {
   discoveryRecordName,
   LIFECYCLE_TYPES,
+  lambdaFunctionNameProblem,
   type LifecycleType,
   lambdaArn,
   lifecycleTopicName,
   snsTopicArn,
 } from 'svc-mesh/internal';
+import { CodegenError } from '../errors.js';
 import type { FunctionModel, Project, ServiceModel } from '../model.js';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -52,7 +54,23 @@ export class Arns {
     return r === home ? '${AWS::Region}' : r;
   }
 
+  /**
+   * A function ARN. The name passes the one Lambda-name check here too (validation reports it
+   * with its position first), so no input can put a wildcard or a name prefix in a resource.
+   */
   lambda(fnName: string, target: ServiceModel | undefined, from?: ServiceModel): string {
+    const problem = lambdaFunctionNameProblem(fnName);
+    if (problem !== undefined) {
+      throw new CodegenError([
+        {
+          file: target?.file ?? from?.file ?? 'svc-codegen',
+          line: target?.loc.line ?? 1,
+          col: target?.loc.col ?? 1,
+          severity: 'error',
+          message: `refusing to put the Lambda name ${JSON.stringify(fnName)} in an ARN: it ${problem}`,
+        },
+      ]);
+    }
     return lambdaArn(this.partition, this.region(target, from), this.account, fnName);
   }
 

@@ -8,7 +8,7 @@ import { Arns } from './arns.js';
 import { serviceTemplate } from './cloudformation.js';
 import { envSize, functionEnv, LAMBDA_ENV_QUOTA } from './env.js';
 import { mermaidGraph } from './graph.js';
-import { functionPolicies } from './iam.js';
+import { functionPolicies, wildcardResources } from './iam.js';
 import { seedPlan } from './seed.js';
 
 export interface GenerateResult extends Generated {
@@ -65,6 +65,14 @@ export function generate(project: Project): GenerateResult {
         const c = functionPolicies(project, preferred, s, f, byName);
         policies[id] = Array.isArray(c) ? c : t;
       } else policies[id] = t;
+      const wild = [...t, ...policies[id]!].flatMap(wildcardResources);
+      if (wild.length > 0) {
+        invalid.push({
+          ...f.loc,
+          severity: 'error',
+          message: `${id}: refusing a policy with a wildcard resource (${[...new Set(wild)].join(', ')}); check the stage, region, account and partition of the project`,
+        });
+      }
       const te = functionEnv(project, template, s, f);
       fnEnv.set(f, te);
       templateEnv[s.name]![f.key] = te;

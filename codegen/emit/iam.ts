@@ -14,6 +14,24 @@ import type { Arns } from './arns.js';
 
 type Statement = PolicyDocument['Statement'][number];
 
+/**
+ * Resources of `doc` that are not exact: anything holding `*` or `?` other than the `:*` version
+ * qualifier of a function ARN or log group, and the `*` that `cloudformation:ListExports` needs.
+ * generate() refuses a policy with any (the last check, whatever built the project).
+ */
+export function wildcardResources(doc: PolicyDocument): string[] {
+  const out: string[] = [];
+  for (const st of doc.Statement) {
+    const actions = ([] as string[]).concat(st.Action);
+    for (const r of ([] as string[]).concat(st.Resource)) {
+      if (r === '*' && actions.length === 1 && actions[0] === 'cloudformation:ListExports') continue;
+      const exact = /:(function:[^:]+|log-group:[^:]+):\*$/.test(r) ? r.slice(0, -2) : r;
+      if (/[*?]/.test(exact)) out.push(r);
+    }
+  }
+  return out;
+}
+
 /** IAM quotas, in characters without white space (IAM and STS quotas page). */
 export const INLINE_POLICY_QUOTA = 10_240;
 export const MANAGED_POLICY_QUOTA = 6_144;

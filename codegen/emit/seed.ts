@@ -3,14 +3,35 @@
  * policy), SSM discovery records and, when exports discovery is on, CloudFormation exports.
  * The local mesh applies this plan at start; in AWS the CloudFormation templates create the same.
  */
-import { discoveryRecordName, EXPORT_FIELDS, exportName, LIFECYCLE_TYPES } from 'svc-mesh/internal';
+import {
+  DISCOVERY_RECORD_VERSION,
+  discoveryRecordName,
+  EXPORT_FIELDS,
+  exportName,
+  LIFECYCLE_TYPES,
+} from 'svc-mesh/internal';
 import type { FunctionModel, Project, SeedPlan, ServiceModel, Subscription } from '../model.js';
 import type { Arns } from './arns.js';
 
-/** The record value: `{"v":1,"functionArn":…,"topics":{…},"contract":"sha256-…"}` (keys in this order). */
+/**
+ * The record value, version 2: it names its target, so a runtime refuses it when read for another
+ * (`{"v":2,"service":…,"function":…,"stage":…,"functionArn":…,"topics":{…},"contract":"sha256-…"}`,
+ * keys in this order).
+ */
 export function discoveryRecordValue(project: Project, arns: Arns, service: ServiceModel, f: FunctionModel): string {
-  const rec: { v: 1; functionArn: string; topics?: Record<string, string>; contract?: string } = {
-    v: 1,
+  const rec: {
+    v: typeof DISCOVERY_RECORD_VERSION;
+    service: string;
+    function: string;
+    stage: string;
+    functionArn: string;
+    topics?: Record<string, string>;
+    contract?: string;
+  } = {
+    v: DISCOVERY_RECORD_VERSION,
+    service: service.name,
+    function: f.key,
+    stage: project.options.stage,
     functionArn: arns.lambda(f.physicalName, service, service),
   };
   if (f.subscribable) rec.topics = arns.topics(service, f, project.options.stage, service);

@@ -74,6 +74,11 @@ export function resolveOptions(o: ProjectOptions, diags: Diagnostic[]): Resolved
   if (o.account !== undefined && !/^\d{12}$/.test(o.account)) {
     diags.push(opt(`--account ${JSON.stringify(o.account)} must be a 12-digit AWS account id`));
   }
+  if (o.partition !== undefined && !/^aws(-[a-z]+){0,3}$/.test(o.partition)) {
+    diags.push(
+      opt(`--partition ${JSON.stringify(o.partition)} is not an AWS partition like 'aws', 'aws-cn' or 'aws-us-gov'`),
+    );
+  }
   if (o.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) {
     diags.push(opt(`--region ${JSON.stringify(o.region)} is not an AWS region like 'us-east-1'`));
   }
@@ -170,7 +175,11 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
   }
   services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || (a.file < b.file ? -1 : 1));
   diags.push(
-    ...validateServices(services, { stage: resolved.stage, unknownServices: options.unknownServices ?? 'error' }),
+    ...validateServices(services, {
+      stage: resolved.stage,
+      stages,
+      unknownServices: options.unknownServices ?? 'error',
+    }),
   );
   if (diags.some((d) => d.severity === 'error')) throw new CodegenError(diags);
   diags.push(...missingClientWarnings(services, resolved));

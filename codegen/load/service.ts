@@ -438,11 +438,13 @@ function readSubscription(
   const fpp = src.pair(node, 'filterPolicy');
   if (fpp !== undefined) {
     const v = val(fpp.value);
-    const problem = checkFilterPolicy(v, type);
+    const problem = v === undefined ? undefined : filterPolicyProblem(v, type);
     if (problem !== undefined) {
-      err(fpp.value, `${where}.filterPolicy ${problem}`);
+      // Point at the attribute the problem is about, when there is one.
+      const keyNode = problem.key === undefined ? undefined : src.pair(fpp.value, problem.key)?.key;
+      err(keyNode ?? (fpp.key as Node | null), `${where}.filterPolicy ${problem.message}`);
       ok = false;
-    } else filterPolicy = v as Record<string, unknown>;
+    } else if (v !== undefined) filterPolicy = v as Record<string, unknown>;
   }
   void diags;
   if (!ok || fname === undefined || service === undefined || type === undefined) return undefined;
@@ -451,36 +453,104 @@ function readSubscription(
   return sub;
 }
 
+/** SNS's limits on a filter policy (Amazon SNS developer guide, "Filter policy constraints"). */
+export const FILTER_POLICY_MAX_KEYS = 5;
+export const FILTER_POLICY_MAX_COMBINATIONS = 150;
+
+/** What is wrong with a filter policy, and the attribute it is about (for the diagnostic's position). */
+export interface FilterPolicyProblem {
+  message: string;
+  /** The top-level key the problem is at, when it is at one. */
+  key?: string;
+}
+
+const own = (o: object, k: string) => Object.hasOwn(o, k);
+
 /**
- * SNS filter policies on message attributes: an object whose values are lists of conditions, at
- * most 5 keys in all (we use one, `svcmesh_type`) and at most 150 value combinations. Lifecycle
- * messages carry `svcmesh_type`, `svcmesh_code` (failed events with a coded error), `traceparent`,
- * `tracestate` and `baggage`.
+ * SNS filter policies on message attributes: an object whose values are lists of conditions,
+ * plus `$or` (a list of at least two such objects). SNS allows at most 5 keys in a policy (svc-mesh
+ * adds one, `svcmesh_type`, so 4 are yours; with `$or`, in every alternative) and at most 150
+ * combinations (the product of the list lengths; the alternatives of `$or` add up). Keys are
+ * ordinary names to SNS, `toString`, `constructor` or `__proto__` included, and are read as own
+ * properties only. Lifecycle messages carry `svcmesh_type`, `svcmesh_code` (failed events with a
+ * coded error), `traceparent`, `tracestate` and `baggage`.
  */
-export function checkFilterPolicy(v: unknown, type?: string): string | undefined {
+export function filterPolicyProblem(v: unknown, type?: string): FilterPolicyProblem | undefined {
   if (v === null || typeof v !== 'object' || Array.isArray(v))
-    return `must be a mapping of attribute names to lists, got ${typeName(v)}`;
-  const entries = Object.entries(v as Record<string, unknown>);
-  if (entries.length === 0) return 'is empty; remove it or add an attribute';
-  if ('svcmesh_type' in (v as object)) return `must not set 'svcmesh_type': svc-mesh sets it from 'type:'`;
-  // svcmesh_code is only on `failed` events: filtering on it elsewhere would match nothing, ever.
-  if ('svcmesh_code' in (v as object) && type !== undefined && type !== 'failed')
-    return `filters on 'svcmesh_code', which only 'failed' events carry (the error's code); this '${type}' subscription would never receive anything. Use type: failed, or remove svcmesh_code`;
-  if (entries.length > 4)
-    return `has ${entries.length} attributes; SNS allows 5 per policy and svc-mesh uses one (svcmesh_type)`;
-  let combos = 1;
-  for (const [k, list] of entries) {
-    if (!Array.isArray(list) || list.length === 0)
-      return `attribute '${k}' must be a non-empty list of conditions, e.g. ['gold']`;
-    for (const c of list) {
-      if (c === null || typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean') continue;
-      if (typeof c === 'object' && !Array.isArray(c)) continue; // {prefix: …}, {anything-but: …}, {numeric: […]}, {exists: …}
-      return `attribute '${k}' has a condition that is ${typeName(c)}`;
+    return { message: `must be a mapping of attribute names to lists, got ${typeName(v)}` };
+  const keys = Object.keys(v);
+  if (keys.length === 0) return { message: 'is empty; remove it or add an attribute' };
+  const mine = FILTER_POLICY_MAX_KEYS - 1;
+  const check = (
+    policy: Record<string, unknown>,
+    outer: string[],
+    where: string,
+    top: string | undefined,
+  ): { combos: number } | FilterPolicyProblem => {
+    const ks = Object.keys(policy);
+    const plain = ks.filter((k) => k !== '$or');
+    const at = (k: string) => top ?? k;
+    if (own(policy, 'svcmesh_type'))
+      return { message: `must not set 'svcmesh_type': svc-mesh sets it from 'type:'`, key: at('svcmesh_type') };
+    // svcmesh_code is only on `failed` events: filtering on it elsewhere would match nothing, ever.
+    if (own(policy, 'svcmesh_code') && type !== undefined && type !== 'failed')
+      return {
+        message: `filters on 'svcmesh_code', which only 'failed' events carry (the error's code); this '${type}' subscription would never receive anything. Use type: failed, or remove svcmesh_code`,
+        key: at('svcmesh_code'),
+      };
+    const count = outer.length + plain.length + (top === undefined && own(policy, '$or') ? 1 : 0);
+    if (count > mine) {
+      const names = [...outer, ...plain, ...(top === undefined && own(policy, '$or') ? ['$or'] : [])];
+      return {
+        message:
+          `has ${count} keys${where} (${names.map((n) => JSON.stringify(n)).join(', ')}); SNS allows ` +
+          `${FILTER_POLICY_MAX_KEYS} per policy and svc-mesh uses one (svcmesh_type), so at most ${mine} are yours`,
+        key: top ?? ks[mine]!,
+      };
     }
-    combos *= list.length;
-  }
-  if (combos > 150) return `allows ${combos} combinations; SNS allows at most 150`;
+    let combos = 1;
+    for (const k of plain) {
+      const list = policy[k];
+      if (!Array.isArray(list) || list.length === 0)
+        return { message: `attribute '${k}' must be a non-empty list of conditions, e.g. ['gold']`, key: at(k) };
+      for (const c of list) {
+        if (c === null || typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean') continue;
+        if (typeof c === 'object' && !Array.isArray(c)) continue; // {prefix: …}, {anything-but: …}, {numeric: […]}, {exists: …}
+        return { message: `attribute '${k}' has a condition that is ${typeName(c)}`, key: at(k) };
+      }
+      combos *= list.length;
+    }
+    if (own(policy, '$or')) {
+      if (top !== undefined) return { message: `'$or' cannot be nested inside '$or'`, key: top };
+      const alts = policy['$or'];
+      if (!Array.isArray(alts) || alts.length < 2)
+        return { message: `'$or' must be a list of at least two policies`, key: '$or' };
+      let sum = 0;
+      for (const [i, alt] of alts.entries()) {
+        if (alt === null || typeof alt !== 'object' || Array.isArray(alt) || Object.keys(alt).length === 0)
+          return { message: `'$or'[${i}] must be a non-empty mapping of attribute names to lists`, key: '$or' };
+        const r = check(alt as Record<string, unknown>, plain, ` with '$or'[${i}]`, '$or');
+        if ('message' in r) return r;
+        sum += r.combos;
+      }
+      combos *= sum;
+    }
+    return { combos };
+  };
+  const r = check(v as Record<string, unknown>, [], '', undefined);
+  if ('message' in r) return r;
+  if (r.combos > FILTER_POLICY_MAX_COMBINATIONS)
+    return {
+      message:
+        `allows ${r.combos} combinations of values (the product of the list lengths, alternatives of '$or' added); ` +
+        `SNS allows at most ${FILTER_POLICY_MAX_COMBINATIONS}: split it across subscriptions or use fewer values`,
+    };
   return undefined;
+}
+
+/** {@link filterPolicyProblem}'s message, or undefined when the policy is acceptable. */
+export function checkFilterPolicy(v: unknown, type?: string): string | undefined {
+  return filterPolicyProblem(v, type)?.message;
 }
 
 function readEnvironment(

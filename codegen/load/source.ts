@@ -154,7 +154,7 @@ export class SourceFile {
         // The value is itself a variable (e.g. `custom: ${self:other}`): resolve, then walk plain JS.
         let v: unknown = this.value(node);
         for (const s of path.slice(i)) {
-          if (v === null || typeof v !== 'object') return undefined;
+          if (v === null || typeof v !== 'object' || !Object.hasOwn(v, s)) return undefined;
           v = (v as Record<string, unknown>)[s];
         }
         return v;
@@ -172,8 +172,17 @@ export class SourceFile {
     if (this.cache.has(n)) return this.cache.get(n);
     let v: unknown;
     if (isMap(n)) {
+      // Keys are data: `__proto__`, `constructor` or `toString` become own properties like any other
+      // (an assignment to `o['__proto__']` would replace the prototype and lose the key).
       const o: Record<string, unknown> = {};
-      for (const e of this.entries(n)) o[e.key] = this.value(e.value);
+      for (const e of this.entries(n)) {
+        Object.defineProperty(o, e.key, {
+          value: this.value(e.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       v = o;
     } else if (isSeq(n)) {
       v = n.items.map((x) => this.value(x as Node));

@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import { closest } from 'fastest-levenshtein';
-import { MAX_FUNCTION_NAME_LENGTH } from 'svc-mesh/internal';
+import { lambdaFunctionNameProblem, MAX_FUNCTION_NAME_LENGTH, physicalFunctionName } from 'svc-mesh/internal';
 import type { Diagnostic } from '../errors.js';
 import { exportedNames, HANDLER_EXTENSIONS, splitHandler } from '../load/handlers.js';
 import type { FunctionModel, ServiceModel, SourceLoc } from '../model.js';
@@ -25,6 +25,21 @@ export interface ValidateOptions {
    * `warning` (the Serverless plugin sees one service at a time; the others deploy on their own).
    */
   unknownServices?: 'error' | 'warning';
+  /** The stage chain `[stage, ...stageFallback]` (default `[stage]`): every Lambda name in it is checked. */
+  stages?: readonly string[];
+}
+
+/** The one Lambda-name check, worded for a diagnostic. */
+function lambdaNameProblem(pn: string, stage: string, mainStage: string): string | undefined {
+  const problem = lambdaFunctionNameProblem(pn);
+  if (problem === undefined) return undefined;
+  const inStage = stage === mainStage ? '' : ` (in fallback stage '${stage}')`;
+  const shown = /^[\x20-\x7e]*$/.test(pn) && !pn.includes("'") ? `'${pn}'` : JSON.stringify(pn);
+  const fix =
+    pn.length > MAX_FUNCTION_NAME_LENGTH
+      ? `. Shorten the service name or the function key, or set a shorter 'name:'`
+      : '';
+  return `the Lambda name ${shown}${inStage} ${problem}${fix}`;
 }
 
 export function validateServices(services: readonly ServiceModel[], opts: ValidateOptions): Diagnostic[] {
@@ -45,25 +60,15 @@ export function validateServices(services: readonly ServiceModel[], opts: Valida
   const fnIndex = new Map<string, FunctionModel>();
   for (const s of byName.values()) for (const f of s.functions) fnIndex.set(`${s.name}:${f.key}`, f);
 
-  // Physical names: Lambda's 64-character limit, allowed characters, and uniqueness.
+  // Physical names: Lambda's own rule (1–64 of [A-Za-z0-9_-], so never an IAM wildcard), and uniqueness.
   const physical = new Map<string, FunctionModel>();
   for (const s of byName.values()) {
     if (s.external) continue;
     for (const f of s.functions) {
       const loc = f.locs['name'] ?? f.loc;
       for (const [stage, pn] of Object.entries(f.physicalNames)) {
-        const inStage = stage === opts.stage ? '' : ` (in fallback stage '${stage}')`;
-        if (pn.length > MAX_FUNCTION_NAME_LENGTH) {
-          out.push(
-            at(
-              loc,
-              `the Lambda name '${pn}'${inStage} is ${pn.length} characters; Lambda allows ${MAX_FUNCTION_NAME_LENGTH}. ` +
-                `Shorten the service name or the function key, or set a shorter 'name:'`,
-            ),
-          );
-        } else if (!/^[A-Za-z0-9_-]+$/.test(pn)) {
-          out.push(at(loc, `the Lambda name '${pn}'${inStage} may contain only letters, digits, '-' and '_'`));
-        }
+        const problem = lambdaNameProblem(pn, stage, opts.stage);
+        if (problem !== undefined) out.push(at(loc, problem));
       }
       const prev = physical.get(f.physicalName);
       if (prev !== undefined) {
@@ -95,14 +100,31 @@ export function validateServices(services: readonly ServiceModel[], opts: Valida
     }
     return undefined;
   };
+  const lenient = opts.unknownServices === 'warning';
   for (const s of byName.values()) {
     if (s.external) continue;
     for (const f of s.functions) {
-      const lenient = opts.unknownServices === 'warning';
       f.calling.forEach((t, i) => {
         const problem = unknown(t.service, t.function);
-        if (problem === undefined) return;
         const loc = f.locs[`calling[${i}]`] ?? f.loc;
+        if (problem === undefined || (lenient && !byName.has(t.service))) {
+          // Every Lambda name this call puts in the caller's policy passes the one check, wherever it
+          // came from: a reference service (sibling directory, custom.svcMesh.paths, referencePaths),
+          // a contract, or the default name of a service that is not part of this run.
+          const target = byName.get(t.service);
+          const callee = target?.functions.find((x) => x.key === t.function);
+          if (target === undefined || target.external) {
+            for (const stage of opts.stages ?? [opts.stage]) {
+              const pn = callee?.physicalNames[stage] ?? physicalFunctionName(t.service, stage, t.function);
+              const bad = lambdaNameProblem(pn, stage, opts.stage);
+              if (bad === undefined) continue;
+              const def = callee === undefined ? undefined : (callee.locs['name'] ?? callee.loc);
+              const where = def === undefined ? '' : ` (defined at ${target!.file}:${def.line}:${def.col})`;
+              out.push(at(loc, `calling '${t.service}:${t.function}': ${bad}${where}`));
+            }
+          }
+          if (problem === undefined) return;
+        }
         if (lenient && !byName.has(t.service)) {
           out.push(
             at(

@@ -11,7 +11,10 @@ import {
 } from '../internal/awsErrors.js';
 import type { AwsClients } from '../internal/clients.js';
 import { type ResolvedConfig, requireStage } from '../internal/config.js';
+import { type DiscoveryRecordIdentity, InvalidDiscoveryRecordError } from '../errors/InvalidDiscoveryRecordError.js';
 import {
+  DISCOVERY_RECORD_VERSION,
+  type DiscoveryRecord,
   LAMBDA_ARN_RE,
   type LifecycleType,
   SNS_ARN_RE,
@@ -19,6 +22,7 @@ import {
   exportName,
   parseDiscoveryRecord,
   parseTarget,
+  physicalFunctionName,
 } from '../internal/names.js';
 import { withRetries } from '../internal/retry.js';
 import { DISCOVERY_BUDGET_MS, DISCOVERY_RETRIES, SSM_BATCH_SIZE, STALE_GRACE_MS } from './constants.js';
@@ -97,7 +101,8 @@ export class ServiceResolver {
 
   /**
    * Resolves a target. Throws {@link TargetNotFoundError} (with every stage and source searched),
-   * {@link DiscoveryRecordError} for a malformed record, {@link AccessDeniedError} or
+   * {@link DiscoveryRecordError} for a malformed record ({@link InvalidDiscoveryRecordError} for the
+   * record of another target), {@link AccessDeniedError} or
    * {@link DiscoveryError} when discovery itself fails and nothing stale can be served.
    */
   resolve(target: string, stage?: string): Promise<ResolvedTarget> {
@@ -216,7 +221,7 @@ export class ServiceResolver {
           const v = await this.#getParam(name).catch((err: unknown) => {
             throw this.#discoveryFailure(target, 'ssm', 'ssm:GetParameters', name, err);
           });
-          if (v !== undefined) return this.#store(key, fromRecord(target, stage, name, v));
+          if (v !== undefined) return this.#store(key, fromRecord(target, service, fn, stage, name, v));
         }
         if (sources.includes('exports')) {
           const name = exportName(stage, service, fn, 'FunctionArn');
@@ -341,8 +346,17 @@ async function readWithRetries<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
-function fromRecord(target: string, stage: string, name: string, value: string): ResolvedTarget {
-  const rec = parseDiscoveryRecord(value, `ssm:${name}`);
+function fromRecord(
+  target: string,
+  service: string,
+  fn: string,
+  stage: string,
+  name: string,
+  value: string,
+): ResolvedTarget {
+  const source = `ssm:${name}`;
+  const rec = parseDiscoveryRecord(value, source);
+  checkIdentity(rec, { service, function: fn, stage }, source);
   return {
     target,
     functionArn: rec.functionArn,
@@ -352,6 +366,34 @@ function fromRecord(target: string, stage: string, name: string, value: string):
     location: name,
     contract: rec.contract,
   };
+}
+
+/**
+ * A record must be the one of the target it was read for. Version 2 names its target: all three
+ * must match. Version 1 names nothing: it is accepted only when its function is the target's
+ * default Lambda name `{service}-{stage}-{function}` (so a record copied from another target is
+ * refused); a version-1 record of a function with a `name:` override must be regenerated.
+ */
+function checkIdentity(rec: DiscoveryRecord, expected: DiscoveryRecordIdentity, source: string): void {
+  const want = `${expected.service}:${expected.function} in stage '${expected.stage}'`;
+  if (rec.v === 2) {
+    if (rec.service === expected.service && rec.function === expected.function && rec.stage === expected.stage) return;
+    throw new InvalidDiscoveryRecordError(
+      source,
+      expected,
+      { service: rec.service!, function: rec.function!, stage: rec.stage!, functionArn: rec.functionArn },
+      `it is the record of ${rec.service}:${rec.function} in stage '${rec.stage}', but it was read as the record of ${want} (copied or written to the wrong name?); nothing was invoked`,
+    );
+  }
+  const name = LAMBDA_ARN_RE.exec(rec.functionArn)?.[4];
+  const expectedName = physicalFunctionName(expected.service, expected.stage, expected.function);
+  if (name === expectedName) return;
+  throw new InvalidDiscoveryRecordError(
+    source,
+    expected,
+    { functionArn: rec.functionArn },
+    `it is a version-1 record, which does not say whose it is, and its function '${name}' is not the default name '${expectedName}' of ${want}; nothing was invoked. If the function has a 'name:' override, regenerate the record with svc-codegen (version ${DISCOVERY_RECORD_VERSION} names its target)`,
+  );
 }
 
 function fromExports(

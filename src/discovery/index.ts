@@ -16,6 +16,8 @@ export {
   isTargetNotFoundError,
   DiscoveryRecordError,
   isDiscoveryRecordError,
+  InvalidDiscoveryRecordError,
+  isInvalidDiscoveryRecordError,
   DiscoveryError,
   isDiscoveryError,
 } from './errors.js';

@@ -2,7 +2,7 @@ import { SvcMeshError } from './SvcMeshError.js';
 
 /** Thrown when a discovery record (SSM parameter, export, or route) cannot be used. */
 export class DiscoveryRecordError extends SvcMeshError {
-  override readonly name = 'DiscoveryRecordError' as const;
+  override readonly name: 'DiscoveryRecordError' | 'InvalidDiscoveryRecordError' = 'DiscoveryRecordError';
   /** Where the record came from, e.g. `ssm:/svc-mesh/dev/users/create`. */
   readonly source: string;
   constructor(source: string, reason: string) {
@@ -14,6 +14,7 @@ export class DiscoveryRecordError extends SvcMeshError {
   }
 }
 
+/** True for {@link DiscoveryRecordError} and its subclass `InvalidDiscoveryRecordError`. */
 export function isDiscoveryRecordError(err: unknown): err is DiscoveryRecordError {
-  return err instanceof Error && err.name === 'DiscoveryRecordError';
+  return err instanceof Error && (err.name === 'DiscoveryRecordError' || err.name === 'InvalidDiscoveryRecordError');
 }

@@ -14,6 +14,8 @@ export { InvalidTargetError, isInvalidTargetError } from './InvalidTargetError.j
 export { InvalidConfigError, isInvalidConfigError } from './InvalidConfigError.js';
 export { MissingDependencyError, isMissingDependencyError } from './MissingDependencyError.js';
 export { DiscoveryRecordError, isDiscoveryRecordError } from './DiscoveryRecordError.js';
+export { InvalidDiscoveryRecordError, isInvalidDiscoveryRecordError } from './InvalidDiscoveryRecordError.js';
+export type { DiscoveryRecordIdentity } from './InvalidDiscoveryRecordError.js';
 export { UndeclaredCallError, isUndeclaredCallError } from './UndeclaredCallError.js';
 export type { UndeclaredCallDetail } from './UndeclaredCallError.js';
 export { AmbiguousTargetError, isAmbiguousTargetError } from './AmbiguousTargetError.js';

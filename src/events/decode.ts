@@ -28,7 +28,8 @@ export function decodeLifecycleEvent<I = unknown, O = unknown>(recordOrEvent: un
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new InvalidEventError('Sns.Message is not a JSON object');
-  const ce = raw as Record<string, unknown>;
+  // Own properties only: nothing inherited counts as part of the event.
+  const ce = ownView(raw as Record<string, unknown>);
   if (ce['specversion'] !== '1.0')
     throw new InvalidEventError(`specversion is ${JSON.stringify(ce['specversion'])}, expected "1.0"`);
   const type =
@@ -52,7 +53,7 @@ export function decodeLifecycleEvent<I = unknown, O = unknown>(recordOrEvent: un
   if (typeof ce['id'] !== 'string' || ce['id'].length === 0) throw new InvalidEventError('id is missing');
   const data = ce['data'];
   if (typeof data !== 'object' || data === null) throw new InvalidEventError('data is missing');
-  const d = data as Record<string, unknown>;
+  const d = ownView(data as Record<string, unknown>);
   const event: LifecycleEvent<I, O> = {
     id: ce['id'],
     type: type as LifecycleType,
@@ -62,13 +63,19 @@ export function decodeLifecycleEvent<I = unknown, O = unknown>(recordOrEvent: un
     requestId: typeof d['requestId'] === 'string' ? d['requestId'] : '',
     input: d['input'] as I,
   };
-  if ('result' in d) event.result = d['result'] as O;
-  const e = d['error'] as Record<string, unknown> | undefined;
-  if (e && typeof e === 'object') {
-    event.error = { type: String(e['type'] ?? 'Error'), message: String(e['message'] ?? '') };
-    if (typeof e['code'] === 'string') event.error.code = e['code'];
+  if (Object.hasOwn(data, 'result')) event.result = d['result'] as O;
+  const e = d['error'];
+  if (e !== null && typeof e === 'object') {
+    const err = ownView(e as Record<string, unknown>);
+    event.error = { type: String(err['type'] ?? 'Error'), message: String(err['message'] ?? '') };
+    if (typeof err['code'] === 'string') event.error.code = err['code'];
   }
   if (typeof d['durationMs'] === 'number') event.durationMs = d['durationMs'];
   if (Array.isArray(d['truncated'])) event.truncated = d['truncated'].filter((x): x is string => typeof x === 'string');
   return event;
+}
+
+/** A copy of `o`'s own enumerable properties on a null prototype (so `x[k]` never reads inherited values). */
+function ownView(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign(Object.create(null) as Record<string, unknown>, o);
 }

@@ -42,7 +42,7 @@ export function defineSubscriber<I = unknown, O = unknown>(
   const fn = async (event: unknown, lambda: LambdaContext): Promise<void> => {
     const records: SnsRecordLike[] = isSnsEvent(event)
       ? event.Records
-      : typeof event === 'object' && event !== null && 'Sns' in event
+      : typeof event === 'object' && event !== null && Object.hasOwn(event, 'Sns')
         ? [event as SnsRecordLike]
         : [];
     if (records.length === 0)

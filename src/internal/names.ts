@@ -80,6 +80,28 @@ export function formatTarget(t: Target): string {
   return `${t.service}:${t.function}`;
 }
 
+/** Lambda's own rule for a function name: 1–64 of `[A-Za-z0-9_-]` (CreateFunction's FunctionName). */
+export const LAMBDA_FUNCTION_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Why `name` cannot be the name of a Lambda function (and so cannot be put in an ARN), or
+ * undefined when it can. The one check every Lambda name passes before it reaches an ARN or an
+ * IAM policy, whatever its source: it refuses `*`, `?` (IAM wildcards, so never a wildcard or
+ * name-prefix resource), `:` (a qualifier), and anything else outside Lambda's own rule.
+ */
+export function lambdaFunctionNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `is ${name === null ? 'null' : typeof name}, not a string`;
+  if (name.length === 0) return 'is empty';
+  if (name.length > MAX_FUNCTION_NAME_LENGTH)
+    return `is ${name.length} characters; Lambda allows ${MAX_FUNCTION_NAME_LENGTH}`;
+  if (LAMBDA_FUNCTION_NAME_RE.test(name)) return undefined;
+  const bad = firstBadChar(name, /[A-Za-z0-9_-]/) ?? '';
+  const cp = bad.codePointAt(0) ?? 0;
+  const shown = cp > 0x7e || cp < 0x21 ? `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` : `'${bad}'`;
+  const why = bad === '*' || bad === '?' ? ' (an IAM wildcard: it would grant access to other functions)' : '';
+  return `contains ${shown}${why}; Lambda names may contain only letters, digits, '-' and '_'`;
+}
+
 export function isValidStage(stage: unknown): stage is string {
   return typeof stage === 'string' && STAGE_NAME_RE.test(stage);
 }
@@ -149,9 +171,20 @@ export const LAMBDA_ARN_RE =
 export const SNS_ARN_RE =
   /^arn:(aws[a-zA-Z-]*):sns:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):(\d{12}):([A-Za-z0-9_-]{1,256})$/;
 
-/** The SSM discovery record value (`{"v":1,...}`). */
+/** The version codegen writes: 2 names its target (`service`, `function`, `stage`); 1 did not. */
+export const DISCOVERY_RECORD_VERSION = 2 as const;
+
+/**
+ * The SSM discovery record value:
+ * `{"v":2,"service":…,"function":…,"stage":…,"functionArn":…,"topics":{…},"contract":…}`.
+ * Version 1 (`{"v":1,"functionArn":…}`, no identity) is still read.
+ */
 export interface DiscoveryRecord {
-  readonly v: 1;
+  readonly v: 1 | 2;
+  /** The target the record belongs to (version 2). */
+  readonly service?: string;
+  readonly function?: string;
+  readonly stage?: string;
   readonly functionArn: string;
   readonly topics?: Partial<Record<LifecycleType, string>>;
   readonly contract?: string;
@@ -169,18 +202,39 @@ export function parseDiscoveryRecord(value: string, source: string): DiscoveryRe
     throw new DiscoveryRecordError(source, 'its value is not a JSON object');
   }
   const r = raw as Record<string, unknown>;
-  if (r['v'] !== 1)
-    throw new DiscoveryRecordError(source, `unsupported version ${JSON.stringify(r['v'])} (expected 1)`);
-  const arn = r['functionArn'];
+  const own = (k: string): unknown => (Object.hasOwn(r, k) ? r[k] : undefined);
+  const v = own('v');
+  if (v !== 1 && v !== 2)
+    throw new DiscoveryRecordError(source, `unsupported version ${JSON.stringify(v)} (expected 1 or 2)`);
+  const identity: { service?: string; function?: string; stage?: string } = {};
+  if (v === 2) {
+    const checks = [
+      ['service', SERVICE_NAME_RE],
+      ['function', FUNCTION_NAME_RE],
+      ['stage', STAGE_NAME_RE],
+    ] as const;
+    for (const [k, re] of checks) {
+      const x = own(k);
+      if (typeof x !== 'string' || !re.test(x))
+        throw new DiscoveryRecordError(source, `a version-2 record needs "${k}", got ${JSON.stringify(x)}`);
+      identity[k] = x;
+    }
+  }
+  const arn = own('functionArn');
   if (typeof arn !== 'string' || !LAMBDA_ARN_RE.test(arn)) {
     throw new DiscoveryRecordError(source, `functionArn ${JSON.stringify(arn)} is not a Lambda function ARN`);
   }
-  const rec: { v: 1; functionArn: string; topics?: Partial<Record<LifecycleType, string>>; contract?: string } = {
-    v: 1,
-    functionArn: arn,
-  };
-  if (r['topics'] !== undefined) {
-    const t = r['topics'];
+  const rec: {
+    v: 1 | 2;
+    service?: string;
+    function?: string;
+    stage?: string;
+    functionArn: string;
+    topics?: Partial<Record<LifecycleType, string>>;
+    contract?: string;
+  } = { v, ...identity, functionArn: arn };
+  if (own('topics') !== undefined) {
+    const t = own('topics');
     if (typeof t !== 'object' || t === null || Array.isArray(t)) {
       throw new DiscoveryRecordError(source, 'topics is not an object');
     }
@@ -196,9 +250,10 @@ export function parseDiscoveryRecord(value: string, source: string): DiscoveryRe
     }
     rec.topics = topics;
   }
-  if (r['contract'] !== undefined) {
-    if (typeof r['contract'] !== 'string') throw new DiscoveryRecordError(source, 'contract is not a string');
-    rec.contract = r['contract'];
+  const contract = own('contract');
+  if (contract !== undefined) {
+    if (typeof contract !== 'string') throw new DiscoveryRecordError(source, 'contract is not a string');
+    rec.contract = contract;
   }
   return rec;
 }

@@ -51,9 +51,13 @@ export async function runInvocation(
     typeof lambda?.getRemainingTimeInMillis === 'function' ? lambda.getRemainingTimeInMillis() : Number.NaN;
   // Lambda kills the process at its own deadline; the caller may need the answer sooner.
   const lambdaDeadline = Number.isFinite(remaining) ? now + remaining : now + c.defaultTimeoutMs;
+  // The caller's deadline is a claim, clamped to what can be true: never past this process's own
+  // deadline; ignored when already over as the invocation starts (a clock, a forged or a stale
+  // value: honouring it would fail every nested call) and for Event invocations, whose caller is
+  // not waiting (Lambda may run them minutes later, or retry them hours later).
   let deadline = lambdaDeadline;
-  const callerDeadline = metaDeadline(prepared.meta);
-  if (callerDeadline !== undefined && callerDeadline < deadline) deadline = callerDeadline;
+  const callerDeadline = prepared.hop === 'async' ? undefined : metaDeadline(prepared.meta);
+  if (callerDeadline !== undefined && callerDeadline > now && callerDeadline < deadline) deadline = callerDeadline;
   const requestId = typeof lambda?.awsRequestId === 'string' ? lambda.awsRequestId : randomUUID();
   const caller = metaCaller(prepared.meta);
 

@@ -27,14 +27,22 @@ export function encodeClientContext(meta: WireMeta): string {
   return Buffer.from(JSON.stringify({ custom: { svcmesh: '1' } })).toString('base64');
 }
 
-/** Reads svc-mesh metadata from ClientContext `custom` or envelope `meta`; undefined if it is not ours. */
+/** `o[k]` when `o` has it as an own property: untrusted objects are read this way only. */
+export function ownValue(o: unknown, k: string): unknown {
+  return typeof o === 'object' && o !== null && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined;
+}
+
+/**
+ * Reads svc-mesh metadata from ClientContext `custom` or envelope `meta`; undefined if it is not
+ * ours. Own properties only: nothing inherited (a polluted prototype) is taken as a caller claim.
+ */
 export function readMeta(raw: unknown): WireMeta | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const r = raw as Record<string, unknown>;
-  if (r['svcmesh'] !== '1' && r['svcmesh'] !== 1) return undefined;
+  const svcmesh = ownValue(raw, 'svcmesh');
+  if (svcmesh !== '1' && svcmesh !== 1) return undefined;
   const out: WireMeta = { svcmesh: '1' };
   for (const k of ['caller', 'traceparent', 'tracestate', 'baggage', 'deadline', 'idempotencyKey'] as const) {
-    const v = r[k];
+    const v = ownValue(raw, k);
     if (typeof v === 'string' && v.length > 0 && v.length <= 8192) out[k] = v;
     else if (k === 'deadline' && typeof v === 'number') out[k] = String(v);
   }
@@ -63,35 +71,50 @@ export function isEnvelope(event: unknown): event is { svcmesh: 1; meta: unknown
   return (
     typeof event === 'object' &&
     event !== null &&
-    (event as { svcmesh?: unknown }).svcmesh === 1 &&
-    'payload' in event &&
-    typeof (event as { meta?: unknown }).meta === 'object'
+    ownValue(event, 'svcmesh') === 1 &&
+    Object.hasOwn(event, 'payload') &&
+    typeof ownValue(event, 'meta') === 'object'
   );
 }
+
+/** Errors this process has marked already (the same object may be rethrown through two wrappers). */
+const marked = new WeakSet<Error>();
 
 /**
  * Appends svc-mesh's marker line to `err.stack` so the error's `code` (and small `data`)
  * survive Lambda, which sends only `errorType`, `errorMessage` and `trace` (the stack lines).
+ * Only this function writes a marker: any line of the stack that merely starts like one (user
+ * input in a message, e.g. `"x\nsvc-mesh:error:v1 {…}"`) is defused with a leading space first,
+ * errors without a code included, and the real marker is always the last line.
  * `name` and `message` are left unchanged. Idempotent; never throws.
  */
 export function attachErrorMarker(err: unknown): void {
-  if (!(err instanceof Error)) return;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code !== 'string' || code.length === 0 || code.length > 128) return;
+  if (!(err instanceof Error) || marked.has(err)) return;
   try {
-    const stack = typeof err.stack === 'string' ? err.stack : `${err.name}: ${err.message}`;
-    if (stack.includes(`\n${ERROR_MARKER}`)) return;
-    const marker: { code: string; data?: unknown } = { code };
-    const data = (err as { data?: unknown }).data;
-    if (data !== undefined) {
-      try {
-        const json = JSON.stringify(data);
-        if (json !== undefined && Buffer.byteLength(json) <= ERROR_DATA_LIMIT) marker.data = data;
-      } catch {
-        // data that is not JSON is left out
-      }
+    const base = typeof err.stack === 'string' ? err.stack : `${err.name}: ${err.message}`;
+    let stack = base;
+    if (stack.includes(ERROR_MARKER)) {
+      stack = stack
+        .split('\n')
+        .map((l) => (l.startsWith(ERROR_MARKER) ? ` ${l}` : l))
+        .join('\n');
     }
-    err.stack = `${stack}\n${ERROR_MARKER}${JSON.stringify(marker)}`;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.length > 0 && code.length <= 128) {
+      const marker: { code: string; data?: unknown } = { code };
+      const data = (err as { data?: unknown }).data;
+      if (data !== undefined) {
+        try {
+          const json = JSON.stringify(data);
+          if (json !== undefined && Buffer.byteLength(json) <= ERROR_DATA_LIMIT) marker.data = data;
+        } catch {
+          // data that is not JSON is left out
+        }
+      }
+      stack = `${stack}\n${ERROR_MARKER}${JSON.stringify(marker)}`;
+    }
+    if (stack !== base) err.stack = stack;
+    marked.add(err);
   } catch {
     // a frozen error keeps its stack
   }
@@ -120,8 +143,11 @@ export function parseFunctionError(text: string): FunctionErrorBody {
   const t = Array.isArray(r['trace']) ? r['trace'] : Array.isArray(r['stackTrace']) ? r['stackTrace'] : [];
   const trace = t.filter((l): l is string => typeof l === 'string');
   const out: FunctionErrorBody = { errorType, errorMessage, trace };
-  const idx = trace.findLastIndex((l) => l.startsWith(ERROR_MARKER));
-  if (idx >= 0) {
+  // Only defineFunction's own marker counts: the last line, below the `errorType: errorMessage`
+  // lines the stack starts with (a message cannot reach it; defineFunction defuses look-alikes).
+  const idx = trace.length - 1;
+  const header = `${errorType}: ${errorMessage}`.split('\n').length;
+  if (idx >= header && trace[idx]!.startsWith(ERROR_MARKER)) {
     const line = trace[idx]!;
     trace.splice(idx, 1);
     try {

@@ -120,10 +120,14 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
     carrier[key] = value;
   },
 };
+/** `c[key]` when it is an own property: carriers are untrusted, nothing inherited is read. */
+const own = (c: Readonly<Record<string, unknown>>, key: string): unknown =>
+  Object.hasOwn(c, key) ? c[key] : undefined;
+
 const recordGetter: TextMapGetter<Readonly<Record<string, unknown>>> = {
   keys: (c) => Object.keys(c),
   get(c, key) {
-    const v = c[key];
+    const v = own(c, key);
     return typeof v === 'string' ? v : undefined;
   },
 };
@@ -168,7 +172,7 @@ export function extractTraceContext(
         ctx = ROOT_CONTEXT;
       }
     } else {
-      const sc = parseTraceparent(carrier['traceparent'], carrier['tracestate']);
+      const sc = parseTraceparent(own(carrier, 'traceparent'), own(carrier, 'tracestate'));
       if (sc) ctx = trace.setSpanContext(ROOT_CONTEXT, sc);
     }
   }
@@ -194,16 +198,20 @@ export const snsPublishSetter: TextMapSetter<SnsPublishAttributes> = {
 export const snsEventGetter: TextMapGetter<Readonly<Record<string, unknown>>> = {
   keys: (c) => Object.keys(c),
   get(c, key) {
-    const a = c[key] as { Value?: unknown; StringValue?: unknown } | undefined;
+    const a = own(c, key);
     if (a === undefined || a === null || typeof a !== 'object') return undefined;
-    const v = a.Value ?? a.StringValue;
+    const v = own(a as Record<string, unknown>, 'Value') ?? own(a as Record<string, unknown>, 'StringValue');
     return typeof v === 'string' ? v : undefined;
   },
 };
 
-/** Flattens SNS event attributes into a plain `{ key: string }` carrier. */
+/**
+ * Flattens SNS event attributes into a `{ key: string }` carrier. Attribute names are the
+ * publisher's: the carrier has no prototype, so `__proto__`, `toString` or `constructor` are
+ * ordinary keys and nothing inherited is ever read back as an attribute.
+ */
 export function snsAttributesToCarrier(attrs: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   if (typeof attrs !== 'object' || attrs === null) return out;
   const rec = attrs as Record<string, unknown>;
   for (const k of Object.keys(rec)) {

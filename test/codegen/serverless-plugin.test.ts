@@ -126,7 +126,7 @@ describe('Serverless Framework v3 plugin (real serverless package)', () => {
     // The record carries the contract hash derived from the handler types.
     const [[, rec]] = byType(p, 'AWS::SSM::Parameter') as unknown as [[string, { Properties: Record<string, any> }]];
     expect(rec.Properties['Value']['Fn::Sub']).toMatch(
-      /^\{"v":1,"functionArn":"arn:\$\{AWS::Partition\}:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:orders-dev-onUserCreated","contract":"sha256-[A-Za-z0-9+/]{43}="\}$/,
+      /^\{"v":2,"service":"orders","function":"onUserCreated","stage":"dev","functionArn":"arn:\$\{AWS::Partition\}:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:orders-dev-onUserCreated","contract":"sha256-[A-Za-z0-9+/]{43}="\}$/,
     );
     expect(p.template.Outputs['PlaceOrderSvcMeshExportFunctionArn'].Export).toEqual({
       Name: 'svc-mesh:dev:orders:placeOrder:FunctionArn',

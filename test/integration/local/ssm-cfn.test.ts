@@ -41,7 +41,10 @@ describe('SSM Parameter Store', () => {
     const out = await c.ssm.send(new GetParameterCommand({ Name: '/svc-mesh/dev/stock/reserve' }));
     const rec = JSON.parse(out.Parameter!.Value!);
     expect(rec).toMatchObject({
-      v: 1,
+      v: 2,
+      service: 'stock',
+      function: 'reserve',
+      stage: 'dev',
       functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:stock-dev-reserve',
     });
     expect(out.Parameter?.ARN).toBe('arn:aws:ssm:us-east-1:000000000000:parameter/svc-mesh/dev/stock/reserve');

@@ -279,13 +279,22 @@ describe('Function: sdk.invoke retries and AWS errors', () => {
 
   it('invalidates and resolves once more on ResourceNotFoundException', async () => {
     await using ws = await startWireServer({ functions: { 'b-dev-g2': async () => 'new' } });
-    ws.parameters.set('/svc-mesh/dev/b/g', JSON.stringify({ v: 1, functionArn: ws.arn('b-dev-g1') }));
+    ws.parameters.set(
+      '/svc-mesh/dev/b/g',
+      JSON.stringify({ v: 2, service: 'b', function: 'g', stage: 'dev', functionArn: ws.arn('b-dev-g1') }),
+    );
     const mesh = createSdk({ region: 'us-east-1', endpoint: ws.endpoint, env: {}, stage: 'dev' });
     await mesh.resolve('b:g');
-    ws.parameters.set('/svc-mesh/dev/b/g', JSON.stringify({ v: 1, functionArn: ws.arn('b-dev-g2') }));
+    ws.parameters.set(
+      '/svc-mesh/dev/b/g',
+      JSON.stringify({ v: 2, service: 'b', function: 'g', stage: 'dev', functionArn: ws.arn('b-dev-g2') }),
+    );
     expect(await mesh.invoke('b:g', {})).toBe('new');
     expect(ws.ssmRequests.length).toBe(2);
-    ws.parameters.set('/svc-mesh/dev/b/g', JSON.stringify({ v: 1, functionArn: ws.arn('b-dev-gone') }));
+    ws.parameters.set(
+      '/svc-mesh/dev/b/g',
+      JSON.stringify({ v: 2, service: 'b', function: 'g', stage: 'dev', functionArn: ws.arn('b-dev-gone') }),
+    );
     mesh.resolver.clear();
     const err = await mesh.invoke('b:g', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetNotFoundError);

@@ -108,7 +108,8 @@ describe('Class: ServiceResolver', () => {
     await using _ = ws;
     for (const [v, why] of [
       ['{not json', /not JSON/],
-      ['{"v":2,"functionArn":"x"}', /version 2/],
+      ['{"v":3,"functionArn":"x"}', /version 3/],
+      ['{"v":2,"functionArn":"x"}', /version-2 record needs "service"/],
       ['{"v":1,"functionArn":"my-function"}', /not a Lambda function ARN/],
       [
         `{"v":1,"functionArn":"arn:aws:lambda:us-east-1:000000000000:function:${'x'.repeat(65)}"}`,

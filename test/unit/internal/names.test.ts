@@ -88,10 +88,25 @@ describe('Function: parseDiscoveryRecord', () => {
       functionArn: arn,
     });
   });
+  it('accepts a v2 record, which names its target', () => {
+    const rec = { v: 2, service: 'users', function: 'create', stage: 'dev', functionArn: arn };
+    expect(parseDiscoveryRecord(JSON.stringify(rec), 'ssm:/x')).toEqual(rec);
+  });
+  it('reads only own properties (an inherited functionArn does not count)', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto['functionArn'] = arn;
+    try {
+      expect(() => parseDiscoveryRecord('{"v":1}', 'ssm:/x')).toThrowError('not a Lambda function ARN');
+    } finally {
+      delete proto['functionArn'];
+    }
+  });
   it.each([
     ['not json', 'not JSON'],
     ['[]', 'not a JSON object'],
-    [JSON.stringify({ v: 2, functionArn: arn }), 'unsupported version 2'],
+    [JSON.stringify({ v: 3, functionArn: arn }), 'unsupported version 3'],
+    [JSON.stringify({ v: 2, functionArn: arn }), 'a version-2 record needs "service"'],
+    [JSON.stringify({ v: 2, service: 'users', function: 'create', stage: 'd*', functionArn: arn }), 'needs "stage"'],
     [JSON.stringify({ v: 1, functionArn: 'users-dev-create' }), 'not a Lambda function ARN'],
     [JSON.stringify({ v: 1, functionArn: arn, topics: { done: 'x' } }), 'unknown type'],
   ])('rejects %s', (value, why) => {
