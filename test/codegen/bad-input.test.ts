@@ -264,7 +264,7 @@ describe('CLI: exit codes and output', () => {
     writeFileSync(join(p.dir, 'a/serverless.yml'), service('a', '  f:\n    handler: h.f\n    calling: [nope:x]\n'));
     expect((await runCodegen([join(p.dir, 'a'), '--out', out, '--no-types'])).code).toBe(1);
     expect(readFileSync(join(out, 'iam/a-f.json'), 'utf8')).toBe(before);
-    expect(readdirSync(p.dir).sort()).toEqual(['a', 'out']);
+    expect(readdirSync(p.dir).sort()).toEqual(['a', 'node_modules', 'out']);
   });
 
   it('reports an output directory that cannot be written, leaving nothing behind', async () => {
@@ -276,7 +276,7 @@ describe('CLI: exit codes and output', () => {
     const r = await runCodegen([join(p.dir, 'a'), '--out', join(p.dir, 'blocker/out'), '--no-types']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Cannot write the output to .*blocker\/out: a parent of it is a file, not a directory/);
-    expect(readdirSync(p.dir).sort()).toEqual(['a', 'blocker']);
+    expect(readdirSync(p.dir).sort()).toEqual(['a', 'blocker', 'node_modules']);
   });
 
   it('refuses to replace a directory it did not write', async () => {

@@ -1,5 +1,5 @@
 /** Writes a throwaway project (file path → contents) into a temp dir; removed by `dispose`. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -15,6 +15,8 @@ export function tempProject(files: Record<string, string>): TempProject {
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, text);
   }
+  // Like a real project, it has the AWS clients its services use installed (else codegen warns).
+  symlinkSync(join(import.meta.dirname, '../../../node_modules'), join(dir, 'node_modules'), 'dir');
   return { dir, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -152,7 +152,12 @@ describe('Function: sdk.invoke against the AWS wire protocol (real SDK clients)'
   });
 
   it('falls back along the stage chain and reports every place searched when not found', async () => {
-    const alice = createSdk({ ...base(), stage: 'alice', stageFallback: ['dev'] });
+    const alice = createSdk({
+      ...base(),
+      stage: 'alice',
+      stageFallback: ['dev'],
+      discovery: ['routes', 'ssm', 'exports'],
+    });
     expect(await alice.invoke('payments:charge', { orderId: 'x', amountCents: 1 })).toEqual({ chargeId: 'from-alice' });
     expect((await alice.resolve('payments:slow')).stage).toBe('dev');
     const err = await alice.invoke('payments:refund', {}).catch((e: unknown) => e);
