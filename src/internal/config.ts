@@ -39,8 +39,8 @@ export interface SendClient {
  * documented developer key (docs/local-mesh.md). Never valid in AWS, and never sent anywhere else.
  */
 export const LOCAL_DEVELOPER_CREDENTIALS = {
-  accessKeyId: 'SVCMESHDEVELOPER',
-  secretAccessKey: 'svc-mesh-local-developer',
+  accessKeyId: 'test',
+  secretAccessKey: 'test',
 } as const;
 
 /** Static or provider credentials, as the AWS SDK v3 accepts them. */

@@ -290,6 +290,26 @@ describe('a project that followed the install line', () => {
     expect(invoked.code, invoked.stderr).toBe(0);
     expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'confirmed', totalCents: 600 });
 
+    // A declined card: the typed error reaches the caller, the failed event reaches notifications,
+    // and the whole request is one trace in the viewer's API.
+    const declined = await sh(
+      `npx svc-mesh invoke orders:placeOrder --data '${JSON.stringify({ ...data, card: 'tok_decline' })}'`,
+    );
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toMatch(/CARD_DECLINED|ORDER_REJECTED|PAYMENT/);
+    type Summary = { services: string[]; firstError: { service: string; message: string } | null };
+    let declinedTrace: Summary | undefined;
+    for (let i = 0; i < 100 && declinedTrace === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const { traces } = (await (await fetch(`${dev.endpoint}/api/traces?service=notifications`)).json()) as {
+        traces: Summary[];
+      };
+      declinedTrace = traces.find((t) => t.firstError?.service === 'payments');
+    }
+    expect(declinedTrace, 'the declined order is one trace, and its failed event reached notifications').toBeDefined();
+    expect(declinedTrace?.services).toContain('notifications');
+    expect(declinedTrace?.firstError?.message).toMatch(/card declined/);
+
     // The README's createSdk snippet, with no AWS credentials anywhere in the environment.
     writeFileSync(
       join(shop, 'script.mjs'),
