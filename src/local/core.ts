@@ -9,7 +9,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialScope, Principal } from './iam/index.js';
 import { authorize, type Denial } from './iam/index.js';
-import { ASYNC_MAX_RETRIES } from './constants.js';
+import { ASYNC_MAX_RETRIES, DEVELOPER_ACCESS_KEY_ID } from './constants.js';
+import type { AuthFailure } from './guard.js';
 import type { DeadLetter, InvocationRecord, LocalFunction } from './types.js';
 import type { RunOutcome, WorkerPool } from './workers/WorkerPool.js';
 
@@ -62,6 +63,17 @@ export class MeshCore {
     const fn = scope === undefined ? undefined : this.byAccessKey.get(scope.accessKeyId);
     if (fn === undefined) return { kind: 'admin' };
     return { kind: 'function', target: fn.target, functionName: fn.name, roleName: fn.roleName, policies: fn.policies };
+  }
+
+  /**
+   * Who signed an AWS API call: a function (its own key), the developer (the documented
+   * developer key), or nobody the mesh knows ('missing' / 'unknown', refused as AWS does).
+   */
+  authenticate(scope: CredentialScope | undefined): Principal | AuthFailure {
+    if (scope === undefined) return 'missing';
+    if (scope.accessKeyId === DEVELOPER_ACCESS_KEY_ID) return { kind: 'admin' };
+    const p = this.principalOf(scope);
+    return p.kind === 'function' ? p : 'unknown';
   }
 
   authorize(principal: Principal, action: string, resource: string): Denial | undefined {

@@ -15,7 +15,7 @@
  * const out = await lambda.send(new InvokeCommand({ FunctionName: 'orders-dev-placeOrder', Payload: '{"sku":"a"}' }));
  * ```
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +24,7 @@ import { lambdaArn, parseExportName, physicalFunctionName } from '../internal/na
 import { CloudFormationService } from './cloudformation/CloudFormationService.js';
 import {
   DEFAULT_ASYNC_RETRY_DELAYS_MS,
+  DEVELOPER_ACCESS_KEY_ID,
   LOCAL_ACCOUNT,
   LOCAL_KEY_PREFIX,
   LOCAL_REGION,
@@ -129,8 +130,12 @@ interface CodegenApi {
   generate(project: Project): Generated | Promise<Generated>;
 }
 
-function accessKeyFor(stage: string, target: string): string {
-  return LOCAL_KEY_PREFIX + createHash('sha256').update(`${stage}\0${target}`).digest('hex').slice(0, 15).toUpperCase();
+/**
+ * A function's access key id: random for every mesh start, so no code can compute another
+ * function's key (it was a hash of stage and target). Only that function's workers get it.
+ */
+function accessKeyFor(): string {
+  return LOCAL_KEY_PREFIX + randomBytes(10).toString('hex').toUpperCase();
 }
 
 async function loadCodegen(): Promise<CodegenApi> {
@@ -220,7 +225,7 @@ async function loadDeployment(
         timeout: f.timeout,
         memorySize: f.memorySize,
         environment: { ...f.environment, ...fnEnv },
-        accessKeyId: accessKeyFor(d.stage, target),
+        accessKeyId: accessKeyFor(),
         roleName: `${svc.name}-${d.stage}-${f.key}`.slice(0, 64),
         policies: gen.policies[target] ?? [],
       };
@@ -280,7 +285,7 @@ function fromSpec(s: FunctionSpec, defaultStage: string, region: string, account
       SVC_MESH_STAGE: stage,
       ...s.environment,
     },
-    accessKeyId: accessKeyFor(stage, target),
+    accessKeyId: accessKeyFor(),
     roleName: `${s.service}-${stage}-${s.key}`.slice(0, 64),
     policies: s.policies ?? [],
   };
@@ -430,11 +435,26 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     return undefined;
   };
   const server = createServer(
-    createDispatcher({ core, lambda, sns, ssm, cfn, traces, admin: adminView, draining: () => draining }),
+    createDispatcher({
+      core,
+      lambda,
+      sns,
+      ssm,
+      cfn,
+      traces,
+      admin: adminView,
+      draining: () => draining,
+      port: () => listeningPort,
+    }),
   );
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
   let actualPort: number;
+  let listeningPort = port;
+  server.once('listening', () => {
+    const a = server.address();
+    if (typeof a === 'object' && a !== null) listeningPort = a.port;
+  });
   try {
     actualPort = await listen(server, port);
   } catch (err) {
@@ -502,7 +522,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: 'test',
+    AWS_ACCESS_KEY_ID: DEVELOPER_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_EC2_METADATA_DISABLED: 'true',
     SVC_MESH_STAGE: stage,

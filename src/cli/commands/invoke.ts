@@ -43,10 +43,10 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     }
   }
   const region = opts.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? (endpoint ? 'us-east-1' : undefined);
-  // Against the local mesh any key works; against AWS the default credential chain applies.
+  // Against the local mesh: its developer key (docs/security.md); against AWS the default credential chain applies.
   const credentials =
     endpoint !== undefined && env['AWS_ACCESS_KEY_ID'] === undefined && env['AWS_PROFILE'] === undefined
-      ? { accessKeyId: 'svc-mesh-cli', secretAccessKey: 'svc-mesh-cli' }
+      ? { accessKeyId: 'test', secretAccessKey: 'test' }
       : undefined;
 
   const { createSdk } = await import('../../index.js');

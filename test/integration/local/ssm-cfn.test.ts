@@ -140,7 +140,12 @@ describe('CloudFormation ListExports', () => {
     expect(bad.name).toBe('ValidationError');
     const res = await fetch(mesh.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        // unsigned, it would be MissingAuthenticationToken (test/integration/local/guard.test.ts)
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=00',
+      },
       body: 'Action=DescribeStacks&Version=2010-05-15',
     });
     expect(res.status).toBe(400);
