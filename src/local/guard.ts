@@ -171,8 +171,8 @@ export function sendRefusal(
   // Tell the client not to reuse a connection whose body we did not read.
   res.setHeader('Connection', 'close');
   if (protocol === 'awsQuery') {
-    const xmlns = 'http://sns.amazonaws.com/doc/2010-03-31/';
-    return sendQueryError(res, requestId, xmlns, r.status, r.code, r.message);
+    sendQueryError(res, requestId, 'http://sns.amazonaws.com/doc/2010-03-31/', r.status, r.code, r.message);
+    return;
   }
   sendJsonError(res, requestId, r.status, r.code, r.message, {
     ...(protocol === 'awsJson' ? { contentType: 'application/x-amz-json-1.1' } : {}),
