@@ -300,8 +300,18 @@ async function serve(opts: TracesOptions, out: (t: string) => void): Promise<voi
   if (opts.persist) svcOpts.persistPath = opts.persist;
   if (opts.maxTraces !== undefined) svcOpts.maxTraces = Number(opts.maxTraces);
   const traces = createTraceService(svcOpts);
+  const { checkBrowser, checkHost } = await import('../../local/guard.js');
+  let listening = port;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // DNS rebinding and other sites' pages (docs/security.md), as in the mesh
+    const refused = checkHost(req, listening) ?? checkBrowser(req, listening);
+    if (refused !== undefined) {
+      req.resume();
+      res.writeHead(refused.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'FORBIDDEN', message: refused.message } }));
+      return;
+    }
     traces.handle(req, res, url).then(
       (mine) => {
         if (!mine) {
@@ -326,7 +336,8 @@ async function serve(opts: TracesOptions, out: (t: string) => void): Promise<voi
     server.listen(port, '127.0.0.1', resolve);
   });
   const addr = server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`;
+  listening = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://127.0.0.1:${listening}`;
   out(
     `svc-mesh traces: viewer ${url}/  ·  OTLP/HTTP ${url}/v1/traces (JSON or protobuf)${opts.persist ? `  ·  persisting to ${opts.persist}` : ''}\n` +
       `Point exporters at it: OTEL_EXPORTER_OTLP_ENDPOINT=${url}\n`,
