@@ -47,9 +47,11 @@ export class MeshCore {
   private readonly opts: MeshCoreOptions;
   /** Sync invocations and queued/retrying async ones not yet finished. */
   private pending = 0;
-  private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; flush: () => void }>();
+  private readonly retryTimers = new Set<PendingRetry>();
   private idleWaiters: (() => void)[] = [];
   stopping = false;
+  /** Set when stop() begins: a retry scheduled from now on runs at once instead of after its delay. */
+  draining = false;
 
   constructor(opts: MeshCoreOptions) {
     this.opts = opts;
@@ -181,18 +183,7 @@ export class MeshCore {
       return;
     }
     if (attempt <= ASYNC_MAX_RETRIES && !this.stopping) {
-      const delay = this.opts.asyncRetryDelaysMs[attempt - 1] ?? this.opts.asyncRetryDelaysMs.at(-1) ?? 0;
-      const entry = {
-        timer: setTimeout(() => {
-          this.retryTimers.delete(entry);
-          void this.attemptAsync(pool, payload, meta, attempt + 1);
-        }, delay),
-        flush: () => {
-          clearTimeout(entry.timer);
-          void this.attemptAsync(pool, payload, meta, attempt + 1);
-        },
-      };
-      this.retryTimers.add(entry);
+      this.scheduleRetry(pool, payload, meta, attempt, out.error);
       return;
     }
     this.deadLetter(pool.fn, payload, meta, attempt, out.error);
@@ -249,13 +240,64 @@ export class MeshCore {
     }
   }
 
-  /** At stop: run pending retries now instead of waiting for their delay. */
+  /**
+   * Lambda retries a failed Event invocation after a delay. While the mesh drains the delay is
+   * skipped (a retry scheduled in the drain window would otherwise outlive the mesh); whatever
+   * is still waiting when the drain ends is dead-lettered by `deadLetterPendingRetries`.
+   */
+  private scheduleRetry(
+    pool: WorkerPool,
+    payload: string,
+    meta: AsyncMeta,
+    attempt: number,
+    error: { errorType: string; errorMessage: string },
+  ): void {
+    const next = () => void this.attemptAsync(pool, payload, meta, attempt + 1);
+    if (this.draining) {
+      next();
+      return;
+    }
+    const delay = this.opts.asyncRetryDelaysMs[attempt - 1] ?? this.opts.asyncRetryDelaysMs.at(-1) ?? 0;
+    const entry: PendingRetry = {
+      timer: setTimeout(() => {
+        this.retryTimers.delete(entry);
+        next();
+      }, delay),
+      flush: () => {
+        clearTimeout(entry.timer);
+        next();
+      },
+      abandon: () => {
+        clearTimeout(entry.timer);
+        this.deadLetter(pool.fn, payload, meta, attempt, error);
+        this.end();
+      },
+    };
+    this.retryTimers.add(entry);
+  }
+
+  /** At stop: run pending retries now instead of waiting for their delay, and every later one at once. */
   flushRetries(): void {
+    this.draining = true;
     for (const e of [...this.retryTimers]) {
       this.retryTimers.delete(e);
       e.flush();
     }
   }
+
+  /** After the drain: a retry still waiting is dead-lettered, never dropped. */
+  deadLetterPendingRetries(): void {
+    for (const e of [...this.retryTimers]) {
+      this.retryTimers.delete(e);
+      e.abandon();
+    }
+  }
+}
+
+interface PendingRetry {
+  timer: NodeJS.Timeout;
+  flush: () => void;
+  abandon: () => void;
 }
 
 /**

@@ -547,7 +547,10 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       clearTimeout(timer);
       if (timedOut) notice(`svc-mesh: ${core.inFlight} invocation(s) still running after ${drainMs} ms; stopping them`);
       core.stopping = true;
+      core.deadLetterPendingRetries();
       await Promise.all([...core.pools.values()].map((p) => p.close()));
+      // Attempts cut short by the close end as dead letters (core.stopping); wait until they have.
+      await core.whenIdle();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
