@@ -168,13 +168,58 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
   }
   logTail = undefined;
   currentId = undefined;
-  send(out);
+  send(capResponse(out));
+}
+
+/** Lambda's response payload limit, for results and errors alike (constants.ts SYNC_RESPONSE_LIMIT). */
+const RESPONSE_LIMIT = 6_291_556;
+
+/**
+ * Enforces the response limit here, before IPC: a huge result or error message never crosses
+ * to the mesh (two 480 MiB results took it to 3.1 GB). The string length is a lower bound of
+ * the UTF-8 size, so the exact count only runs near the limit.
+ */
+function capResponse(out: DoneMessage): DoneMessage {
+  const tooLarge = (s: string) => s.length > RESPONSE_LIMIT || Buffer.byteLength(s) > RESPONSE_LIMIT;
+  const errorSize = out.error === undefined ? '' : JSON.stringify(out.error);
+  if ((out.result === undefined || !tooLarge(out.result)) && !tooLarge(errorSize)) return out;
+  const capped: DoneMessage = {
+    t: 'done',
+    id: out.id,
+    error: {
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT} bytes).`,
+    },
+  };
+  if (out.log !== undefined) capped.log = out.log;
+  if (out.fatal === true) capped.fatal = true;
+  return capped;
+}
+
+/**
+ * A rejection nobody handled, as Lambda's Node runtime reports it: errorType
+ * `Runtime.UnhandledPromiseRejection`, the reason as text, its stack under the runtime's line.
+ */
+function unhandledRejection(reason: unknown): RuntimeErrorPayload {
+  let text: string;
+  try {
+    text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  } catch {
+    text = 'unknown reason';
+  }
+  const stack = reason instanceof Error && typeof reason.stack === 'string' ? reason.stack.split('\n').slice(1) : [];
+  return {
+    errorType: 'Runtime.UnhandledPromiseRejection',
+    errorMessage: text,
+    trace: [`Runtime.UnhandledPromiseRejection: ${text}`, ...stack],
+  };
 }
 
 // An error nobody awaited fails the current invocation, and this sandbox is not reused.
-const onUncaught = (err: unknown) => {
+const onUncaught = (err: unknown, rejection = false) => {
   if (currentId !== undefined) {
-    send({ t: 'done', id: currentId, error: toRapid(err), fatal: true });
+    const error = rejection ? unhandledRejection(err) : toRapid(err);
+    send(capResponse({ t: 'done', id: currentId, error, fatal: true }));
     currentId = undefined;
   } else {
     process.stderr.write(`svc-mesh: uncaught error outside an invocation: ${(err as Error)?.stack ?? String(err)}\n`);
@@ -182,8 +227,8 @@ const onUncaught = (err: unknown) => {
   process.exitCode = 1;
   setImmediate(() => process.exit(1));
 };
-process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', onUncaught);
+process.on('uncaughtException', (err) => onUncaught(err));
+process.on('unhandledRejection', (reason) => onUncaught(reason, true));
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: ParentMessage) => {
   if (m.t === 'init') void init(m);

@@ -6,7 +6,7 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { type InvocationRecord, startLocalMesh } from '../../../src/local/index.js';
-import { clients, spec } from './helpers.js';
+import { clients, decode, spec, until } from './helpers.js';
 
 describe('Local mesh: stop loses nothing', () => {
   it('a retry scheduled during the drain is executed or dead-lettered, never dropped', async () => {
@@ -51,4 +51,96 @@ describe('Local mesh: stop loses nothing', () => {
     await mesh.stop();
     expect(mesh.deadLetters()).toHaveLength(1);
   }, 60_000);
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('Local mesh: a sandbox goes as a whole', () => {
+  it('stop does not hang on a handler’s background child holding the worker’s stdio, and kills it', async () => {
+    const mesh = await startLocalMesh({
+      quiet: true,
+      tracing: false,
+      functions: [spec('spawns', 'hardening.ts', 'spawnsChild')],
+    });
+    const { lambda } = clients(mesh.endpoint);
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-spawns', Payload: '{}' }));
+    const { child } = decode(out.Payload) as { child: number };
+    expect(alive(child)).toBe(true);
+    await mesh.stop(); // hung forever: the child kept the worker's stdout open
+    await until(() => !alive(child));
+  }, 30_000);
+
+  it('a timeout kills the handler’s children with the worker', async () => {
+    const lines: string[] = [];
+    const mesh = await startLocalMesh({
+      tracing: false,
+      log: (l) => lines.push(l),
+      functions: [spec('hangs', 'hardening.ts', 'spawnsChild', { timeout: 1 })],
+    });
+    try {
+      const { lambda } = clients(mesh.endpoint);
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-hangs', Payload: '{"hang":true}' }));
+      expect((decode(out.Payload) as { errorType: string }).errorType).toBe('Sandbox.Timedout');
+      const child = Number(/child (\d+)/.exec(lines.join('\n'))?.[1]);
+      expect(child).toBeGreaterThan(0);
+      await until(() => !alive(child));
+    } finally {
+      await mesh.stop();
+    }
+  }, 30_000);
+});
+
+describe('Local mesh: Lambda’s limits and errors, in the worker', () => {
+  it('an error larger than the response limit is Function.ResponseSizeTooLarge, cut in the worker', async () => {
+    const mesh = await startLocalMesh({
+      quiet: true,
+      tracing: false,
+      functions: [spec('bigError', 'hardening.ts', 'bigError'), spec('bigResult', 'hardening.ts', 'bigResult')],
+    });
+    try {
+      const { lambda } = clients(mesh.endpoint);
+      for (const fn of ['fx-dev-bigError', 'fx-dev-bigResult']) {
+        const out = await lambda.send(new InvokeCommand({ FunctionName: fn, Payload: '{"bytes":7000000}' }));
+        expect(out.FunctionError).toBe('Unhandled');
+        expect(out.Payload!.length).toBeLessThan(1000);
+        expect(decode(out.Payload)).toEqual({
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+        });
+      }
+      // just under the limit still passes
+      const ok = await lambda.send(
+        new InvokeCommand({ FunctionName: 'fx-dev-bigResult', Payload: '{"bytes":6000000}' }),
+      );
+      expect(ok.FunctionError).toBeUndefined();
+    } finally {
+      await mesh.stop();
+    }
+  }, 60_000);
+
+  it('an unhandled rejection is Runtime.UnhandledPromiseRejection', async () => {
+    const mesh = await startLocalMesh({
+      quiet: true,
+      tracing: false,
+      functions: [spec('rejects', 'hardening.ts', 'rejectsLater')],
+    });
+    try {
+      const { lambda } = clients(mesh.endpoint);
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-rejects', Payload: '{}' }));
+      expect(out.FunctionError).toBe('Unhandled');
+      const body = decode(out.Payload) as { errorType: string; errorMessage: string; trace: string[] };
+      expect(body.errorType).toBe('Runtime.UnhandledPromiseRejection');
+      expect(body.errorMessage).toBe('Error: nobody awaited me');
+      expect(body.trace[0]).toBe('Runtime.UnhandledPromiseRejection: Error: nobody awaited me');
+    } finally {
+      await mesh.stop();
+    }
+  }, 30_000);
 });
