@@ -111,7 +111,8 @@ describe('SSM Parameter Store', () => {
   });
 
   it('applies the name and size rules', async () => {
-    for (const Name of ['/aws/x', 'ssm-thing', '/a b', 'a/b', `/${'l/'.repeat(16)}x`]) {
+    // ('/aws/x' is AccessDeniedException, as in AWS: test/integration/local/fidelity.test.ts)
+    for (const Name of ['/awsx', 'ssm-thing', '/a b', 'a/b', `/${'l/'.repeat(16)}x`]) {
       const e = await fails(c.ssm.send(new PutParameterCommand({ Name, Value: 'v', Type: 'String' })));
       expect(['ValidationException', 'HierarchyLevelLimitExceededException'], Name).toContain(e.name);
     }
