@@ -11,6 +11,7 @@ import type { CredentialScope, Principal } from './iam/index.js';
 import { authorize, type Denial } from './iam/index.js';
 import { ASYNC_MAX_RETRIES, DEVELOPER_ACCESS_KEY_ID } from './constants.js';
 import type { AuthFailure } from './guard.js';
+import { terminalSafe } from './terminal.js';
 import type { DeadLetter, InvocationRecord, LocalFunction } from './types.js';
 import type { RunOutcome, WorkerPool } from './workers/WorkerPool.js';
 
@@ -229,7 +230,7 @@ export class MeshCore {
     }
     this.opts.log(
       `dead letter: ${fn.name} (${d.source}${d.topicArn ? ` from ${d.topicArn}` : ''}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ` +
-        `${error.errorType}: ${error.errorMessage}`,
+        terminalSafe(`${error.errorType}: ${error.errorMessage}`),
     );
     for (const l of this.deadListeners) {
       try {

@@ -39,6 +39,7 @@ import { SsmService } from './ssm/SsmService.js';
 import type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
 import { tracingBootstrap, workerBootstrap } from './workers/build.js';
 import { WorkerPool } from './workers/WorkerPool.js';
+import { terminalSafe } from './terminal.js';
 
 export { LocalMeshStartError, PortInUseError, isLocalMeshStartError, isPortInUseError } from './errors.js';
 export type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
@@ -512,7 +513,12 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         bootstrap: workerBootstrap,
         tracing: tracingOn ? tracingBootstrap : async () => undefined,
         env: workerEnv,
-        log: quiet ? undefined : (fn, line) => log(`[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${line}`),
+        log: quiet
+          ? undefined
+          : (fn, line) =>
+              log(
+                `[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${terminalSafe(line, { keepColors: true })}`,
+              ),
         maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
       }),
     );

@@ -7,6 +7,7 @@
  */
 import { InvalidConfigError } from '../../errors/InvalidConfigError.js';
 import { isValidStage, parseTarget } from '../../internal/names.js';
+import { terminalSafe } from '../../local/terminal.js';
 
 export interface InvokeCliOptions {
   data?: string;
@@ -69,7 +70,8 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     if (e.errorType !== undefined)
       lines.push(`  errorType: ${e.errorType}${e.remoteCode ? ` (code ${e.remoteCode})` : ''}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    // the error's message and type come from the function (and its callers' input)
+    process.stderr.write(`${lines.map((l) => terminalSafe(l)).join('\n')}\n`);
     process.exitCode = 1;
   }
 }

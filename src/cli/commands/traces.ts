@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import pc from 'picocolors';
 import type { TraceDetail, TraceList, TraceSpan, TraceSummary } from '../../local/traces/TraceStore.js';
 import { spanTree } from '../../local/traces/tree.js';
+import { terminalSafeDeep } from '../../local/terminal.js';
 
 export interface TracesOptions {
   last?: boolean;
@@ -129,7 +130,9 @@ function errorText(s: TraceSpan): string {
 }
 
 /** Renders one trace as a terminal waterfall: tree, service, bar, duration, error marker. */
-export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): string {
+export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}): string {
+  // span names, services and error texts come from any process that posts spans
+  const detail = terminalSafeDeep(untrusted);
   const c = colors(opts);
   const width = Math.max(80, opts.width ?? process.stdout.columns ?? 120);
   const sum = detail.summary;
@@ -193,7 +196,8 @@ export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): 
   return `${lines.join('\n')}\n`;
 }
 
-function formatList(list: TraceList, endpoint: string, opts: TracesOptions): string {
+function formatList(untrusted: TraceList, endpoint: string, opts: TracesOptions): string {
+  const list = terminalSafeDeep(untrusted);
   const c = colors(opts);
   if (list.traces.length === 0) return `No traces at ${endpoint} yet. Invoke a function and run this again.\n`;
   const lines = [

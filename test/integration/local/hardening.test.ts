@@ -144,3 +144,26 @@ describe('Local mesh: Lambda’s limits and errors, in the worker', () => {
     }
   }, 30_000);
 });
+
+describe('Local mesh: function output on the terminal', () => {
+  it('escapes control sequences in function output, keeping colours', async () => {
+    const lines: string[] = [];
+    const mesh = await startLocalMesh({
+      tracing: false,
+      log: (l) => lines.push(l),
+      functions: [spec('logs', 'hardening.ts', 'logsInput')],
+    });
+    try {
+      const { lambda } = clients(mesh.endpoint);
+      const text = '\u001b]0;pwned\u0007\u001b]52;c;ZWNobyBvd25lZA==\u0007\u009b2J';
+      await lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-logs', Payload: JSON.stringify({ text }) }));
+      await until(() => lines.some((l) => l.includes('green')));
+      const got = lines.find((l) => l.includes('got '))!;
+      expect(got).toContain('got \\x1b]0;pwned\\x07\\x1b]52;c;ZWNobyBvd25lZA==\\x07\\x9b2J');
+      expect(got).not.toMatch(/[\u0000-\u001f\u009b]/);
+      expect(lines.find((l) => l.includes('green'))).toContain('\u001b[32mgreen\u001b[0m');
+    } finally {
+      await mesh.stop();
+    }
+  }, 30_000);
+});
