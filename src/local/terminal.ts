@@ -11,7 +11,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: SGR colour sequences, kept when asked
 const SGR = /\u001b\[[0-9;]{0,32}m/g;
 
-function escape(ch: string): string {
+function escapeChar(ch: string): string {
   const code = ch.charCodeAt(0);
   if (ch === '\n') return '\\n';
   if (ch === '\r') return '\\r';
@@ -25,7 +25,7 @@ function escape(ch: string): string {
  */
 export function terminalSafe(text: string, opts: { keepColors?: boolean; keepNewlines?: boolean } = {}): string {
   const esc = (s: string) =>
-    s.replace(UNSAFE, (ch) => (opts.keepNewlines && (ch === '\n' || ch === '\t') ? ch : escape(ch)));
+    s.replace(UNSAFE, (ch) => (opts.keepNewlines && (ch === '\n' || ch === '\t') ? ch : escapeChar(ch)));
   if (!opts.keepColors) return esc(text);
   let out = '';
   let last = 0;
