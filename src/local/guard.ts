@@ -23,19 +23,28 @@ import { sendJsonError, sendQueryError } from './http.js';
 /** The three names the mesh answers to (it listens on 127.0.0.1; `localhost` and `[::1]` are what browsers and tools write). */
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'] as const;
 
+const hostsByPort = new Map<number, { hosts: Set<string>; origins: Set<string> }>();
+function allowed(port: number): { hosts: Set<string>; origins: Set<string> } {
+  let a = hostsByPort.get(port);
+  if (a === undefined) {
+    const hosts = new Set<string>(LOOPBACK_NAMES.map((h) => `${h}:${port}`));
+    // A browser leaves out the default port.
+    if (port === 80) for (const h of LOOPBACK_NAMES) hosts.add(h);
+    a = { hosts, origins: new Set([...hosts].map((h) => `http://${h}`)) };
+    if (hostsByPort.size > 64) hostsByPort.clear();
+    hostsByPort.set(port, a);
+  }
+  return a;
+}
+
 /** `Host` values the mesh answers, lowercase. */
-export function allowedHosts(port: number): Set<string> {
-  const out = new Set<string>(LOOPBACK_NAMES.map((h) => `${h}:${port}`));
-  // A browser leaves out the default port.
-  if (port === 80) for (const h of LOOPBACK_NAMES) out.add(h);
-  return out;
+export function allowedHosts(port: number): ReadonlySet<string> {
+  return allowed(port).hosts;
 }
 
 /** `Origin` values of the mesh's own pages (the viewer). */
-export function allowedOrigins(port: number): Set<string> {
-  const out = new Set<string>(LOOPBACK_NAMES.map((h) => `http://${h}:${port}`));
-  if (port === 80) for (const h of LOOPBACK_NAMES) out.add(`http://${h}`);
-  return out;
+export function allowedOrigins(port: number): ReadonlySet<string> {
+  return allowed(port).origins;
 }
 
 /** The three content types a cross-origin page can send with no CORS preflight. */

@@ -492,12 +492,15 @@ export class TraceStore {
     const now = Date.now();
     for (const rs of request.resourceSpans) {
       const resource = attributesToJs(rs.resource?.attributes ?? []);
+      // the resource is shared by the spans of this group: charged once, spread over them
+      const groupSpans = rs.scopeSpans.reduce((n, ss) => n + ss.spans.length, 0);
+      const resourceShare = Math.ceil(estimateBytes(resource) / Math.max(1, groupSpans));
       const svc = Object.hasOwn(resource, 'service.name') ? resource['service.name'] : undefined;
       const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service';
       for (const ss of rs.scopeSpans) {
         const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? null };
         for (const s of ss.spans) {
-          this.add(toTraceSpan(s, resource, service, scope), now);
+          this.add(toTraceSpan(s, resource, service, scope), now, resourceShare);
           changed.add(s.traceId);
         }
       }
@@ -512,7 +515,8 @@ export class TraceStore {
     return [];
   }
 
-  private add(span: TraceSpan, now: number): void {
+  private add(span: TraceSpan, now: number, sharedBytes = 0): void {
+    this.sizes.set(span, estimateSpanBytes(span) + sharedBytes);
     let e = this.traces.get(span.traceId);
     if (e) {
       // most recently updated goes last: eviction takes from the front
@@ -556,11 +560,7 @@ export class TraceStore {
   }
 
   private countBytes(e: Entry, span: TraceSpan, sign: 1 | -1): void {
-    let n = this.sizes.get(span);
-    if (n === undefined) {
-      n = estimateBytes(span);
-      this.sizes.set(span, n);
-    }
+    const n = this.sizes.get(span) ?? estimateSpanBytes(span);
     e.bytes += sign * n;
     this.byteTotal += sign * n;
   }
@@ -714,6 +714,17 @@ export class TraceStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/** A span's own estimated bytes, without its (shared) resource. */
+function estimateSpanBytes(s: TraceSpan): number {
+  return (
+    400 +
+    2 * (s.name.length + (s.status.message?.length ?? 0) + (s.traceState?.length ?? 0)) +
+    estimateBytes(s.attributes) +
+    (s.events.length === 0 ? 0 : estimateBytes(s.events)) +
+    (s.links.length === 0 ? 0 : estimateBytes(s.links))
+  );
 }
 
 function positiveInt(v: number | undefined, dflt: number, name: string): number {

@@ -61,6 +61,17 @@ describe('Collector limits', () => {
     expect(store.bytes).toBe(0);
   });
 
+  it('counts a large resource against the budget too (one span per request, all of its weight in the resource)', () => {
+    const store = new TraceStore({ maxBytes: 2_000_000 });
+    const big = 'x'.repeat(10_000);
+    for (let i = 0; i < 100; i++) {
+      const resource = Array.from({ length: 10 }, (_, k) => ({ key: `r${k}`, value: str(big) }));
+      ingest(store, request(hex(16), {}, resource));
+      expect(store.bytes).toBeLessThanOrEqual(2_000_000);
+    }
+    expect(store.size).toBeLessThan(100);
+  });
+
   it('caps attributes, events, links and strings, and counts what it dropped', () => {
     const store = new TraceStore();
     const id = hex(16);
