@@ -205,8 +205,12 @@ describe.skipIf(skip)('Local mesh in a browser', () => {
     await page.waitForSelector('body[data-ready]');
     page.on('dialog', (d) => void d.accept());
     await page.click('#clear');
+    // (a function, not a string: the viewer's CSP forbids eval)
     await page.waitForFunction(
-      `fetch('/api/traces').then((r) => r.json()).then((b) => b.traces.length === 0)`,
+      () =>
+        fetch('/api/traces')
+          .then((r) => r.json() as Promise<{ traces: unknown[] }>)
+          .then((b) => b.traces.length === 0),
       undefined,
       { timeout: 10_000 },
     );
