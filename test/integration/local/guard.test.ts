@@ -217,6 +217,15 @@ describe('Local mesh: authentication of AWS API calls', () => {
     );
     expect(sns.status).toBe(403);
     expect(sns.body).toContain('<Code>MissingAuthenticationToken</Code>');
+    // a credential in the URL (what a form could carry) does not sign a POST
+    const presigned = await raw(
+      'POST',
+      `${INVOKE}?X-Amz-Credential=${encodeURIComponent('test/20261126/us-east-1/lambda/aws4_request')}&X-Amz-Signature=00`,
+      { 'content-type': 'application/json' },
+      '{}',
+    );
+    expect(presigned.status).toBe(403);
+    expect(presigned.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
     expect(invocations).toBe(before);
   });
 
