@@ -167,3 +167,28 @@ describe('Local mesh: function output on the terminal', () => {
     }
   }, 30_000);
 });
+
+describe('Local mesh: the collector never takes the mesh down', () => {
+  it('keeps serving invocations through a flood of oversized and inflating OTLP requests', async () => {
+    const mesh = await startLocalMesh({ quiet: true, functions: [spec('echo', 'echo.ts', 'handler')] });
+    try {
+      const { gzipSync } = await import('node:zlib');
+      const bomb = gzipSync(Buffer.alloc(40 * 1024 * 1024, 0x20)); // 40 MB of spaces in ~40 kB
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          fetch(`${mesh.endpoint}/v1/traces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+            body: bomb,
+          }).then((r) => r.status),
+        ),
+      );
+      expect(statuses.every((s) => s === 413 || s === 503)).toBe(true);
+      const { lambda } = clients(mesh.endpoint);
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-echo', Payload: '{"after":"flood"}' }));
+      expect((decode(out.Payload) as { event: unknown }).event).toEqual({ after: 'flood' });
+    } finally {
+      await mesh.stop();
+    }
+  }, 60_000);
+});
