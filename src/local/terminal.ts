@@ -6,9 +6,7 @@
  * @internal
  */
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: SGR colour sequences, kept when asked
 const SGR = /\u001b\[[0-9;]{0,32}m/g;
 
 function escapeChar(ch: string): string {

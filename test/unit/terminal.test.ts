@@ -9,7 +9,6 @@ import { terminalSafe } from '../../src/local/terminal.js';
 import { postOtlp, scenarioSpans } from './traces/otlpFixtures.js';
 import { startTraceServer } from './traces/traceServer.js';
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never be printed
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const OSC_TITLE = '\u001b]0;pwned\u0007';
 const OSC_52 = '\u001b]52;c;ZWNobyBvd25lZA==\u0007';
