@@ -9,14 +9,14 @@
 import {
   DEFAULT_MAX_STORE_BYTES,
   type DroppedCounts,
+  type Tally,
   MAX_ATTRIBUTES,
   MAX_DEPTH,
   MAX_EVENTS,
   MAX_LINKS,
   anyDropped,
   capString,
-  estimateBytes,
-  noneDropped,
+  newTally,
 } from './limits.js';
 import { type OtlpAnyValue, type OtlpKeyValue, type OtlpSpan, type OtlpTraceRequest, SPAN_KINDS } from './otlp.js';
 
@@ -198,8 +198,9 @@ function durationMs(start: string, end: string): number {
   return d > 0 ? d : 0;
 }
 
-export function anyValueToJs(v: OtlpAnyValue, d: DroppedCounts = noneDropped(), depth = 0): AttrValue {
+export function anyValueToJs(v: OtlpAnyValue, d: Tally = newTally(), depth = 0): AttrValue {
   if (v.stringValue !== undefined) return capString(v.stringValue, d);
+  d.bytes += 16;
   if (v.boolValue !== undefined) return v.boolValue;
   if (v.intValue !== undefined) {
     const n = Number(v.intValue);
@@ -207,12 +208,13 @@ export function anyValueToJs(v: OtlpAnyValue, d: DroppedCounts = noneDropped(), 
   }
   if (v.doubleValue !== undefined) return v.doubleValue;
   if (depth >= MAX_DEPTH && (v.arrayValue !== undefined || v.kvlistValue !== undefined)) {
-    d.truncated++;
+    d.dropped.truncated++;
     return null;
   }
   if (v.arrayValue !== undefined) {
     const values = v.arrayValue.values;
-    if (values.length > MAX_ATTRIBUTES) d.attributes += values.length - MAX_ATTRIBUTES;
+    d.bytes += 32 + 8 * Math.min(values.length, MAX_ATTRIBUTES);
+    if (values.length > MAX_ATTRIBUTES) d.dropped.attributes += values.length - MAX_ATTRIBUTES;
     return values.slice(0, MAX_ATTRIBUTES).map((x) => anyValueToJs(x, d, depth + 1));
   }
   if (v.kvlistValue !== undefined) return attributesToJs(v.kvlistValue.values, d, depth + 1);
@@ -224,32 +226,44 @@ export function anyValueToJs(v: OtlpAnyValue, d: DroppedCounts = noneDropped(), 
  * OTLP key-values as a plain object. Every key becomes an own property, `__proto__` included
  * (assigning it would replace the object's prototype), and at most `MAX_ATTRIBUTES` are kept.
  */
-export function attributesToJs(kvs: OtlpKeyValue[], d: DroppedCounts = noneDropped(), depth = 0): Attributes {
+export function attributesToJs(kvs: OtlpKeyValue[], d: Tally = newTally(), depth = 0): Attributes {
   const out: Attributes = {};
+  d.bytes += 48;
   let kept = 0;
+  const few = kvs.length <= MAX_ATTRIBUTES;
   for (const kv of kvs) {
-    const own = Object.hasOwn(out, kv.key);
-    if (!own && kept >= MAX_ATTRIBUTES) {
-      d.attributes++;
-      continue;
+    const key = capString(kv.key, d);
+    if (!few) {
+      const own = Object.hasOwn(out, key);
+      if (!own && kept >= MAX_ATTRIBUTES) {
+        d.dropped.attributes++;
+        continue;
+      }
+      if (!own) kept++;
     }
-    if (!own) kept++;
-    Object.defineProperty(out, capString(kv.key, d), {
-      value: anyValueToJs(kv.value, d, depth),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    d.bytes += 24;
+    const value = anyValueToJs(kv.value, d, depth);
+    // plain assignment is the fast path; only `__proto__` would reach a setter
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }
 
-function toTraceSpan(s: OtlpSpan, resource: Attributes, service: string, scope: TraceSpan['scope']): TraceSpan {
-  const d = noneDropped();
+/** The stored span, and its estimated bytes (without its resource, which its request's spans share). */
+function toTraceSpan(
+  s: OtlpSpan,
+  resource: Attributes,
+  service: string,
+  scope: TraceSpan['scope'],
+): { span: TraceSpan; bytes: number } {
+  const d = newTally();
   const attributes = attributesToJs(s.attributes, d);
   const hop = Object.hasOwn(attributes, 'svcmesh.hop') ? attributes['svcmesh.hop'] : undefined;
-  if (s.events.length > MAX_EVENTS) d.events += s.events.length - MAX_EVENTS;
-  if (s.links.length > MAX_LINKS) d.links += s.links.length - MAX_LINKS;
+  if (s.events.length > MAX_EVENTS) d.dropped.events += s.events.length - MAX_EVENTS;
+  if (s.links.length > MAX_LINKS) d.dropped.links += s.links.length - MAX_LINKS;
+  d.bytes += 400 + 120 * (Math.min(s.events.length, MAX_EVENTS) + Math.min(s.links.length, MAX_LINKS));
   const span: TraceSpan = {
     traceId: s.traceId,
     spanId: s.spanId,
@@ -283,8 +297,8 @@ function toTraceSpan(s: OtlpSpan, resource: Attributes, service: string, scope: 
     resource,
     scope,
   };
-  if (anyDropped(d)) span.dropped = d;
-  return span;
+  if (anyDropped(d.dropped)) span.dropped = d.dropped;
+  return { span, bytes: d.bytes };
 }
 
 /** The service graph of a set of spans: an edge wherever a span's parent (or linked span) is in another service. */
@@ -456,9 +470,8 @@ export class TraceStore {
   readonly maxSpansPerTrace: number;
   readonly maxBytes: number;
   private readonly traces = new Map<string, Entry>();
-  /** Estimated bytes of every stored span (the resource is shared by a request's spans and counted once per span, an upper bound). */
+  /** Estimated bytes of every stored span (a request's shared resource spread over its spans). */
   private byteTotal = 0;
-  private readonly sizes = new WeakMap<TraceSpan, number>();
   private readonly listeners = new Set<StoreListener>();
   private spanTotal = 0;
   private graphCache: ServiceGraph | undefined;
@@ -491,16 +504,18 @@ export class TraceStore {
     const changed = new Set<string>();
     const now = Date.now();
     for (const rs of request.resourceSpans) {
-      const resource = attributesToJs(rs.resource?.attributes ?? []);
+      const tally = newTally();
+      const resource = attributesToJs(rs.resource?.attributes ?? [], tally);
       // the resource is shared by the spans of this group: charged once, spread over them
       const groupSpans = rs.scopeSpans.reduce((n, ss) => n + ss.spans.length, 0);
-      const resourceShare = Math.ceil(estimateBytes(resource) / Math.max(1, groupSpans));
+      const resourceShare = Math.ceil(tally.bytes / Math.max(1, groupSpans));
       const svc = Object.hasOwn(resource, 'service.name') ? resource['service.name'] : undefined;
       const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service';
       for (const ss of rs.scopeSpans) {
         const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? null };
         for (const s of ss.spans) {
-          this.add(toTraceSpan(s, resource, service, scope), now, resourceShare);
+          const { span, bytes } = toTraceSpan(s, resource, service, scope);
+          this.add(span, now, bytes + resourceShare);
           changed.add(s.traceId);
         }
       }
@@ -515,8 +530,7 @@ export class TraceStore {
     return [];
   }
 
-  private add(span: TraceSpan, now: number, sharedBytes = 0): void {
-    this.sizes.set(span, estimateSpanBytes(span) + sharedBytes);
+  private add(span: TraceSpan, now: number, bytes: number): void {
     let e = this.traces.get(span.traceId);
     if (e) {
       // most recently updated goes last: eviction takes from the front
@@ -545,8 +559,8 @@ export class TraceStore {
       e.spans.set(span.spanId, span);
       this.countService(prev.service, -1);
       this.countService(span.service, 1);
-      this.countBytes(e, prev, -1);
-      this.countBytes(e, span, 1);
+      // (a retry's copy is counted again: an over-estimate until the trace is evicted)
+      this.countBytes(e, bytes);
       return;
     }
     if (e.spans.size >= this.maxSpansPerTrace) {
@@ -556,13 +570,12 @@ export class TraceStore {
     e.spans.set(span.spanId, span);
     this.spanTotal++;
     this.countService(span.service, 1);
-    this.countBytes(e, span, 1);
+    this.countBytes(e, bytes);
   }
 
-  private countBytes(e: Entry, span: TraceSpan, sign: 1 | -1): void {
-    const n = this.sizes.get(span) ?? estimateSpanBytes(span);
-    e.bytes += sign * n;
-    this.byteTotal += sign * n;
+  private countBytes(e: Entry, bytes: number): void {
+    e.bytes += bytes;
+    this.byteTotal += bytes;
   }
 
   private countService(service: string, delta: number): void {
@@ -714,17 +727,6 @@ export class TraceStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-}
-
-/** A span's own estimated bytes, without its (shared) resource. */
-function estimateSpanBytes(s: TraceSpan): number {
-  return (
-    400 +
-    2 * (s.name.length + (s.status.message?.length ?? 0) + (s.traceState?.length ?? 0)) +
-    estimateBytes(s.attributes) +
-    (s.events.length === 0 ? 0 : estimateBytes(s.events)) +
-    (s.links.length === 0 ? 0 : estimateBytes(s.links))
-  );
 }
 
 function positiveInt(v: number | undefined, dflt: number, name: string): number {

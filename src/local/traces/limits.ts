@@ -14,7 +14,7 @@ export const MAX_EVENTS = 128;
 export const MAX_LINKS = 128;
 /** Nesting kept in array and kvlist values. */
 export const MAX_DEPTH = 8;
-/** Default byte budget of the whole store (estimated, see `estimateBytes`). */
+/** Default byte budget of the whole store (estimated while converting spans, see `Tally`). */
 export const DEFAULT_MAX_STORE_BYTES = 256 * 1024 * 1024;
 /** OTLP requests decoded at the same time; more wait, and past `MAX_QUEUED_INGESTS` get 503. */
 export const MAX_CONCURRENT_INGESTS = 2;
@@ -37,28 +37,26 @@ export function anyDropped(d: DroppedCounts): boolean {
   return d.attributes + d.events + d.links + d.truncated > 0;
 }
 
-/** Cuts a string to the limit, counting the cut. */
-export function capString(s: string, d: DroppedCounts): string {
-  if (s.length <= MAX_STRING_CHARS) return s;
-  d.truncated++;
-  return `${s.slice(0, MAX_STRING_CHARS)}…`;
+/** What converting one span (or resource) cost: what it dropped, and its estimated bytes. */
+export interface Tally {
+  dropped: DroppedCounts;
+  /** Estimated bytes kept: two a character of strings, plus a fixed overhead per value. */
+  bytes: number;
 }
 
-/**
- * A rough size in bytes of a stored value: two bytes a character (JS strings), plus a fixed
- * overhead per object, array and number. Only used to keep the store under its budget.
- */
-export function estimateBytes(v: unknown, depth = 0): number {
-  if (typeof v === 'string') return 16 + v.length * 2;
-  if (v === null || typeof v !== 'object') return 16;
-  if (depth > MAX_DEPTH + 4) return 16;
-  let n = 48;
-  if (Array.isArray(v)) {
-    for (const x of v) n += 8 + estimateBytes(x, depth + 1);
-    return n;
+export function newTally(): Tally {
+  return { dropped: noneDropped(), bytes: 0 };
+}
+
+/** Cuts a string to the limit, counting the cut and the bytes kept. */
+export function capString(s: string, t: Tally): string {
+  if (s.length <= MAX_STRING_CHARS) {
+    t.bytes += 16 + 2 * s.length;
+    return s;
   }
-  for (const k of Object.keys(v)) n += 24 + k.length * 2 + estimateBytes((v as Record<string, unknown>)[k], depth + 1);
-  return n;
+  t.dropped.truncated++;
+  t.bytes += 18 + 2 * MAX_STRING_CHARS;
+  return `${s.slice(0, MAX_STRING_CHARS)}…`;
 }
 
 /** A counting semaphore with a bounded queue: `acquire` resolves false when the queue is full. */
