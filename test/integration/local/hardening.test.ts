@@ -35,7 +35,7 @@ describe('Local mesh: stop loses nothing', () => {
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
   }, 60_000);
 
-  it('a retry still waiting when the drain times out is dead-lettered', async () => {
+  it('an attempt cut short by the drain timeout is dead-lettered', async () => {
     const mesh = await startLocalMesh({
       quiet: true,
       tracing: false,
