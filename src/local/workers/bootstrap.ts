@@ -16,6 +16,8 @@ const TAIL = 4096;
 let logTail: string | undefined;
 let handler: ((event: unknown, context: unknown, callback?: unknown) => unknown) | undefined;
 let currentId: string | undefined;
+/** Between the init message and `ready`/`initError`: an error nobody handled now is an init error. */
+let initPending = false;
 
 function appendLog(chunk: unknown): void {
   if (logTail === undefined) return;
@@ -55,6 +57,15 @@ function fail(errorType: string, errorMessage: string, err?: unknown): RuntimeEr
 }
 
 async function init(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
+  initPending = true;
+  try {
+    await initHandler(m);
+  } finally {
+    initPending = false;
+  }
+}
+
+async function initHandler(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
   const t0 = performance.now();
   if (m.tracing !== undefined) {
     try {
@@ -221,6 +232,10 @@ const onUncaught = (err: unknown, rejection = false) => {
     const error = rejection ? unhandledRejection(err) : toRapid(err);
     send(capResponse({ t: 'done', id: currentId, error, fatal: true }));
     currentId = undefined;
+  } else if (initPending) {
+    // while the handler's module loads, as Lambda reports it: the init fails with this error
+    initPending = false;
+    send({ t: 'initError', error: rejection ? unhandledRejection(err) : toRapid(err) });
   } else {
     process.stderr.write(`svc-mesh: uncaught error outside an invocation: ${(err as Error)?.stack ?? String(err)}\n`);
   }

@@ -125,6 +125,25 @@ describe('Local mesh: Lambda’s limits and errors, in the worker', () => {
     }
   }, 60_000);
 
+  it('an unhandled rejection while the module loads fails the init as Runtime.UnhandledPromiseRejection', async () => {
+    const mesh = await startLocalMesh({
+      quiet: true,
+      tracing: false,
+      functions: [spec('rejectsAtInit', 'rejectsAtInit.ts', 'handler')],
+    });
+    try {
+      const { lambda } = clients(mesh.endpoint);
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-rejectsAtInit', Payload: '{}' }));
+      expect(out.FunctionError).toBe('Unhandled');
+      expect(decode(out.Payload)).toMatchObject({
+        errorType: 'Runtime.UnhandledPromiseRejection',
+        errorMessage: 'Error: rejected while loading',
+      });
+    } finally {
+      await mesh.stop();
+    }
+  }, 30_000);
+
   it('an unhandled rejection is Runtime.UnhandledPromiseRejection', async () => {
     const mesh = await startLocalMesh({
       quiet: true,
