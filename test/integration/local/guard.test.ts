@@ -297,19 +297,23 @@ describe('Local mesh: real clients keep working', () => {
     expect((decode(out.Payload) as { event: unknown }).event).toEqual({ a: 1 });
   });
 
-  it.skipIf(!hasBoto3)('boto3', async () => {
-    const env = devEnv;
-    const py = [
-      'import boto3, json, sys',
-      `c = boto3.client("lambda", endpoint_url="${mesh.endpoint}")`,
-      'r = c.invoke(FunctionName="fx-dev-echo", Payload=b\'{"b":2}\')',
-      'print(json.loads(r["Payload"].read())["event"]["b"])',
-      `s = boto3.client("sns", endpoint_url="${mesh.endpoint}")`,
-      'print(len(s.list_topics()["Topics"]))',
-    ].join('\n');
-    const b = await run('python3', ['-c', py], { env });
-    expect(b.stdout.trim().split('\n')[0]).toBe('2');
-  }, 60_000);
+  it.skipIf(!hasBoto3)(
+    'boto3',
+    async () => {
+      const env = devEnv;
+      const py = [
+        'import boto3, json, sys',
+        `c = boto3.client("lambda", endpoint_url="${mesh.endpoint}")`,
+        'r = c.invoke(FunctionName="fx-dev-echo", Payload=b\'{"b":2}\')',
+        'print(json.loads(r["Payload"].read())["event"]["b"])',
+        `s = boto3.client("sns", endpoint_url="${mesh.endpoint}")`,
+        'print(len(s.list_topics()["Topics"]))',
+      ].join('\n');
+      const b = await run('python3', ['-c', py], { env });
+      expect(b.stdout.trim().split('\n')[0]).toBe('2');
+    },
+    60_000,
+  );
 
   it.skipIf(!hasAwsCli)(
     'the AWS CLI',
