@@ -82,7 +82,7 @@ function client(endpoint: string): LambdaClient {
   return new LambdaClient({
     endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
   });

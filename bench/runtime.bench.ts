@@ -34,7 +34,7 @@ const createSdk: Runtime['createSdk'] = (c) => {
   return runtime.createSdk(c);
 };
 const region = 'us-east-1';
-const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;

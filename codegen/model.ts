@@ -1,7 +1,7 @@
 /**
  * The project model: what codegen's loader produces from serverless.yml files, and what
  * every later stage (validate, contracts, emit) and the local mesh consume.
- * This file is the contract between codegen and src/local; change it in one commit with both.
+ * This file is the contract between codegen and tools/local; change it in one commit with both.
  */
 import type { LifecycleType, Target } from 'svc-mesh/internal';
 import type { Diagnostic } from './errors.js';

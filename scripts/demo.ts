@@ -133,7 +133,7 @@ try {
   const common = {
     endpoint: mesh.endpoint,
     region: mesh.region,
-    credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     calling: null,
     env: {},
   };

@@ -13,6 +13,9 @@ import { launchChromium } from '../helpers/chromium.js';
 import type { TraceDetail, TraceSpan } from '../../tools/local/traces/index.js';
 import { type LocalMesh, startLocalMesh } from '../../tools/local/index.js';
 
+/** The page's DOM, for predicates that run in the browser (a function, not a string: the viewer's CSP forbids eval). */
+declare const document: { querySelectorAll(s: string): { length: number }; querySelector(s: string): unknown };
+
 const FIXTURE = fileURLToPath(new URL('../fixtures/trace-e2e/', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
@@ -267,7 +270,7 @@ describe('Trace viewer in headless Chromium', () => {
         // find the trace with the search box, as a person would
         await page.fill('input[name="q"]', traceId.slice(0, 12));
         const row = page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"]`);
-        await page.waitForFunction(`document.querySelectorAll('[data-testid="trace-row"]').length === 1`);
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length === 1);
         expect(await row.count()).toBe(1);
         expect(await row.textContent()).toContain('orders:placeOrder');
         await row.click();
@@ -310,7 +313,7 @@ describe('Trace viewer in headless Chromium', () => {
         // live: with the list open, a new call shows up without a reload
         await page.click('a[data-tab="traces"]');
         await page.fill('input[name="q"]', '');
-        await page.waitForFunction(`document.querySelectorAll('[data-testid="trace-row"]').length > 1`);
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length > 1);
         await page.waitForSelector('#live.on');
         const liveId = randomBytes(16).toString('hex');
         await placeOrder(1_000, { traceparent: `00-${liveId}-${randomBytes(8).toString('hex')}-01` });

@@ -10,6 +10,9 @@ import { launchChromium } from '../helpers/chromium.js';
 import { hex, postOtlp, scenarioSpans } from '../unit/traces/otlpFixtures.js';
 import { startTraceServer } from '../unit/traces/traceServer.js';
 
+/** The page's DOM, for predicates that run in the browser (a function, not a string: the viewer's CSP forbids eval). */
+declare const document: { querySelectorAll(s: string): { length: number }; querySelector(s: string): unknown };
+
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 describe('Trace viewer: spans out of order, live', () => {
@@ -38,7 +41,7 @@ describe('Trace viewer: spans out of order, live', () => {
 
         expect((await post(sc.spans.filter((s) => s.spanId === sc.ids['charge']))).status).toBe(200);
         // the open trace refreshes by itself: 7 rows, the child now three levels down, no marker
-        await page.waitForFunction(`document.querySelectorAll('[data-testid="span-row"]').length === 7`);
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="span-row"]').length === 7);
         await row(sc.ids['invokeRecord']).locator('.wf-indent.d3').waitFor();
         expect(await row(sc.ids['invokeRecord']).locator('.wf-orphan').count()).toBe(0);
         // keyboard: ↓ from nothing selects the first span, ↓ again the next; Esc closes
@@ -46,7 +49,7 @@ describe('Trace viewer: spans out of order, live', () => {
         await page.keyboard.press('ArrowDown');
         await page.locator(`[data-testid="span-detail"][data-span-id="${sc.ids['invokeCharge']}"]`).waitFor();
         await page.keyboard.press('Escape');
-        await page.waitForFunction(`!document.querySelector('[data-testid="span-detail"]')`);
+        await page.waitForFunction(() => !document.querySelector('[data-testid="span-detail"]'));
         // zoom: drag over the last 40% of the time axis; spans entirely before it lose their bars
         const box = (await page.locator('[data-testid="wf-axis"]').boundingBox())!;
         const barsBefore = await page.locator('.wf-bar').count();
@@ -57,10 +60,10 @@ describe('Trace viewer: spans out of order, live', () => {
         await page.locator('[data-testid="zoom-reset"]').waitFor();
         expect(await page.locator('.wf-bar').count()).toBeLessThan(barsBefore);
         await page.click('[data-testid="zoom-reset"]');
-        await page.waitForFunction(`document.querySelectorAll('.wf-bar').length === ${barsBefore}`);
+        await page.waitForFunction((n) => document.querySelectorAll('.wf-bar').length === n, barsBefore);
         // collapse payments:charge: its four descendants disappear, with a "+4" badge
         await row(sc.ids['charge']).locator('.wf-caret').click();
-        await page.waitForFunction(`document.querySelectorAll('[data-testid="span-row"]').length === 3`);
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="span-row"]').length === 3);
         expect(await row(sc.ids['charge']).textContent()).toContain('+4');
         mkdirSync(RESULTS, { recursive: true });
         await page.screenshot({ path: `${RESULTS}trace-viewer-collapsed.png` });

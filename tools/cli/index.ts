@@ -3,6 +3,7 @@
  * is imported lazily, so `svc-mesh invoke` never loads the mesh or the viewer.
  */
 import { cac } from 'cac';
+import { terminalSafe } from '../local/terminal.js';
 
 const cli = cac('svc-mesh');
 
@@ -64,6 +65,7 @@ try {
   }
 } catch (err) {
   const e = err as Error & { code?: string };
-  process.stderr.write(`svc-mesh: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`);
+  // messages may carry a remote function's error text: no control characters reach the terminal
+  process.stderr.write(`svc-mesh: ${e.code ? `[${e.code}] ` : ''}${terminalSafe(e.message, { keepNewlines: true })}\n`);
   process.exitCode = 1;
 }

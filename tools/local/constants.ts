@@ -10,8 +10,14 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_PARTITION = 'aws';
 /** The secret every dummy access key pairs with (never checked against a real service). */
 export const LOCAL_SECRET_ACCESS_KEY = 'svc-mesh-local-secret';
-/** Prefix of the per-function dummy access keys; any other key is the developer's admin. */
+/** Prefix of the per-function access keys (random per mesh start, given only to their function). */
 export const LOCAL_KEY_PREFIX = 'LOCAL';
+/**
+ * The developer's own access key id (any secret): the admin of the mesh, for your console,
+ * scripts, the AWS CLI and SDKs. Any other key that is not a function's is refused, as AWS
+ * refuses an unknown key (docs/security.md).
+ */
+export const DEVELOPER_ACCESS_KEY_ID = 'test';
 
 /** Lambda: synchronous request payload limit (bytes). */
 export const SYNC_REQUEST_LIMIT = 6_291_456;

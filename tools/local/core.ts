@@ -9,7 +9,9 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialScope, Principal } from './iam/index.js';
 import { authorize, type Denial } from './iam/index.js';
-import { ASYNC_MAX_RETRIES } from './constants.js';
+import { ASYNC_MAX_RETRIES, DEVELOPER_ACCESS_KEY_ID } from './constants.js';
+import type { AuthFailure } from './guard.js';
+import { terminalSafe } from './terminal.js';
 import type { DeadLetter, InvocationRecord, LocalFunction } from './types.js';
 import type { RunOutcome, WorkerPool } from './workers/WorkerPool.js';
 
@@ -46,9 +48,11 @@ export class MeshCore {
   private readonly opts: MeshCoreOptions;
   /** Sync invocations and queued/retrying async ones not yet finished. */
   private pending = 0;
-  private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; flush: () => void }>();
+  private readonly retryTimers = new Set<PendingRetry>();
   private idleWaiters: (() => void)[] = [];
   stopping = false;
+  /** Set when stop() begins: a retry scheduled from now on runs at once instead of after its delay. */
+  draining = false;
 
   constructor(opts: MeshCoreOptions) {
     this.opts = opts;
@@ -62,6 +66,17 @@ export class MeshCore {
     const fn = scope === undefined ? undefined : this.byAccessKey.get(scope.accessKeyId);
     if (fn === undefined) return { kind: 'admin' };
     return { kind: 'function', target: fn.target, functionName: fn.name, roleName: fn.roleName, policies: fn.policies };
+  }
+
+  /**
+   * Who signed an AWS API call: a function (its own key), the developer (the documented
+   * developer key), or nobody the mesh knows ('missing' / 'unknown', refused as AWS does).
+   */
+  authenticate(scope: CredentialScope | undefined): Principal | AuthFailure {
+    if (scope === undefined) return 'missing';
+    if (scope.accessKeyId === DEVELOPER_ACCESS_KEY_ID) return { kind: 'admin' };
+    const p = this.principalOf(scope);
+    return p.kind === 'function' ? p : 'unknown';
   }
 
   authorize(principal: Principal, action: string, resource: string): Denial | undefined {
@@ -169,18 +184,7 @@ export class MeshCore {
       return;
     }
     if (attempt <= ASYNC_MAX_RETRIES && !this.stopping) {
-      const delay = this.opts.asyncRetryDelaysMs[attempt - 1] ?? this.opts.asyncRetryDelaysMs.at(-1) ?? 0;
-      const entry = {
-        timer: setTimeout(() => {
-          this.retryTimers.delete(entry);
-          void this.attemptAsync(pool, payload, meta, attempt + 1);
-        }, delay),
-        flush: () => {
-          clearTimeout(entry.timer);
-          void this.attemptAsync(pool, payload, meta, attempt + 1);
-        },
-      };
-      this.retryTimers.add(entry);
+      this.scheduleRetry(pool, payload, meta, attempt, out.error);
       return;
     }
     this.deadLetter(pool.fn, payload, meta, attempt, out.error);
@@ -226,7 +230,7 @@ export class MeshCore {
     }
     this.opts.log(
       `dead letter: ${fn.name} (${d.source}${d.topicArn ? ` from ${d.topicArn}` : ''}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ` +
-        `${error.errorType}: ${error.errorMessage}`,
+        terminalSafe(`${error.errorType}: ${error.errorMessage}`),
     );
     for (const l of this.deadListeners) {
       try {
@@ -237,13 +241,64 @@ export class MeshCore {
     }
   }
 
-  /** At stop: run pending retries now instead of waiting for their delay. */
+  /**
+   * Lambda retries a failed Event invocation after a delay. While the mesh drains the delay is
+   * skipped (a retry scheduled in the drain window would otherwise outlive the mesh); whatever
+   * is still waiting when the drain ends is dead-lettered by `deadLetterPendingRetries`.
+   */
+  private scheduleRetry(
+    pool: WorkerPool,
+    payload: string,
+    meta: AsyncMeta,
+    attempt: number,
+    error: { errorType: string; errorMessage: string },
+  ): void {
+    const next = () => void this.attemptAsync(pool, payload, meta, attempt + 1);
+    if (this.draining) {
+      next();
+      return;
+    }
+    const delay = this.opts.asyncRetryDelaysMs[attempt - 1] ?? this.opts.asyncRetryDelaysMs.at(-1) ?? 0;
+    const entry: PendingRetry = {
+      timer: setTimeout(() => {
+        this.retryTimers.delete(entry);
+        next();
+      }, delay),
+      flush: () => {
+        clearTimeout(entry.timer);
+        next();
+      },
+      abandon: () => {
+        clearTimeout(entry.timer);
+        this.deadLetter(pool.fn, payload, meta, attempt, error);
+        this.end();
+      },
+    };
+    this.retryTimers.add(entry);
+  }
+
+  /** At stop: run pending retries now instead of waiting for their delay, and every later one at once. */
   flushRetries(): void {
+    this.draining = true;
     for (const e of [...this.retryTimers]) {
       this.retryTimers.delete(e);
       e.flush();
     }
   }
+
+  /** After the drain: a retry still waiting is dead-lettered, never dropped. */
+  deadLetterPendingRetries(): void {
+    for (const e of [...this.retryTimers]) {
+      this.retryTimers.delete(e);
+      e.abandon();
+    }
+  }
+}
+
+interface PendingRetry {
+  timer: NodeJS.Timeout;
+  flush: () => void;
+  abandon: () => void;
 }
 
 /**

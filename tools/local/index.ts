@@ -15,7 +15,7 @@
  * const out = await lambda.send(new InvokeCommand({ FunctionName: 'orders-dev-placeOrder', Payload: '{"sku":"a"}' }));
  * ```
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +24,7 @@ import { lambdaArn, parseExportName, physicalFunctionName } from 'svc-mesh/inter
 import { CloudFormationService } from './cloudformation/CloudFormationService.js';
 import {
   DEFAULT_ASYNC_RETRY_DELAYS_MS,
+  DEVELOPER_ACCESS_KEY_ID,
   LOCAL_ACCOUNT,
   LOCAL_KEY_PREFIX,
   LOCAL_REGION,
@@ -38,6 +39,7 @@ import { SsmService } from './ssm/SsmService.js';
 import type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
 import { tracingBootstrap, workerBootstrap } from './workers/build.js';
 import { WorkerPool } from './workers/WorkerPool.js';
+import { terminalSafe } from './terminal.js';
 
 export { LocalMeshStartError, PortInUseError, isLocalMeshStartError, isPortInUseError } from './errors.js';
 export type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
@@ -129,8 +131,12 @@ interface CodegenApi {
   generate(project: Project): Generated | Promise<Generated>;
 }
 
-function accessKeyFor(stage: string, target: string): string {
-  return LOCAL_KEY_PREFIX + createHash('sha256').update(`${stage}\0${target}`).digest('hex').slice(0, 15).toUpperCase();
+/**
+ * A function's access key id: random for every mesh start, so no code can compute another
+ * function's key (it was a hash of stage and target). Only that function's workers get it.
+ */
+function accessKeyFor(): string {
+  return LOCAL_KEY_PREFIX + randomBytes(10).toString('hex').toUpperCase();
 }
 
 async function loadCodegen(): Promise<CodegenApi> {
@@ -220,7 +226,7 @@ async function loadDeployment(
         timeout: f.timeout,
         memorySize: f.memorySize,
         environment: { ...f.environment, ...fnEnv },
-        accessKeyId: accessKeyFor(d.stage, target),
+        accessKeyId: accessKeyFor(),
         roleName: `${svc.name}-${d.stage}-${f.key}`.slice(0, 64),
         policies: gen.policies[target] ?? [],
       };
@@ -280,7 +286,7 @@ function fromSpec(s: FunctionSpec, defaultStage: string, region: string, account
       SVC_MESH_STAGE: stage,
       ...s.environment,
     },
-    accessKeyId: accessKeyFor(stage, target),
+    accessKeyId: accessKeyFor(),
     roleName: `${s.service}-${stage}-${s.key}`.slice(0, 64),
     policies: s.policies ?? [],
   };
@@ -430,11 +436,26 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     return undefined;
   };
   const server = createServer(
-    createDispatcher({ core, lambda, sns, ssm, cfn, traces, admin: adminView, draining: () => draining }),
+    createDispatcher({
+      core,
+      lambda,
+      sns,
+      ssm,
+      cfn,
+      traces,
+      admin: adminView,
+      draining: () => draining,
+      port: () => listeningPort,
+    }),
   );
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
   let actualPort: number;
+  let listeningPort = port;
+  server.once('listening', () => {
+    const a = server.address();
+    if (typeof a === 'object' && a !== null) listeningPort = a.port;
+  });
   try {
     actualPort = await listen(server, port);
   } catch (err) {
@@ -492,7 +513,12 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         bootstrap: workerBootstrap,
         tracing: tracingOn ? tracingBootstrap : async () => undefined,
         env: workerEnv,
-        log: quiet ? undefined : (fn, line) => log(`[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${line}`),
+        log: quiet
+          ? undefined
+          : (fn, line) =>
+              log(
+                `[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${terminalSafe(line, { keepColors: true })}`,
+              ),
         maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
       }),
     );
@@ -502,7 +528,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: 'test',
+    AWS_ACCESS_KEY_ID: DEVELOPER_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_EC2_METADATA_DISABLED: 'true',
     SVC_MESH_STAGE: stage,
@@ -527,7 +553,10 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       clearTimeout(timer);
       if (timedOut) notice(`svc-mesh: ${core.inFlight} invocation(s) still running after ${drainMs} ms; stopping them`);
       core.stopping = true;
+      core.deadLetterPendingRetries();
       await Promise.all([...core.pools.values()].map((p) => p.close()));
+      // Attempts cut short by the close end as dead letters (core.stopping); wait until they have.
+      await core.whenIdle();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

@@ -9,13 +9,14 @@ import { CFN_XMLNS } from './cloudformation/CloudFormationService.js';
 import type { RequestCtx } from './context.js';
 import type { MeshCore } from './core.js';
 import { newRequestId, parseForm, readBody, send, sendJsonError, sendQueryError } from './http.js';
-import { parseCredentialScope } from './iam/index.js';
+import { authRefusal, checkBrowser, checkContentType, checkHost, protocolOf, sendRefusal } from './guard.js';
+import { type Principal, parseCredentialScope } from './iam/index.js';
 import { LambdaService } from './lambda/LambdaService.js';
 import type { SnsService } from './sns/SnsService.js';
 import { SNS_XMLNS } from './sns/SnsService.js';
 import type { SsmService } from './ssm/SsmService.js';
 
-/** What the dispatcher needs from engineer D's trace service (src/local/traces). */
+/** What the dispatcher needs from engineer D's trace service (tools/local/traces). */
 export interface TraceServiceLike {
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   close(): Promise<void>;
@@ -31,6 +32,8 @@ export interface Services {
   admin: (path: string) => unknown;
   /** True while stopping: only calls made by running functions are still served. */
   draining: () => boolean;
+  /** The port the mesh listens on (the Host and Origin checks name it). */
+  port: () => number;
 }
 
 /** Form posts can carry a 256 KiB message three times over once percent-encoded. */
@@ -82,8 +85,17 @@ async function dispatch(s: Services, req: IncomingMessage, res: ServerResponse, 
     return sendJsonError(res, requestId, 400, 'ValidationException', 'The request URL is not valid.');
   }
   const path = url.pathname;
+  // The front door (guard.ts): Host allow-list, other sites' pages, preflight-free content types, then who signed.
+  const protocol = protocolOf(req, path);
+  const refused = checkHost(req, s.port()) ?? checkBrowser(req, s.port()) ?? checkContentType(req, protocol);
+  if (refused !== undefined) return sendRefusal(req, res, requestId, protocol, refused);
   const scope = parseCredentialScope(req, url);
-  const principal = s.core.principalOf(scope);
+  let principal: Principal = { kind: 'admin' };
+  if (protocol !== 'plain') {
+    const who = s.core.authenticate(scope);
+    if (typeof who === 'string') return sendRefusal(req, res, requestId, protocol, authRefusal(who, protocol));
+    principal = who;
+  }
   const ctx: RequestCtx = { req, res, url, requestId, scope, principal };
 
   if (s.draining() && principal.kind === 'admin' && !path.startsWith('/_mesh')) {

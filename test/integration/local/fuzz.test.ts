@@ -85,6 +85,9 @@ const headersArb = fc.record(
       headerValue,
       fc.constantFrom(
         'AWS4-HMAC-SHA256 Credential=LOCALDEADBEEF/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00',
+        // the developer key: past authentication, into the protocols
+        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00',
+        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=00',
       ),
     ),
   },

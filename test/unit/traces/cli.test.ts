@@ -143,6 +143,19 @@ describe('Command: svc-mesh traces --serve', () => {
     const res = await postOtlp(url, sc.traceId, sc.spans);
     expect(res.status).toBe(200);
     expect((await fetch(`${url}/`)).status).toBe(200);
+    // DNS rebinding and other sites' pages are refused, as by the mesh (docs/security.md)
+    const { request } = await import('node:http');
+    const status = (headers: Record<string, string>, method = 'GET') =>
+      new Promise<number>((resolve, reject) => {
+        const r = request(`${url}/api/traces`, { method, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    expect(await status({ host: 'rebind.example:4318' })).toBe(403);
+    expect(await status({ origin: 'http://evil.example' }, 'DELETE')).toBe(403);
     expect(await capture(undefined, { last: true, endpoint: url })).toContain(sc.traceId);
     child.kill('SIGINT');
     expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);

@@ -10,6 +10,7 @@
  */
 import { InvalidConfigError } from 'svc-mesh/errors';
 import { isLoopbackUrl, isValidStage, parseTarget } from 'svc-mesh/internal';
+import { terminalSafe } from '../../local/terminal.js';
 import { findMeshState } from '../lib/meshState.js';
 
 export interface InvokeCliOptions {
@@ -94,7 +95,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     !isLoopbackUrl(url) &&
     env['AWS_ACCESS_KEY_ID'] === undefined &&
     env['AWS_PROFILE'] === undefined
-      ? { credentials: { accessKeyId: 'svc-mesh-cli', secretAccessKey: 'svc-mesh-cli' } }
+      ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
       : {}),
   });
   try {
@@ -123,7 +124,8 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
       lines.push(`  errorType: ${e.errorType}${e.remoteCode ? ` (code ${e.remoteCode})` : ''}`);
     if (e.remoteData !== undefined) lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    // the error's message and type come from the function (and its callers' input)
+    process.stderr.write(`${lines.map((l) => terminalSafe(l)).join('\n')}\n`);
     process.exitCode = 1;
   }
 }

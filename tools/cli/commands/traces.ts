@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import pc from 'picocolors';
 import type { TraceDetail, TraceList, TraceSpan, TraceSummary } from '../../local/traces/TraceStore.js';
 import { spanTree } from '../../local/traces/tree.js';
+import { terminalSafeDeep } from '../../local/terminal.js';
 
 export interface TracesOptions {
   last?: boolean;
@@ -129,7 +130,9 @@ function errorText(s: TraceSpan): string {
 }
 
 /** Renders one trace as a terminal waterfall: tree, service, bar, duration, error marker. */
-export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): string {
+export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}): string {
+  // span names, services and error texts come from any process that posts spans
+  const detail = terminalSafeDeep(untrusted);
   const c = colors(opts);
   const width = Math.max(80, opts.width ?? process.stdout.columns ?? 120);
   const sum = detail.summary;
@@ -193,7 +196,8 @@ export function formatWaterfall(detail: TraceDetail, opts: TracesOptions = {}): 
   return `${lines.join('\n')}\n`;
 }
 
-function formatList(list: TraceList, endpoint: string, opts: TracesOptions): string {
+function formatList(untrusted: TraceList, endpoint: string, opts: TracesOptions): string {
+  const list = terminalSafeDeep(untrusted);
   const c = colors(opts);
   if (list.traces.length === 0) return `No traces at ${endpoint} yet. Invoke a function and run this again.\n`;
   const lines = [
@@ -300,8 +304,18 @@ async function serve(opts: TracesOptions, out: (t: string) => void): Promise<voi
   if (opts.persist) svcOpts.persistPath = opts.persist;
   if (opts.maxTraces !== undefined) svcOpts.maxTraces = Number(opts.maxTraces);
   const traces = createTraceService(svcOpts);
+  const { checkBrowser, checkHost } = await import('../../local/guard.js');
+  let listening = port;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // DNS rebinding and other sites' pages (docs/security.md), as in the mesh
+    const refused = checkHost(req, listening) ?? checkBrowser(req, listening);
+    if (refused !== undefined) {
+      req.resume();
+      res.writeHead(refused.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'FORBIDDEN', message: refused.message } }));
+      return;
+    }
     traces.handle(req, res, url).then(
       (mine) => {
         if (!mine) {
@@ -326,7 +340,8 @@ async function serve(opts: TracesOptions, out: (t: string) => void): Promise<voi
     server.listen(port, '127.0.0.1', resolve);
   });
   const addr = server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`;
+  listening = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://127.0.0.1:${listening}`;
   out(
     `svc-mesh traces: viewer ${url}/  ·  OTLP/HTTP ${url}/v1/traces (JSON or protobuf)${opts.persist ? `  ·  persisting to ${opts.persist}` : ''}\n` +
       `Point exporters at it: OTEL_EXPORTER_OTLP_ENDPOINT=${url}\n`,

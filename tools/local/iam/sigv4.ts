@@ -19,7 +19,9 @@ export function parseCredentialScope(req: IncomingMessage, url: URL): Credential
   const auth = req.headers.authorization;
   let m: RegExpExecArray | null = null;
   if (typeof auth === 'string' && auth.startsWith('AWS4-HMAC-SHA256')) m = CREDENTIAL_RE.exec(auth);
-  if (m === null) {
+  // A presigned URL (query credential) only for reads: a form or beacon from a page can put one in
+  // its URL, but cannot set an Authorization header (docs/security.md).
+  if (m === null && (req.method === 'GET' || req.method === 'HEAD')) {
     const q = url.searchParams.get('X-Amz-Credential');
     if (q !== null) m = CREDENTIAL_RE.exec(`Credential=${q}`);
   }

@@ -91,7 +91,8 @@ export class LambdaService {
     const core = this.core;
     const region = parsed.region ?? core.region;
     const account = parsed.account ?? core.account;
-    const baseArn = `arn:aws:lambda:${region}:${account}:function:${parsed.name}`;
+    const partition = parsed.partition ?? 'aws';
+    const baseArn = `arn:${partition}:lambda:${region}:${account}:function:${parsed.name}`;
     const invokedArn = parsed.qualifier === undefined ? baseArn : `${baseArn}:${parsed.qualifier}`;
     const denial = core.authorize(ctx.principal, action, invokedArn);
     if (denial !== undefined) {
@@ -107,7 +108,8 @@ export class LambdaService {
       );
       return undefined;
     }
-    const fn = account === core.account ? core.byName.get(parsed.name) : undefined;
+    // An ARN of another partition or account names another function, never a local one.
+    const fn = account === core.account && partition === 'aws' ? core.byName.get(parsed.name) : undefined;
     if (fn === undefined || (parsed.qualifier !== undefined && parsed.qualifier !== '$LATEST')) {
       const hint =
         fn === undefined ? this.suggest(parsed.name) : ' (the local mesh runs $LATEST only; no versions or aliases)';

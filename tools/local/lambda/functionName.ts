@@ -10,6 +10,8 @@ const QUALIFIER_RE = /^[a-zA-Z0-9$_-]{1,128}$/;
 
 export interface ParsedFunctionName {
   name: string;
+  /** From a full ARN: `aws`, `aws-cn`, `aws-us-gov`, … */
+  partition?: string;
   region?: string;
   account?: string;
   qualifier?: string;
@@ -35,6 +37,7 @@ export function parseFunctionName(raw: string, qualifierParam: string | null): P
     };
   }
   const out: ParsedFunctionName = { name };
+  if (m[1] !== undefined) out.partition = m[2] ?? '';
   if (m[3] !== undefined) out.region = m[3].slice(0, -1);
   if (m[8] !== undefined) out.account = m[8].slice(0, -1);
   const fromName = m[12];

@@ -216,8 +216,11 @@ export class SnsService {
       ],
     };
     const payload = JSON.stringify(event);
-    const name = LAMBDA_ARN_RE.exec(sub.endpoint)?.[4] ?? '';
-    const fn = this.core.byName.get(name);
+    const arn = LAMBDA_ARN_RE.exec(sub.endpoint);
+    const name = arn?.[4] ?? '';
+    // Only an ARN of this mesh's partition, region and account is a local function.
+    const here = arn?.[1] === 'aws' && arn[2] === this.core.region && arn[3] === this.core.account;
+    const fn = here ? this.core.byName.get(name) : undefined;
     const pool = fn === undefined ? undefined : this.core.pools.get(fn.name);
     const meta = {
       requestId: randomUUID(),
@@ -499,6 +502,11 @@ export class SnsService {
   }
 }
 
+/** Sets an untrusted key as an own property (`__proto__` would otherwise replace the prototype). */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 function required(form: Map<string, string>, key: string): string {
   const v = form.get(key);
   if (v === undefined || v === '') throw invalid(`${key} Reason: no value for required parameter`);
@@ -510,7 +518,7 @@ function mapEntries(form: Map<string, string>, prefix: string): Record<string, s
   const out: Record<string, string> = {};
   for (const [k, v] of form) {
     const m = new RegExp(`^${prefix}\\.entry\\.(\\d+)\\.key$`).exec(k);
-    if (m) out[v] = form.get(`${prefix}.entry.${m[1]}.value`) ?? '';
+    if (m) setOwn(out, v, form.get(`${prefix}.entry.${m[1]}.value`) ?? '');
   }
   return out;
 }
@@ -554,7 +562,7 @@ function messageAttributes(form: Map<string, string>, prefix: string): Record<st
           `The message attribute '${name}' with type 'String.Array' must contain a JSON array.`,
         );
       }
-      out[name] = { Type: type, Value: v };
+      setOwn(out, name, { Type: type, Value: v });
     } else if (t === 'String' || t === 'Number') {
       const v = form.get(`${base}.StringValue`);
       if (v === undefined || v === '') {
@@ -571,7 +579,7 @@ function messageAttributes(form: Map<string, string>, prefix: string): Record<st
           `An invalid or out-of-range value '${v.slice(0, 100)}' was supplied for the message attribute '${name}' of type 'Number'.`,
         );
       }
-      out[name] = { Type: type, Value: v };
+      setOwn(out, name, { Type: type, Value: v });
     } else if (t === 'Binary') {
       const v = form.get(`${base}.BinaryValue`);
       if (v === undefined || v === '') {
@@ -581,7 +589,7 @@ function messageAttributes(form: Map<string, string>, prefix: string): Record<st
           `The message attribute '${name}' must contain non-empty message attribute value for message attribute type 'Binary'.`,
         );
       }
-      out[name] = { Type: type, Value: v };
+      setOwn(out, name, { Type: type, Value: v });
     } else {
       throw new SnsError(
         400,

@@ -16,8 +16,50 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const NUMERIC_OPS = new Set(['=', '<', '<=', '>', '>=']);
 
+/** AWS's limits on one filter policy (SNS developer guide, "Filter policy constraints"). */
+export const FILTER_POLICY_MAX_KEYS = 5;
+export const FILTER_POLICY_MAX_COMBINATIONS = 150;
+
+/**
+ * The value of an untrusted key, own properties only: `toString`, `constructor` or
+ * `__proto__` as attribute or field names are ordinary names, as in SNS.
+ */
+function own<T>(o: Record<string, T> | undefined, k: string): T | undefined {
+  return o !== undefined && Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+/**
+ * How AWS counts a policy's combinations: for each list of values, its length times the depth
+ * of its key, multiplied over the keys; the branches of `$or` add up.
+ */
+export function filterPolicyCombinations(policy: Record<string, unknown>, depth = 1, acc = 1): number {
+  let n = acc;
+  for (const [k, v] of Object.entries(policy)) {
+    if (k === '$or' && Array.isArray(v)) {
+      let sum = 0;
+      for (const branch of v)
+        if (branch !== null && typeof branch === 'object') sum += filterPolicyCombinations(branch, depth, n);
+      n = sum;
+    } else if (Array.isArray(v)) n *= v.length * depth;
+    else if (v !== null && typeof v === 'object')
+      n = filterPolicyCombinations(v as Record<string, unknown>, depth + 1, n);
+  }
+  return n;
+}
+
 /** Returns an error message, or undefined when the policy is acceptable. */
 export function validateFilterPolicy(policy: unknown, path = ''): string | undefined {
+  const shape = validateShape(policy, path);
+  if (shape !== undefined || path !== '') return shape;
+  // only the top-level keys count (AWS: "for a nested policy, only parent keys are counted")
+  if (Object.keys(policy as object).length > FILTER_POLICY_MAX_KEYS)
+    return `Filter policy can not have more than ${FILTER_POLICY_MAX_KEYS} keys`;
+  if (filterPolicyCombinations(policy as Record<string, unknown>) > FILTER_POLICY_MAX_COMBINATIONS)
+    return `Filter policy is too complex (more than ${FILTER_POLICY_MAX_COMBINATIONS} combinations of values)`;
+  return undefined;
+}
+
+function validateShape(policy: unknown, path = ''): string | undefined {
   if (policy === null || typeof policy !== 'object' || Array.isArray(policy))
     return `${path || 'FilterPolicy'}: must be a JSON object`;
   const entries = Object.entries(policy as Record<string, unknown>);
@@ -27,7 +69,7 @@ export function validateFilterPolicy(policy: unknown, path = ''): string | undef
     if (k === '$or') {
       if (!Array.isArray(v) || v.length < 2) return `${here}: must be an array of at least two policies`;
       for (const sub of v) {
-        const e = validateFilterPolicy(sub, here);
+        const e = validateShape(sub, here);
         if (e) return e;
       }
       continue;
@@ -39,7 +81,7 @@ export function validateFilterPolicy(policy: unknown, path = ''): string | undef
         if (e) return e;
       }
     } else if (v !== null && typeof v === 'object') {
-      const e = validateFilterPolicy(v, here);
+      const e = validateShape(v, here);
       if (e) return e;
     } else {
       return `${here}: must be a list of conditions, e.g. ["value"]`;
@@ -184,7 +226,7 @@ export function matchesAttributes(policy: Record<string, Json>, attrs: Record<st
       continue;
     }
     if (!Array.isArray(v)) return false; // nested keys only apply to MessageBody scope
-    if (!listMatches(v, valuesOf(attrs[k]))) return false;
+    if (!listMatches(v, valuesOf(own(attrs, k)))) return false;
   }
   return true;
 }
@@ -197,7 +239,7 @@ export function matchesBody(policy: Record<string, Json>, body: unknown): boolea
       if (!(v as Record<string, Json>[]).some((p) => matchesBody(p, body))) return false;
       continue;
     }
-    const field = obj?.[k];
+    const field = own(obj, k);
     if (Array.isArray(v)) {
       let vals: { values: (string | number | boolean | null)[]; isNumber: boolean } | undefined;
       if (field !== undefined) {

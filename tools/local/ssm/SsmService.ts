@@ -78,6 +78,9 @@ export class SsmService {
     const name = raw.trim();
     if (name.length === 0)
       throw validation('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).');
+    // /aws/ is AWS's own tree (public parameters): writing there is denied, not invalid
+    if (/^\/aws\//i.test(name))
+      throw new SsmError('AccessDeniedException', `No access to reserved parameter name: ${name.slice(0, 1011)}.`);
     if (/^\/?(aws|ssm)/i.test(name)) {
       throw validation('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).');
     }
@@ -101,7 +104,16 @@ export class SsmService {
     return name;
   }
 
-  /** `name`, `name:version`, or an ARN of either. */
+  private lookupOrUndefined(selector: string): { name: string; v: Version } | undefined {
+    try {
+      return this.lookup(selector);
+    } catch (e) {
+      if (e instanceof SsmError && e.type === 'ParameterVersionNotFound') return undefined;
+      throw e;
+    }
+  }
+
+  /** `name`, `name:version`, or an ARN of either; a version that does not exist throws ParameterVersionNotFound. */
   private lookup(selector: string): { name: string; v: Version } | undefined {
     let s = selector;
     let fromArn = false;
@@ -125,7 +137,12 @@ export class SsmService {
     }
     if (versions === undefined) return undefined;
     const v = version === undefined ? versions.at(-1) : versions.find((x) => x.version === version);
-    return v === undefined ? undefined : { name, v };
+    if (v === undefined)
+      throw new SsmError(
+        'ParameterVersionNotFound',
+        `Systems Manager could not find version ${version} of ${name}. Verify the version and try again.`,
+      );
+    return { name, v };
   }
 
   private view(name: string, v: Version, selector?: string): Record<string, unknown> {
@@ -204,7 +221,8 @@ export class SsmService {
         const found: Record<string, unknown>[] = [];
         const invalidNames: string[] = [];
         for (const n of new Set(names as string[])) {
-          const r = this.lookup(n);
+          // a missing version is an invalid name here, not an error
+          const r = this.lookupOrUndefined(n);
           if (r === undefined) invalidNames.push(n);
           else found.push(this.view(r.name, r.v, /:(\d+)$/.exec(n)?.[0]));
         }

@@ -21,6 +21,7 @@ import {
   normaliseRequest,
 } from './otlp.js';
 import { spansToOtlp } from './toOtlp.js';
+import { IngestGate } from './limits.js';
 import { MAX_LIST_LIMIT, type TraceQuery, TraceStore } from './TraceStore.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -36,8 +37,12 @@ export interface TraceServiceOptions {
    * per line, and load it back at start. The file can be replayed into any OTLP backend.
    */
   persistPath?: string;
-  /** Largest accepted request body (after decompression). Default 32 MiB. */
+  /** Largest accepted request body (after decompression). Default 16 MiB. */
   maxBodyBytes?: number;
+  /** Estimated bytes the store keeps (least recently updated traces evicted first). Default 256 MiB. */
+  maxStoreBytes?: number;
+  /** OTLP requests read and decoded at once (default 2); up to 64 more wait, then 503. */
+  maxConcurrentIngests?: number;
 }
 
 export interface TraceService {
@@ -76,11 +81,14 @@ function viewerDir(): string {
  * ```
  */
 export function createTraceService(opts: TraceServiceOptions = {}): TraceService {
-  const storeOpts: { maxTraces?: number; maxSpansPerTrace?: number } = {};
+  const storeOpts: { maxTraces?: number; maxSpansPerTrace?: number; maxBytes?: number } = {};
   if (opts.maxTraces !== undefined) storeOpts.maxTraces = opts.maxTraces;
   if (opts.maxSpansPerTrace !== undefined) storeOpts.maxSpansPerTrace = opts.maxSpansPerTrace;
+  if (opts.maxStoreBytes !== undefined) storeOpts.maxBytes = opts.maxStoreBytes;
   const store = new TraceStore(storeOpts);
-  const maxBody = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+  const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
+  // Bounded memory under a flood: at most this many bodies are read and decoded at once.
+  const gate = new IngestGate(opts.maxConcurrentIngests);
   const dir = viewerDir();
   const assetCache = new Map<string, Buffer>();
 
@@ -133,7 +141,19 @@ export function createTraceService(opts: TraceServiceOptions = {}): TraceService
         if (method === 'OPTIONS') return preflight(res);
         if (method !== 'POST') throw new TraceServiceError('METHOD_NOT_ALLOWED', `use POST for ${path}`);
         await loaded;
-        await collect(req, res);
+        if (!(await gate.acquire())) {
+          req.resume();
+          res.setHeader('retry-after', '1');
+          throw new TraceServiceError(
+            'OTLP_BUSY',
+            'the collector is decoding as many requests as it accepts at once; retry later (OTLP exporters retry 503 by themselves)',
+          );
+        }
+        try {
+          await collect(req, res);
+        } finally {
+          gate.release();
+        }
         return true;
       }
       if (path.startsWith('/api/')) {
@@ -276,6 +296,7 @@ export function createTraceService(opts: TraceServiceOptions = {}): TraceService
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
+      ...VIEWER_SECURITY_HEADERS,
     });
     res.end(buf);
   }
@@ -295,9 +316,24 @@ export function createTraceService(opts: TraceServiceOptions = {}): TraceService
   return { handle, store, close };
 }
 
+/**
+ * The viewer's page: only its own scripts, styles and API (it builds the DOM as text, never
+ * HTML), and no page of another origin may frame it (the Clear button could be clickjacked).
+ */
+export const VIEWER_SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
+
+/**
+ * CORS preflight of /v1/traces: no `access-control-allow-origin`, so no page of another origin
+ * may post spans (a page of the collector's own origin needs no CORS). It was `*`.
+ */
 function preflight(res: ServerResponse): true {
   res.writeHead(204, {
-    'access-control-allow-origin': '*',
     'access-control-allow-methods': 'POST, OPTIONS',
     'access-control-allow-headers': 'content-type, content-encoding',
     'access-control-max-age': '86400',
@@ -357,6 +393,8 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     if (enc === 'gzip') return await gunzipAsync(raw, { maxOutputLength: max });
     if (enc === 'deflate') return await inflateAsync(raw, { maxOutputLength: max });
   } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new TraceServiceError('OTLP_BODY_TOO_LARGE', `the body is larger than ${max} bytes once decompressed`);
     throw new TraceServiceError(
       'OTLP_INVALID_BODY',
       `the ${enc} body cannot be decompressed: ${(err as Error).message}`,

@@ -6,6 +6,18 @@
  * trace (the rest are counted as dropped, never silently lost). Spans may arrive in any order:
  * a child before its parent, a consumer before its producer; the tree is built when read.
  */
+import {
+  DEFAULT_MAX_STORE_BYTES,
+  type DroppedCounts,
+  type Tally,
+  MAX_ATTRIBUTES,
+  MAX_DEPTH,
+  MAX_EVENTS,
+  MAX_LINKS,
+  anyDropped,
+  capString,
+  newTally,
+} from './limits.js';
 import { type OtlpAnyValue, type OtlpKeyValue, type OtlpSpan, type OtlpTraceRequest, SPAN_KINDS } from './otlp.js';
 
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
@@ -56,6 +68,8 @@ export interface TraceSpan {
   status: { code: 'unset' | 'ok' | 'error'; message: string | null };
   resource: Attributes;
   scope: { name: string; version: string | null };
+  /** What the span lost to the store's limits (tools/local/traces/limits.ts); absent when nothing. */
+  dropped?: DroppedCounts;
 }
 
 /** One row of the trace list. */
@@ -147,6 +161,8 @@ export interface TraceStoreOptions {
   maxTraces?: number;
   /** Default 2,000. */
   maxSpansPerTrace?: number;
+  /** Estimated bytes of every stored span together; the least recently updated traces go first. Default 256 MiB. */
+  maxBytes?: number;
 }
 
 export const DEFAULT_MAX_TRACES = 5_000;
@@ -157,6 +173,8 @@ export const MAX_LIST_LIMIT = 10_000;
 interface Entry {
   traceId: string;
   spans: Map<string, TraceSpan>;
+  /** Estimated bytes of its spans. */
+  bytes: number;
   dropped: number;
   updatedAt: number;
   summary: TraceSummary | undefined;
@@ -180,35 +198,78 @@ function durationMs(start: string, end: string): number {
   return d > 0 ? d : 0;
 }
 
-export function anyValueToJs(v: OtlpAnyValue): AttrValue {
-  if (v.stringValue !== undefined) return v.stringValue;
+export function anyValueToJs(v: OtlpAnyValue, d: Tally = newTally(), depth = 0): AttrValue {
+  if (v.stringValue !== undefined) return capString(v.stringValue, d);
+  d.bytes += 16;
   if (v.boolValue !== undefined) return v.boolValue;
   if (v.intValue !== undefined) {
     const n = Number(v.intValue);
     return Number.isSafeInteger(n) ? n : v.intValue;
   }
   if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.arrayValue !== undefined) return v.arrayValue.values.map(anyValueToJs);
-  if (v.kvlistValue !== undefined) return attributesToJs(v.kvlistValue.values);
-  if (v.bytesValue !== undefined) return v.bytesValue;
+  if (depth >= MAX_DEPTH && (v.arrayValue !== undefined || v.kvlistValue !== undefined)) {
+    d.dropped.truncated++;
+    return null;
+  }
+  if (v.arrayValue !== undefined) {
+    const values = v.arrayValue.values;
+    d.bytes += 32 + 8 * Math.min(values.length, MAX_ATTRIBUTES);
+    if (values.length > MAX_ATTRIBUTES) d.dropped.attributes += values.length - MAX_ATTRIBUTES;
+    return values.slice(0, MAX_ATTRIBUTES).map((x) => anyValueToJs(x, d, depth + 1));
+  }
+  if (v.kvlistValue !== undefined) return attributesToJs(v.kvlistValue.values, d, depth + 1);
+  if (v.bytesValue !== undefined) return capString(v.bytesValue, d);
   return null;
 }
 
-export function attributesToJs(kvs: OtlpKeyValue[]): Attributes {
+/**
+ * OTLP key-values as a plain object. Every key becomes an own property, `__proto__` included
+ * (assigning it would replace the object's prototype), and at most `MAX_ATTRIBUTES` are kept.
+ */
+export function attributesToJs(kvs: OtlpKeyValue[], d: Tally = newTally(), depth = 0): Attributes {
   const out: Attributes = {};
-  for (const kv of kvs) out[kv.key] = anyValueToJs(kv.value);
+  d.bytes += 48;
+  let kept = 0;
+  const few = kvs.length <= MAX_ATTRIBUTES;
+  for (const kv of kvs) {
+    const key = capString(kv.key, d);
+    if (!few) {
+      const own = Object.hasOwn(out, key);
+      if (!own && kept >= MAX_ATTRIBUTES) {
+        d.dropped.attributes++;
+        continue;
+      }
+      if (!own) kept++;
+    }
+    d.bytes += 24;
+    const value = anyValueToJs(kv.value, d, depth);
+    // plain assignment is the fast path; only `__proto__` would reach a setter
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
   return out;
 }
 
-function toTraceSpan(s: OtlpSpan, resource: Attributes, service: string, scope: TraceSpan['scope']): TraceSpan {
-  const attributes = attributesToJs(s.attributes);
-  const hop = attributes['svcmesh.hop'];
-  return {
+/** The stored span, and its estimated bytes (without its resource, which its request's spans share). */
+function toTraceSpan(
+  s: OtlpSpan,
+  resource: Attributes,
+  service: string,
+  scope: TraceSpan['scope'],
+): { span: TraceSpan; bytes: number } {
+  const d = newTally();
+  const attributes = attributesToJs(s.attributes, d);
+  const hop = Object.hasOwn(attributes, 'svcmesh.hop') ? attributes['svcmesh.hop'] : undefined;
+  if (s.events.length > MAX_EVENTS) d.dropped.events += s.events.length - MAX_EVENTS;
+  if (s.links.length > MAX_LINKS) d.dropped.links += s.links.length - MAX_LINKS;
+  d.bytes += 400 + 120 * (Math.min(s.events.length, MAX_EVENTS) + Math.min(s.links.length, MAX_LINKS));
+  const span: TraceSpan = {
     traceId: s.traceId,
     spanId: s.spanId,
     parentSpanId: s.parentSpanId ?? null,
     traceState: s.traceState ?? null,
-    name: s.name,
+    name: capString(s.name, d),
     kind: SPAN_KINDS[s.kind] ?? 'unspecified',
     service,
     hop: typeof hop === 'string' && HOPS.has(hop) ? (hop as Hop) : null,
@@ -217,22 +278,27 @@ function toTraceSpan(s: OtlpSpan, resource: Attributes, service: string, scope: 
     startMs: nanosToMs(s.startTimeUnixNano),
     durationMs: durationMs(s.startTimeUnixNano, s.endTimeUnixNano),
     attributes,
-    events: s.events.map((e) => ({
-      name: e.name,
+    events: s.events.slice(0, MAX_EVENTS).map((e) => ({
+      name: capString(e.name, d),
       timeUnixNano: e.timeUnixNano,
       timeMs: nanosToMs(e.timeUnixNano),
-      attributes: attributesToJs(e.attributes),
+      attributes: attributesToJs(e.attributes, d),
     })),
-    links: s.links.map((l) => ({
+    links: s.links.slice(0, MAX_LINKS).map((l) => ({
       traceId: l.traceId,
       spanId: l.spanId,
       traceState: l.traceState ?? null,
-      attributes: attributesToJs(l.attributes),
+      attributes: attributesToJs(l.attributes, d),
     })),
-    status: { code: STATUS[s.status?.code ?? 0] ?? 'unset', message: s.status?.message ?? null },
+    status: {
+      code: STATUS[s.status?.code ?? 0] ?? 'unset',
+      message: s.status?.message == null ? null : capString(s.status.message, d),
+    },
     resource,
     scope,
   };
+  if (anyDropped(d.dropped)) span.dropped = d.dropped;
+  return { span, bytes: d.bytes };
 }
 
 /** The service graph of a set of spans: an edge wherever a span's parent (or linked span) is in another service. */
@@ -402,7 +468,10 @@ export type StoreListener = (traceIds: string[] | null) => void;
 export class TraceStore {
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
+  readonly maxBytes: number;
   private readonly traces = new Map<string, Entry>();
+  /** Estimated bytes of every stored span (a request's shared resource spread over its spans). */
+  private byteTotal = 0;
   private readonly listeners = new Set<StoreListener>();
   private spanTotal = 0;
   private graphCache: ServiceGraph | undefined;
@@ -412,6 +481,12 @@ export class TraceStore {
   constructor(opts: TraceStoreOptions = {}) {
     this.maxTraces = positiveInt(opts.maxTraces, DEFAULT_MAX_TRACES, 'maxTraces');
     this.maxSpansPerTrace = positiveInt(opts.maxSpansPerTrace, DEFAULT_MAX_SPANS_PER_TRACE, 'maxSpansPerTrace');
+    this.maxBytes = positiveInt(opts.maxBytes, DEFAULT_MAX_STORE_BYTES, 'maxBytes');
+  }
+
+  /** Estimated bytes stored, over all traces (kept under `maxBytes`). */
+  get bytes(): number {
+    return this.byteTotal;
   }
 
   /** Traces stored. */
@@ -429,13 +504,18 @@ export class TraceStore {
     const changed = new Set<string>();
     const now = Date.now();
     for (const rs of request.resourceSpans) {
-      const resource = attributesToJs(rs.resource?.attributes ?? []);
-      const svc = resource['service.name'];
+      const tally = newTally();
+      const resource = attributesToJs(rs.resource?.attributes ?? [], tally);
+      // the resource is shared by the spans of this group: charged once, spread over them
+      const groupSpans = rs.scopeSpans.reduce((n, ss) => n + ss.spans.length, 0);
+      const resourceShare = Math.ceil(tally.bytes / Math.max(1, groupSpans));
+      const svc = Object.hasOwn(resource, 'service.name') ? resource['service.name'] : undefined;
       const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service';
       for (const ss of rs.scopeSpans) {
         const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? null };
         for (const s of ss.spans) {
-          this.add(toTraceSpan(s, resource, service, scope), now);
+          const { span, bytes } = toTraceSpan(s, resource, service, scope);
+          this.add(span, now, bytes + resourceShare);
           changed.add(s.traceId);
         }
       }
@@ -450,7 +530,7 @@ export class TraceStore {
     return [];
   }
 
-  private add(span: TraceSpan, now: number): void {
+  private add(span: TraceSpan, now: number, bytes: number): void {
     let e = this.traces.get(span.traceId);
     if (e) {
       // most recently updated goes last: eviction takes from the front
@@ -460,6 +540,7 @@ export class TraceStore {
       e = {
         traceId: span.traceId,
         spans: new Map(),
+        bytes: 0,
         dropped: 0,
         updatedAt: now,
         summary: undefined,
@@ -478,6 +559,8 @@ export class TraceStore {
       e.spans.set(span.spanId, span);
       this.countService(prev.service, -1);
       this.countService(span.service, 1);
+      // (a retry's copy is counted again: an over-estimate until the trace is evicted)
+      this.countBytes(e, bytes);
       return;
     }
     if (e.spans.size >= this.maxSpansPerTrace) {
@@ -487,6 +570,12 @@ export class TraceStore {
     e.spans.set(span.spanId, span);
     this.spanTotal++;
     this.countService(span.service, 1);
+    this.countBytes(e, bytes);
+  }
+
+  private countBytes(e: Entry, bytes: number): void {
+    e.bytes += bytes;
+    this.byteTotal += bytes;
   }
 
   private countService(service: string, delta: number): void {
@@ -496,12 +585,13 @@ export class TraceStore {
   }
 
   private evict(): void {
-    while (this.traces.size > this.maxTraces) {
+    while (this.traces.size > this.maxTraces || (this.byteTotal > this.maxBytes && this.traces.size > 0)) {
       const oldest = this.traces.keys().next();
       if (oldest.done) break;
       const e = this.traces.get(oldest.value);
       if (e) {
         this.spanTotal -= e.spans.size;
+        this.byteTotal -= e.bytes;
         for (const sp of e.spans.values()) this.countService(sp.service, -1);
       }
       this.traces.delete(oldest.value);
@@ -626,6 +716,7 @@ export class TraceStore {
   clear(): void {
     this.traces.clear();
     this.spanTotal = 0;
+    this.byteTotal = 0;
     this.serviceSpans.clear();
     this.graphCache = undefined;
     for (const l of this.listeners) l(null);

@@ -17,6 +17,8 @@ export const TRACE_ERROR_CODES = {
   TRACE_NOT_FOUND: 404,
   /** The method is not allowed on this path. HTTP 405. */
   METHOD_NOT_ALLOWED: 405,
+  /** Too many OTLP requests are being decoded at once; retry (exporters do). HTTP 503. */
+  OTLP_BUSY: 503,
 } as const;
 
 export type TraceErrorCode = keyof typeof TRACE_ERROR_CODES;

@@ -52,6 +52,8 @@ export class Worker {
       execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`, '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group: a timeout or stop kills the handler's background children too.
+      detached: GROUPS,
     });
     const pipe = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
       if (stream === null) return;
@@ -107,6 +109,7 @@ export class Worker {
     });
     this.proc.on('exit', () => {
       this.exited = true;
+      this.destroySandbox();
     });
     // 'close' comes after the stdio pipes are drained, so the stderr tail (an OOM message) is complete.
     this.proc.on('close', (code, signal) => {
@@ -186,12 +189,51 @@ export class Worker {
   }
 
   kill(): void {
-    if (!this.exited) this.proc.kill('SIGKILL');
+    if (!this.exited) killGroup(this.proc);
   }
 
-  /** Resolves when the process has exited. */
+  /**
+   * Lambda destroys the whole sandbox: once the worker is gone, its process group goes too (a
+   * background child may hold its stdout), and its pipes are closed if a survivor still holds
+   * them, so 'close' (which answers the invocation in flight) comes, bounded.
+   */
+  private destroySandbox(): void {
+    killGroup(this.proc);
+    setTimeout(() => {
+      if (this.closed) return;
+      this.proc.stdout?.destroy();
+      this.proc.stderr?.destroy();
+    }, STDIO_GRACE_MS).unref();
+  }
+
+  /** Resolves when the process has exited and its pipes are closed (bounded: see destroySandbox). */
   async exit(): Promise<void> {
     if (this.closed) return;
-    await new Promise<void>((r) => this.proc.once('close', () => r()));
+    await new Promise<void>((r) => {
+      this.proc.once('close', () => r());
+      // a process that does not even exit after SIGKILL (stuck in the kernel): stop waiting
+      setTimeout(r, EXIT_WAIT_MS).unref();
+    });
   }
+}
+
+/** Process groups exist on POSIX; on Windows a plain kill is all there is. */
+const GROUPS = process.platform !== 'win32';
+/** How long a child of the handler may keep the worker's pipes open after the worker exited. */
+const STDIO_GRACE_MS = 500;
+/** How long stop waits for one worker to go. */
+const EXIT_WAIT_MS = 5_000;
+
+/** SIGKILL to the worker's whole process group (the handler's children too), else to the worker. */
+function killGroup(proc: ChildProcess): void {
+  const pid = proc.pid;
+  if (GROUPS && pid !== undefined) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+      return;
+    } catch {
+      // the group is already gone
+    }
+  }
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
 }

@@ -16,6 +16,8 @@ const TAIL = 4096;
 let logTail: string | undefined;
 let handler: ((event: unknown, context: unknown, callback?: unknown) => unknown) | undefined;
 let currentId: string | undefined;
+/** Between the init message and `ready`/`initError`: an error nobody handled now is an init error. */
+let initPending = false;
 
 function appendLog(chunk: unknown): void {
   if (logTail === undefined) return;
@@ -55,6 +57,15 @@ function fail(errorType: string, errorMessage: string, err?: unknown): RuntimeEr
 }
 
 async function init(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
+  initPending = true;
+  try {
+    await initHandler(m);
+  } finally {
+    initPending = false;
+  }
+}
+
+async function initHandler(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
   const t0 = performance.now();
   if (m.tracing !== undefined) {
     try {
@@ -168,22 +179,71 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
   }
   logTail = undefined;
   currentId = undefined;
-  send(out);
+  send(capResponse(out));
+}
+
+/** Lambda's response payload limit, for results and errors alike (constants.ts SYNC_RESPONSE_LIMIT). */
+const RESPONSE_LIMIT = 6_291_556;
+
+/**
+ * Enforces the response limit here, before IPC: a huge result or error message never crosses
+ * to the mesh (two 480 MiB results took it to 3.1 GB). The string length is a lower bound of
+ * the UTF-8 size, so the exact count only runs near the limit.
+ */
+function capResponse(out: DoneMessage): DoneMessage {
+  const tooLarge = (s: string) => s.length > RESPONSE_LIMIT || Buffer.byteLength(s) > RESPONSE_LIMIT;
+  const errorSize = out.error === undefined ? '' : JSON.stringify(out.error);
+  if ((out.result === undefined || !tooLarge(out.result)) && !tooLarge(errorSize)) return out;
+  const capped: DoneMessage = {
+    t: 'done',
+    id: out.id,
+    error: {
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT} bytes).`,
+    },
+  };
+  if (out.log !== undefined) capped.log = out.log;
+  if (out.fatal === true) capped.fatal = true;
+  return capped;
+}
+
+/**
+ * A rejection nobody handled, as Lambda's Node runtime reports it: errorType
+ * `Runtime.UnhandledPromiseRejection`, the reason as text, its stack under the runtime's line.
+ */
+function unhandledRejection(reason: unknown): RuntimeErrorPayload {
+  let text: string;
+  try {
+    text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  } catch {
+    text = 'unknown reason';
+  }
+  const stack = reason instanceof Error && typeof reason.stack === 'string' ? reason.stack.split('\n').slice(1) : [];
+  return {
+    errorType: 'Runtime.UnhandledPromiseRejection',
+    errorMessage: text,
+    trace: [`Runtime.UnhandledPromiseRejection: ${text}`, ...stack],
+  };
 }
 
 // An error nobody awaited fails the current invocation, and this sandbox is not reused.
-const onUncaught = (err: unknown) => {
+const onUncaught = (err: unknown, rejection = false) => {
   if (currentId !== undefined) {
-    send({ t: 'done', id: currentId, error: toRapid(err), fatal: true });
+    const error = rejection ? unhandledRejection(err) : toRapid(err);
+    send(capResponse({ t: 'done', id: currentId, error, fatal: true }));
     currentId = undefined;
+  } else if (initPending) {
+    // while the handler's module loads, as Lambda reports it: the init fails with this error
+    initPending = false;
+    send({ t: 'initError', error: rejection ? unhandledRejection(err) : toRapid(err) });
   } else {
     process.stderr.write(`svc-mesh: uncaught error outside an invocation: ${(err as Error)?.stack ?? String(err)}\n`);
   }
   process.exitCode = 1;
   setImmediate(() => process.exit(1));
 };
-process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', onUncaught);
+process.on('uncaughtException', (err) => onUncaught(err));
+process.on('unhandledRejection', (reason) => onUncaught(reason, true));
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: ParentMessage) => {
   if (m.t === 'init') void init(m);
