@@ -37,7 +37,7 @@ export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
  *
  * @example
  * ```ts
- * import { loadProject, isCodegenError } from 'svc-mesh/codegen';
+ * import { loadProject, isCodegenError } from 'svc-mesh-tools/codegen';
  * try { await loadProject(['.'], { stage: 'dev' }); }
  * catch (err) { if (isCodegenError(err)) for (const d of err.diagnostics) console.error(d.message); }
  * ```

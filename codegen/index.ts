@@ -1,9 +1,9 @@
 /**
- * `svc-mesh/codegen`: the programmatic codegen API. Dev-time only; never import it from a handler.
+ * `svc-mesh-tools/codegen`: the programmatic codegen API. Dev-time only; never import it from a handler.
  *
  * @example
  * ```ts
- * import { generate, loadProject } from 'svc-mesh/codegen';
+ * import { generate, loadProject } from 'svc-mesh-tools/codegen';
  * const project = await loadProject(['services'], { stage: 'dev', account: '000000000000', region: 'us-east-1' });
  * const { policies, env, seed } = generate(project);
  * ```

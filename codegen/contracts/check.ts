@@ -184,7 +184,7 @@ function subsumes(
  *
  * @example
  * ```ts
- * import { breakingChanges } from 'svc-mesh/codegen';
+ * import { breakingChanges } from 'svc-mesh-tools/codegen';
  * const changes = breakingChanges(previous, project.contracts);
  * if (changes.length > 0) process.exitCode = 1;
  * ```

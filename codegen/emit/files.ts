@@ -23,7 +23,7 @@ function iamFiles(prefix: string, docs: readonly unknown[], files: Record<string
  *
  * @example
  * ```ts
- * import { generate, loadProject, outputFiles, writeOutput } from 'svc-mesh/codegen';
+ * import { generate, loadProject, outputFiles, writeOutput } from 'svc-mesh-tools/codegen';
  * const project = await loadProject(['services'], { stage: 'dev', contracts: true });
  * await writeOutput('.svc-mesh/codegen', outputFiles(project, generate(project)));
  * ```

@@ -26,7 +26,7 @@ export interface GenerateResult extends Generated {
  *
  * @example
  * ```ts
- * import { generate, loadProject } from 'svc-mesh/codegen';
+ * import { generate, loadProject } from 'svc-mesh-tools/codegen';
  * const out = generate(await loadProject(['.'], { stage: 'dev', account: '123456789012', region: 'us-east-1' }));
  * console.log(out.policies['orders:placeOrder']);
  * ```

@@ -118,7 +118,7 @@ export function resolveOptions(o: ProjectOptions, diags: Diagnostic[]): Resolved
  *
  * @example
  * ```ts
- * import { loadProject, generate } from 'svc-mesh/codegen';
+ * import { loadProject, generate } from 'svc-mesh-tools/codegen';
  * const project = await loadProject(['examples/shop'], { stage: 'dev' });
  * const { policies, env } = generate(project);
  * ```

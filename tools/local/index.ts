@@ -1,12 +1,12 @@
 /**
- * `svc-mesh/local`: the local mesh. Every service under the given paths on one port of
+ * `svc-mesh-tools/local`: the local mesh. Every service under the given paths on one port of
  * 127.0.0.1, behind AWS-compatible Lambda, SNS, SSM and CloudFormation endpoints, with
  * Lambda-like workers, the generated IAM policies enforced, and the trace collector.
  * Dev-time only; never imported from the runtime path.
  *
  * @example
  * ```ts
- * import { startLocalMesh } from 'svc-mesh/local';
+ * import { startLocalMesh } from 'svc-mesh-tools/local';
  * import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
  *
  * await using mesh = await startLocalMesh({ paths: ['examples/shop'], stage: 'dev', port: 0 });

@@ -72,7 +72,7 @@ function viewerDir(): string {
  * @example
  * ```ts
  * import { createServer } from 'node:http';
- * import { createTraceService } from 'svc-mesh/local';
+ * import { createTraceService } from 'svc-mesh-tools/local';
  * const traces = createTraceService({ maxTraces: 1000 });
  * createServer(async (req, res) => {
  *   const url = new URL(req.url ?? '/', 'http://localhost');
