@@ -71,6 +71,10 @@ export {
   isPublishError,
   InvalidEventError,
   isInvalidEventError,
+  CircuitOpenError,
+  isCircuitOpenError,
+  BulkheadRejectedError,
+  isBulkheadRejectedError,
 } from './errors/index.js';
 export type { ErrorCode } from './errors/index.js';
 export { parseTarget } from './internal/names.js';
