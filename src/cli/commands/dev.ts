@@ -16,6 +16,8 @@ export interface DevOptions {
   quiet?: boolean;
   /** `stage:path`, repeatable: host `path` a second time at `stage`, falling back to the main stage. */
   overlay?: string | string[];
+  /** Fault specs, repeatable (src/local/faults.ts). */
+  fault?: string | string[];
 }
 
 function parseStages(flag: string, value: string | undefined): string[] {
@@ -86,6 +88,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
     tracing: opts.tracing !== false,
     quiet: opts.quiet === true,
     deadLetterFile: deadLetterFile,
+    faults: opts.fault === undefined ? [] : ([] as string[]).concat(opts.fault).map(String),
   });
 
   const out = process.stdout;
@@ -108,6 +111,10 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   for (const [t, n, h] of rows) out.write(`  ${t!.padEnd(w0)}  ${n!.padEnd(w1)}  ${h}\n`);
   if (mesh.traces !== undefined) out.write(`\nTraces: ${mesh.endpoint}/  (OTLP: POST ${mesh.endpoint}/v1/traces)\n`);
   out.write(`Dead letters: ${mesh.endpoint}/_mesh/dead-letters (also appended to ${relative(cwd, deadLetterFile)})\n`);
+  const injected = mesh.faults.view().rules;
+  out.write(
+    `Faults: ${injected.length > 0 ? injected.join(', ') : 'none'}  (change them: svc-mesh fault --endpoint ${mesh.endpoint} 'svc:fn=error:30%')\n`,
+  );
   out.write("\nTry: svc-mesh invoke <service:function> --data '{…}'   ·   Ctrl-C drains and stops.\n\n");
 
   let stopping = false;
