@@ -31,6 +31,7 @@ import {
 } from './constants.js';
 import { MeshCore } from './core.js';
 import { FaultInjector, injectedSpanRequest } from './faults.js';
+import { resilienceView } from './resilienceView.js';
 import { LocalMeshStartError, PortInUseError } from './errors.js';
 import { LambdaService } from './lambda/LambdaService.js';
 import { createDispatcher, type TraceServiceLike } from './server.js';
@@ -455,6 +456,8 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       }));
     }
     if (path === '/_mesh/dead-letters') return core.dead;
+    if (path === '/_mesh/resilience')
+      return resilienceView(functions, traceStore as Parameters<typeof resilienceView>[1], faults);
     return undefined;
   };
   const server = createServer(
