@@ -226,12 +226,10 @@ export class Resilience {
   readonly #faults: FaultRule[] | undefined;
   readonly #injected = new Map<FaultRule, number>();
   readonly #o: ResilienceOptions;
-  readonly #lib: Cockatiel;
 
   /** Use {@link createResilience}, which loads cockatiel. */
   constructor(o: ResilienceOptions, lib: Cockatiel) {
     this.#o = o;
-    this.#lib = lib;
     const report = (e: Edge, s: BreakerState) => this.#reportBreaker(e, s);
     for (const [target, raw] of Object.entries(o.policies ?? {})) {
       this.#edges.set(target, new Edge(target, checkPolicy(ENV.POLICIES, target, raw), report, lib));
@@ -296,17 +294,16 @@ export class Resilience {
     }
     if (o.timeoutMs === undefined && e.policy.timeoutMs !== undefined && opts !== e.baseOptions)
       opts.timeoutMs = e.policy.timeoutMs;
-    const run = () => this.#attempt(hop, target, input, opts);
-    const inner = breaker === undefined ? run : () => breaker.execute(run);
     const bh = e.bulkhead;
-    return (bh === undefined ? inner() : bh.execute(inner)).catch((err: unknown) => {
-      if (err instanceof this.#lib.BrokenCircuitError) throw new CircuitOpenError(target, e.nextProbeAt, e.lastFailure);
-      if (err instanceof this.#lib.BulkheadRejectedError) {
-        e.rejected++;
-        throw new BulkheadRejectedError(target, e.policy.maxConcurrent ?? 0, e.policy.queue ?? 0);
-      }
-      throw err;
-    });
+    // The bulkhead's own test, made here so that a rejection needs no catch on every call.
+    if (bh !== undefined && bh.executionSlots <= 0 && bh.queueSlots <= 0) {
+      e.rejected++;
+      return Promise.reject(new BulkheadRejectedError(target, e.policy.maxConcurrent ?? 0, e.policy.queue ?? 0));
+    }
+    // (cockatiel's BrokenCircuitError cannot arise: open-and-not-due and half-open are answered above.)
+    const run = () => this.#attempt(hop, target, input, opts);
+    if (breaker === undefined) return bh === undefined ? run() : bh.execute(run);
+    return bh === undefined ? breaker.execute(run) : bh.execute(() => breaker.execute(run));
   }
 
   #attempt(hop: Hop, target: string, input: unknown, o: InvokeOptions): Promise<unknown> {
