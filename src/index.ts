@@ -35,6 +35,14 @@ export type {
   TargetOutput,
 } from './invoke/types.js';
 export type { SdkConfig, Route, DiscoverySource, Credentials, XRayHeaderMode } from './internal/config.js';
+export type {
+  BreakerHealth,
+  BreakerState,
+  BulkheadHealth,
+  MeshHealth,
+  QueuedFallback,
+  ResilienceEvent,
+} from './resilience/index.js';
 export type { ResolvedTarget } from './discovery/types.js';
 export {
   SvcMeshError,
