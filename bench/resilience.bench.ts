@@ -129,8 +129,10 @@ async function openAnswer(): Promise<BenchRow[]> {
     for (let i = 0; i < N; i++) await f();
     return Number(process.hrtime.bigint() - t0) / 1000 / N;
   };
-  await wall(fail);
-  await wall(plainCall);
+  for (let i = 0; i < 3; i++) {
+    await wall(fail);
+    await wall(plainCall);
+  }
   const open: number[] = [];
   const ok: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -161,6 +163,67 @@ async function openAnswer(): Promise<BenchRow[]> {
       met: sent === 0,
     },
   ];
+}
+
+/**
+ * Warm p50 over loopback HTTP (a keep-alive Lambda endpoint in its own process): sdk.invoke with a
+ * policy (breaker + bulkhead + timeout) against the raw LambdaClient.send(InvokeCommand).
+ */
+async function warmP50(): Promise<BenchRow[]> {
+  const { spawn } = await import('node:child_process');
+  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const code =
+    "const http = require('node:http');" +
+    'const s = http.createServer((req, res) => { req.resume(); req.on("end", () => {' +
+    ' res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": "r", "x-amz-executed-version": "$LATEST" });' +
+    ' res.end(\'{"ok":true}\'); }); });' +
+    's.keepAliveTimeout = 60000; s.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port) + "\\n"));';
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      child.once('error', reject);
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const guarded = createSdk({ ...base, endpoint, policies: { [T]: POLICY } });
+    const raw = new LambdaClient({ region: 'us-east-1', endpoint, credentials: base.credentials });
+    const payload = { orderId: 'o-1', amountCents: 1200 };
+    const variants = {
+      guarded: () => guarded.invoke(T, payload),
+      raw: async () => {
+        const out = await raw.send(new InvokeCommand({ FunctionName: ARN, Payload: Buffer.from(JSON.stringify(payload)) }));
+        return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+      },
+    };
+    const n = Math.max(200, Math.floor(N / 4));
+    const lat = { guarded: [] as number[], raw: [] as number[] };
+    for (let i = 0; i < 200; i++) for (const f of Object.values(variants)) await f();
+    for (let r = 0; r < ROUNDS; r++)
+      for (const k of r % 2 === 0 ? (['guarded', 'raw'] as const) : (['raw', 'guarded'] as const))
+        for (let i = 0; i < n; i++) {
+          const t0 = process.hrtime.bigint();
+          await variants[k]();
+          lat[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+    const g = median(lat.guarded);
+    const rw = median(lat.raw);
+    const ratio = Math.round((g / rw) * 1000) / 1000;
+    return [
+      {
+        metric: 'warm p50 over loopback HTTP, policy with closed breaker + bulkhead + timeout',
+        baseline: 'raw LambdaClient.send(InvokeCommand)',
+        baselineValue: Math.round(rw * 1000) / 1000,
+        ours: Math.round(g * 1000) / 1000,
+        unit: 'ms',
+        ratio,
+        goal: '≤ 1.03',
+        met: ratio <= 1.03,
+        note: `${ROUNDS} interleaved rounds of ${n} calls`,
+      },
+    ];
+  } finally {
+    child.kill();
+  }
 }
 
 /** Modules loaded by one call in a fresh process, with and without a policy. */
@@ -220,7 +283,7 @@ function loadedModules(): BenchRow[] {
 }
 
 export default async function run(): Promise<BenchRow[]> {
-  return [...(await closedOverhead()), ...(await openAnswer()), ...loadedModules()];
+  return [...(await closedOverhead()), ...(await warmP50()), ...(await openAnswer()), ...loadedModules()];
 }
 
 // Direct run (smoke): `RESILIENCE_BENCH_N=200 npx tsx --conditions=source bench/resilience.bench.ts`
