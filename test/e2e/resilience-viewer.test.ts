@@ -57,6 +57,19 @@ describe('Viewer: edge policies and breaker states', () => {
         ]);
         expect(await page.locator('[data-breaker="open"]').count()).toBe(1);
         expect(await page.locator('[data-testid="faults"]').textContent()).toContain('payments:charge=error (2/2)');
+        // the injected fault is marked as such in the waterfall of the call's trace
+        const traces = (await (await fetch(`${mesh.endpoint}/api/traces?limit=50`)).json()) as {
+          traces: { traceId: string }[];
+        };
+        let marked = 0;
+        for (const t of traces.traces) {
+          await page.goto(`${mesh.endpoint}/traces/${t.traceId}`);
+          await page.waitForSelector('body[data-ready] [data-testid="span-row"]');
+          marked += await page.locator('[data-testid="injected-fault"]').count();
+          if (marked > 0) break;
+        }
+        expect(marked).toBe(1);
+        expect(await page.locator('[data-testid="injected-fault"]').textContent()).toBe('injected error');
         expect(errors).toEqual([]);
       } finally {
         await browser.close();

@@ -660,6 +660,17 @@ function renderWaterfall(tr) {
           sp.attributes['faas.coldstart'] === true
             ? h('span', { class: 'badge cold', title: 'cold start' }, 'cold')
             : null,
+          sp.attributes['svcmesh.fault.injected'] === true
+            ? h(
+                'span',
+                {
+                  class: 'badge fault',
+                  'data-testid': 'injected-fault',
+                  title: `injected fault: ${sp.attributes['svcmesh.fault.spec'] ?? ''}`,
+                },
+                `injected ${sp.attributes['svcmesh.fault.kind'] ?? 'fault'}`,
+              )
+            : null,
           collapsed ? h('span', { class: 'badge' }, `+${hidden}`) : null,
           missingParent
             ? h('span', { class: 'wf-orphan', title: `parent ${sp.parentSpanId} not received` }, '↖ remote parent')
