@@ -190,3 +190,42 @@ describe('Circuit breaker state machine (property)', () => {
     expect(x.requests()).toBe(2);
   });
 });
+
+describe('Bulkhead with a queue', () => {
+  it('runs maxConcurrent calls, queues up to queue more, rejects the rest without calling', async () => {
+    const releases: (() => void)[] = [];
+    let calls = 0;
+    const r = new Resilience(
+      {
+        policies: { [T]: { maxConcurrent: 1, queue: 1 } },
+        faults: undefined,
+        self: undefined,
+        calling: undefined,
+        defaultTimeoutMs: 1000,
+        deadlineMarginMs: 0,
+        onEvent: () => {},
+        call: () => {
+          calls++;
+          return new Promise((res) => releases.push(() => res('ok')));
+        },
+      },
+      cockatiel,
+    );
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      );
+    const a = code(r.run('sync', T, {}, {}));
+    const b = code(r.run('sync', T, {}, {}));
+    expect(await code(r.run('sync', T, {}, {}))).toBe('BULKHEAD_REJECTED');
+    expect(r.health().bulkheads[T]).toEqual({ maxConcurrent: 1, queue: 1, active: 1, queued: 1, rejected: 1 });
+    expect(calls).toBe(1);
+    releases.shift()!();
+    expect(await a).toBe('ok');
+    await vi.waitFor(() => expect(calls).toBe(2));
+    releases.shift()!();
+    expect(await b).toBe('ok');
+    expect(r.health().bulkheads[T]).toMatchObject({ active: 0, queued: 0 });
+  });
+});
