@@ -17,7 +17,12 @@ describe('Resiliency configuration in the runtime', () => {
     ['{nope', 'is not valid JSON'],
   ])('SVC_MESH_POLICIES=%s is an INVALID_CONFIG error naming the setting, before any request', async (raw, message) => {
     let sent = 0;
-    const lambda = { send: async () => (sent++, { StatusCode: 200, Payload: new Uint8Array(), $metadata: {} }) };
+    const lambda = {
+      send: async () => {
+        sent++;
+        return { StatusCode: 200, Payload: new Uint8Array(), $metadata: {} };
+      },
+    };
     const r = await code(
       Promise.resolve().then(() =>
         createSdk({ ...base, env: { SVC_MESH_POLICIES: raw }, clients: { lambda } }).invoke('payments:charge', {}),
