@@ -191,7 +191,9 @@ async function warmP50(): Promise<BenchRow[]> {
     const variants = {
       guarded: () => guarded.invoke(T, payload),
       raw: async () => {
-        const out = await raw.send(new InvokeCommand({ FunctionName: ARN, Payload: Buffer.from(JSON.stringify(payload)) }));
+        const out = await raw.send(
+          new InvokeCommand({ FunctionName: ARN, Payload: Buffer.from(JSON.stringify(payload)) }),
+        );
         return JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
       },
     };
