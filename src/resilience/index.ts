@@ -310,7 +310,9 @@ export class Resilience {
     const faults = this.#faults;
     if (faults !== undefined) {
       const rule = matchFault(faults, this.#o.self, target);
-      if (rule !== undefined && Math.random() * 100 < rule.percent) return this.#inject(rule, hop, target, input, o);
+      // An Event invoke only sees what happens before Lambda queues it: a throttle or a delay.
+      const applies = rule !== undefined && (hop === 'sync' || rule.kind === 'throttle' || rule.kind === 'latency');
+      if (applies && Math.random() * 100 < rule.percent) return this.#inject(rule, hop, target, input, o);
     }
     return this.#o.call(hop, target, input, o);
   }
@@ -366,6 +368,11 @@ export class Resilience {
       throw err;
     };
     const marker = `fault injected by ${ENV.FAULTS} (${rule.spec})`;
+    const wait = (ms: number) =>
+      sleep(ms, o.signal).catch((err: unknown) => {
+        span.end();
+        throw err;
+      });
     switch (rule.kind) {
       case 'error':
         return fail(
@@ -383,15 +390,15 @@ export class Resilience {
       case 'throttle':
         return fail(new ThrottledError(target, 1, `TooManyRequestsException (${marker})`));
       case 'timeout':
-        await sleep(budget, o.signal);
+        await wait(budget);
         return fail(new InvokeTimeoutError(target, 'client', budget, marker));
       case 'latency': {
         const ms = rule.latencyMs ?? 0;
         if (ms >= budget) {
-          await sleep(budget, o.signal);
+          await wait(budget);
           return fail(new InvokeTimeoutError(target, 'client', budget, marker));
         }
-        await sleep(ms, o.signal);
+        await wait(ms);
         span.addEvent('svcmesh.fault.latency', { 'svcmesh.fault.latency_ms': ms });
         span.end();
         const left = budget - ms;
