@@ -19,18 +19,29 @@ export class CircuitOpenError extends SvcMeshError {
   readonly nextProbeAt: number;
   /** The code of the failure that opened the breaker, e.g. `INVOKE_TIMEOUT`. */
   readonly lastFailure: string | undefined;
-  constructor(target: string, nextProbeAt: number, lastFailure: string | undefined, options?: SvcMeshErrorOptions) {
-    const wait = Math.max(0, nextProbeAt - Date.now());
+  /** `open`, or `half-open` when its one probe call is in flight (it answers soon). */
+  readonly state: 'open' | 'half-open';
+  constructor(
+    target: string,
+    nextProbeAt: number,
+    lastFailure: string | undefined,
+    options?: SvcMeshErrorOptions & { state?: 'open' | 'half-open' },
+  ) {
+    const state = options?.state ?? 'open';
+    const when =
+      state === 'half-open'
+        ? 'Its one probe call is in flight; the breaker closes if it succeeds.'
+        : `It lets one probe call through in ${Math.max(0, nextProbeAt - Date.now())} ms (at ${new Date(nextProbeAt).toISOString()}).`;
     super(
       'CIRCUIT_OPEN',
-      `The circuit breaker for '${target}' is open${lastFailure ? ` (last failure: ${lastFailure})` : ''}: no request was sent. ` +
-        `It lets one probe call through in ${wait} ms (at ${new Date(nextProbeAt).toISOString()}). ` +
-        'Serve a fallback, or retry after that time; the breaker is per execution environment (docs/resiliency.md).',
+      `The circuit breaker for '${target}' is ${state}${lastFailure ? ` (last failure: ${lastFailure})` : ''}: no request was sent. ` +
+        `${when} Serve a fallback, or retry later; the breaker is per execution environment (docs/resiliency.md).`,
       options,
     );
     this.target = target;
     this.nextProbeAt = nextProbeAt;
     this.lastFailure = lastFailure;
+    this.state = state;
   }
 }
 

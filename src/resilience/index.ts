@@ -284,8 +284,10 @@ export class Resilience {
     if (breaker !== undefined) {
       const s = breaker.state;
       // Open and not yet due, or half-open with its probe in flight: fail fast, no request.
-      if ((s === OPEN && Date.now() < e.nextProbeAt) || s === HALF_OPEN)
+      if (s === OPEN && Date.now() < e.nextProbeAt)
         return Promise.reject(new CircuitOpenError(target, e.nextProbeAt, e.lastFailure));
+      if (s === HALF_OPEN)
+        return Promise.reject(new CircuitOpenError(target, e.nextProbeAt, e.lastFailure, { state: 'half-open' }));
     }
     let opts = e.baseOptions;
     for (const _ in o) {

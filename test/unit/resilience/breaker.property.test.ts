@@ -174,6 +174,8 @@ describe('Circuit breaker state machine (property)', () => {
     const probe = code(r.run('sync', T, {}, {}));
     const others = await Promise.all([1, 2, 3].map(() => code(r.run('sync', T, {}, {}))));
     expect(others).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+    const during = await r.run('sync', T, {}, {}).catch((e: unknown) => e);
+    expect(during).toMatchObject({ state: 'half-open', message: expect.stringContaining('probe call is in flight') });
     expect(requests).toBe(3);
     expect(r.health().breakers[T]!.state).toBe('half-open');
     release('fine');
