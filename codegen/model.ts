@@ -53,11 +53,45 @@ export interface FunctionModel {
   /** provider.environment merged with the function's own `environment:` (variables resolved). */
   environment: Record<string, string>;
   calling: Target[];
+  /**
+   * Resiliency policies written on `calling:` edges, by `service:function`
+   * (`- payments:charge: { timeout: 2s, … }`). See docs/resiliency.md.
+   */
+  policies?: Record<string, EdgePolicy>;
+  /** This function's `resiliency:`: the defaults it asks of every caller (the provider's level). */
+  resiliency?: EdgePolicy;
   subscribable: boolean;
   subscriptions: Subscription[];
   loc: SourceLoc;
   /** Locations of individual keys for diagnostics, e.g. `calling[2]`. */
   locs: Record<string, SourceLoc>;
+}
+
+/**
+ * A resiliency policy as written at one level (edge, service, callee); every field optional.
+ * Levels merge key by key: edge > the service's `targets` > the callee's `resiliency:` > the
+ * service's `default`. The runtime gets the merged result in SVC_MESH_POLICIES.
+ */
+export interface EdgePolicy {
+  timeoutMs?: number;
+  /** Retries after the first attempt, within the runtime's safety rules. */
+  retries?: number;
+  /** `false` turns off a breaker a less specific level set. */
+  circuitBreaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number; tripOn?: string[] } | false;
+  /** Bulkhead: concurrent calls to the target from one execution environment. */
+  maxConcurrent?: number;
+  /** Calls allowed to wait for a bulkhead slot (default 0: reject at once). */
+  queue?: number;
+  fallback?: 'event' | 'none';
+  loc: SourceLoc;
+  /** Positions of individual values (`timeout`). */
+  locs: Record<string, SourceLoc>;
+}
+
+export interface ServiceResiliency {
+  default?: EdgePolicy;
+  targets: Record<string, EdgePolicy>;
+  loc: SourceLoc;
 }
 
 export interface ServiceModel {
@@ -70,6 +104,8 @@ export interface ServiceModel {
   runtime: string;
   functions: FunctionModel[];
   loc: SourceLoc;
+  /** `custom.svcMesh.resiliency`: defaults for every edge of this service, and per target. */
+  resiliency?: ServiceResiliency;
   /**
    * True for a service known only from its contract (`--contracts <dir>`, another repository):
    * it can be called and subscribed to, but nothing is generated for it.

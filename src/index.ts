@@ -47,6 +47,14 @@ export type {
   TargetOutput,
 } from './invoke/types.js';
 export type { SdkConfig, Route, DiscoverySource, Credentials, XRayHeaderMode } from './internal/config.js';
+export type {
+  BreakerHealth,
+  BreakerState,
+  BulkheadHealth,
+  MeshHealth,
+  QueuedFallback,
+  ResilienceEvent,
+} from './resilience/index.js';
 export type { ResolvedTarget } from './discovery/types.js';
 export {
   SvcMeshError,
@@ -91,6 +99,10 @@ export {
   isPublishError,
   InvalidEventError,
   isInvalidEventError,
+  CircuitOpenError,
+  isCircuitOpenError,
+  BulkheadRejectedError,
+  isBulkheadRejectedError,
 } from './errors/index.js';
 export type { ErrorCode } from './errors/index.js';
 export { parseTarget } from './internal/names.js';

@@ -3,6 +3,7 @@
  * Only svc-mesh's own variables: the user's `environment:` stays in the model and in Serverless.
  */
 import { ENV } from 'svc-mesh/internal';
+import { effectivePolicy, runtimePolicy } from '../load/resiliency.js';
 import type { FunctionModel, Project, ServiceModel } from '../model.js';
 import type { Arns } from './arns.js';
 
@@ -24,7 +25,26 @@ export function functionEnv(
     [ENV.SSM_PREFIX]: o.ssmPrefix,
   };
   if (f.subscribable) env[ENV.TOPICS] = JSON.stringify(arns.topics(service, f, o.stage, service));
+  const policies = edgePolicies(project, service, f);
+  if (policies !== undefined) env[ENV.POLICIES] = JSON.stringify(policies);
   return env;
+}
+
+/** The merged resiliency policy of each of `f`'s edges that has one (SVC_MESH_POLICIES), or undefined. */
+export function edgePolicies(
+  project: Project,
+  service: ServiceModel,
+  f: FunctionModel,
+): Record<string, Record<string, unknown>> | undefined {
+  let out: Record<string, Record<string, unknown>> | undefined;
+  for (const t of f.calling) {
+    const id = `${t.service}:${t.function}`;
+    const callee = project.services.find((s) => s.name === t.service)?.functions.find((x) => x.key === t.function);
+    const p = effectivePolicy(service, f, id, callee);
+    const r = p === undefined ? undefined : runtimePolicy(p);
+    if (r !== undefined) (out ??= {})[id] = r;
+  }
+  return out;
 }
 
 /** Lambda's limit on the whole environment: 4 KB for keys and values together. */

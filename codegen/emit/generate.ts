@@ -83,7 +83,7 @@ export function generate(project: Project): GenerateResult {
         invalid.push({
           ...(f.locs['calling'] ?? f.loc),
           severity: 'error',
-          message: `${id}: its environment would be ${total} bytes; Lambda allows ${LAMBDA_ENV_QUOTA} for all variables together (SVC_MESH_CALLING lists every target). Shorten 'calling:' or 'environment:'`,
+          message: `${id}: its environment would be ${total} bytes; Lambda allows ${LAMBDA_ENV_QUOTA} for all variables together (SVC_MESH_CALLING lists every target, SVC_MESH_POLICIES their resiliency policies). Shorten 'calling:' or 'environment:'`,
         });
       }
     }

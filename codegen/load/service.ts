@@ -16,12 +16,13 @@ import {
   type Target,
 } from 'svc-mesh/internal';
 import type { Diagnostic } from '../errors.js';
-import type { FunctionModel, ServiceModel, SourceLoc, Subscription } from '../model.js';
+import type { EdgePolicy, FunctionModel, ServiceModel, SourceLoc, Subscription } from '../model.js';
 import { findHandlerFile, splitHandler } from './handlers.js';
+import { readCallingEntry, readPolicy, readServiceResiliency } from './resiliency.js';
 import { SourceError, type SourceFile, typeName } from './source.js';
 
 /** Function keys svc-mesh adds, and the Serverless ones near them (to catch `callng:` but not `role:`). */
-const MESH_FUNCTION_KEYS = ['calling', 'subscribable'];
+const MESH_FUNCTION_KEYS = ['calling', 'subscribable', 'resiliency'];
 const SERVERLESS_FUNCTION_KEYS = [
   'handler',
   'name',
@@ -235,6 +236,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
 
     // calling
     const calling: Target[] = [];
+    const policies: Record<string, EdgePolicy> = {};
     const cp = fp('calling');
     if (cp !== undefined) {
       locs['calling'] = src.nodeLoc(cp.key);
@@ -242,7 +244,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
       const seen = new Map<string, number>();
       // One entry of the list: `itemNode` is where its errors point (the variable, when the list
       // came from one, e.g. `calling: ${self:custom.targets}`).
-      const addTarget = (v: unknown, i: number, itemNode: Node | null) => {
+      const addTarget = (v: unknown, i: number, itemNode: Node | null): string | undefined => {
         if (v === undefined) return;
         if (typeof v !== 'string') {
           err(itemNode, `calling[${i}] must be a 'service:function' string, got ${typeName(v)}`);
@@ -260,16 +262,20 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
           seen.set(id, i);
           locs[`calling[${calling.length}]`] = src.nodeLoc(itemNode);
           calling.push(t);
+          return id;
         } catch (e) {
           if (!isInvalidTargetError(e)) throw e;
           err(itemNode, `calling[${i}]: ${e.message}`);
         }
       };
       if (isSeq(cnode)) {
-        for (const [i, item] of cnode.items.entries()) addTarget(val(item as Node), i, src.deref(item as Node));
+        for (const [i, item] of cnode.items.entries())
+          readCallingEntry(src, src.deref(item as Node), i, val, err, addTarget, policies);
       } else if (cnode !== null) {
         const v = val(cnode);
-        if (Array.isArray(v)) for (const [i, item] of v.entries()) addTarget(item, i, src.deref(cnode));
+        if (Array.isArray(v))
+          for (const [i, item] of v.entries())
+            readCallingEntry(src, src.deref(cnode), i, () => item, err, addTarget, policies);
         else if (v !== undefined) {
           const hint = typeof v === 'string' ? `; write it as a list: calling: [${JSON.stringify(v)}]` : '';
           err(cnode, `'calling:' must be a list of 'service:function' strings, got ${typeName(v)}${hint}`);
@@ -333,6 +339,9 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
       return p === undefined ? undefined : { node: p.value, value: val(p.value) };
     };
     const rc = fx('reservedConcurrency');
+    const rp = fp('resiliency');
+    const resiliency =
+      rp === undefined ? undefined : readPolicy(src, rp.value, `functions.${key}.resiliency`, val, err);
     const fn: FunctionModel = {
       service: name ?? '',
       key,
@@ -350,10 +359,13 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
       locs,
     };
     if (rc !== undefined && typeof rc.value === 'number') fn.reservedConcurrency = rc.value;
+    if (Object.keys(policies).length > 0) fn.policies = policies;
+    if (resiliency !== undefined) fn.resiliency = resiliency;
     functions.push(fn);
   }
 
   if (name === undefined) return { service: undefined, diagnostics: diags };
+  const resiliency = readServiceResiliency(src, root, val, err);
   functions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return {
     service: {
@@ -365,6 +377,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
       functions,
       loc: svcPair === undefined ? src.nodeLoc(root) : src.nodeLoc(svcPair.value),
       external: false,
+      ...(resiliency === undefined ? {} : { resiliency }),
     },
     diagnostics: diags,
   };

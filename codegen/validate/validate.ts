@@ -9,6 +9,7 @@ import { lambdaFunctionNameProblem, MAX_FUNCTION_NAME_LENGTH, physicalFunctionNa
 import type { Diagnostic } from '../errors.js';
 import { exportedNames, HANDLER_EXTENSIONS, splitHandler } from '../load/handlers.js';
 import type { FunctionModel, ServiceModel, SourceLoc } from '../model.js';
+import { validateResiliency } from './resiliency.js';
 
 const at = (loc: SourceLoc, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic => ({
   ...loc,
@@ -165,6 +166,7 @@ export function validateServices(services: readonly ServiceModel[], opts: Valida
     }
   }
 
+  out.push(...validateResiliency(byName, fnIndex));
   if (opts.checkHandlers !== false) out.push(...checkHandlers(byName));
   out.push(...findCycles(byName, fnIndex));
   return out;

@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   ACCESS_DENIED: { fault: 'caller', retryable: false },
   ABORTED: { fault: 'caller', retryable: false },
   INVOKE_FAILED: { fault: 'callee', retryable: false },
+  // runtime: resiliency (docs/resiliency.md)
+  CIRCUIT_OPEN: { fault: 'callee', retryable: true },
+  BULKHEAD_REJECTED: { fault: 'caller', retryable: true },
   // runtime: events
   PUBLISH_FAILED: { fault: 'callee', retryable: true },
   INVALID_EVENT: { fault: 'caller', retryable: false },

@@ -34,3 +34,5 @@ export { AbortedError, isAbortedError } from './AbortedError.js';
 export { InvokeError, isInvokeError } from './InvokeError.js';
 export { PublishError, isPublishError } from './PublishError.js';
 export { InvalidEventError, isInvalidEventError } from './InvalidEventError.js';
+export { CircuitOpenError, isCircuitOpenError } from './CircuitOpenError.js';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './BulkheadRejectedError.js';

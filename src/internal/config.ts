@@ -107,6 +107,18 @@ export interface SdkConfig {
   retryBaseMs?: number;
   /** Ready-made AWS clients to use instead of building them (e.g. instrumented ones). */
   clients?: { lambda?: SendClient; ssm?: SendClient; cloudformation?: SendClient; sns?: SendClient };
+  /**
+   * Per-target resiliency policies (timeout, retries, breaker, bulkhead, fallback; docs/resiliency.md).
+   * Env: `SVC_MESH_POLICIES` (JSON, written by codegen from `calling:`). Unset: no resiliency code loads.
+   */
+  policies?: Readonly<Record<string, unknown>>;
+  /**
+   * Caller-side fault injection for tests, e.g. `'payments:charge=error:30%'` (docs/resiliency.md).
+   * Env: `SVC_MESH_FAULTS`. Off unless set.
+   */
+  faults?: string;
+  /** Receives breaker state changes and injected faults instead of the default JSON line on stderr. */
+  onResilienceEvent?: (e: import('../resilience/index.js').ResilienceEvent) => void;
   /** Environment to read instead of `process.env` (tests). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -139,6 +151,10 @@ export interface ResolvedConfig {
   clients: NonNullable<SdkConfig['clients']>;
   /** Set by ./env when the stage is missing, to explain where to set it. */
   stageSetting: string;
+  /** Per-target policies as given (checked when src/resilience loads); undefined = none. */
+  policies: Readonly<Record<string, unknown>> | undefined;
+  faults: string | undefined;
+  onResilienceEvent: SdkConfig['onResilienceEvent'];
 }
 
 const FUNCTION_REF_RE = /^[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]{1,128}))?$/;
@@ -247,6 +263,9 @@ const CONFIG_KEYS = new Set([
   'maxRetries',
   'retryBaseMs',
   'clients',
+  'policies',
+  'faults',
+  'onResilienceEvent',
   'env',
 ]);
 
@@ -338,6 +357,22 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
   const topics =
     topicsRaw === undefined ? undefined : checkTopics(input.topics ? 'topics option' : ENV.TOPICS, topicsRaw);
 
+  const policiesRaw =
+    input.policies ?? (e(ENV.POLICIES) === undefined ? undefined : parseJsonSetting(ENV.POLICIES, e(ENV.POLICIES)!));
+  if (
+    policiesRaw !== undefined &&
+    (typeof policiesRaw !== 'object' || policiesRaw === null || Array.isArray(policiesRaw))
+  )
+    bad(
+      input.policies ? 'policies option' : ENV.POLICIES,
+      'must be an object {"service:function": {"timeoutMs": 2000, …}}.',
+    );
+  const policies =
+    policiesRaw === undefined || Object.keys(policiesRaw).length === 0
+      ? undefined
+      : (policiesRaw as Readonly<Record<string, unknown>>);
+  const faults = input.faults ?? e(ENV.FAULTS);
+
   const xraySetting = input.xrayHeader !== undefined ? 'xrayHeader option' : ENV.XRAY_HEADER;
   const xrayHeader = input.xrayHeader ?? e(ENV.XRAY_HEADER) ?? 'auto';
   if (!(XRAY_HEADER_MODES as readonly string[]).includes(xrayHeader))
@@ -385,6 +420,9 @@ export function resolveConfig(input: SdkConfig = {}): ResolvedConfig {
     retryBaseMs: num('retryBaseMs', input.retryBaseMs, 100),
     clients: input.clients ?? {},
     stageSetting,
+    policies,
+    faults: faults === undefined || faults.trim() === '' ? undefined : faults,
+    onResilienceEvent: input.onResilienceEvent,
   };
 }
 

@@ -17,4 +17,8 @@ export const ENV = {
   TOPICS: 'SVC_MESH_TOPICS',
   /** `auto` | `always` | `never`: whether sync and async invokes carry an `X-Amzn-Trace-Id` header. */
   XRAY_HEADER: 'SVC_MESH_XRAY_HEADER',
+  /** JSON `{"svc:fn":{"timeoutMs":…,"retries":…,"breaker":{…},"maxConcurrent":…}}`: per-edge resiliency policies. */
+  POLICIES: 'SVC_MESH_POLICIES',
+  /** A fault spec for testing (docs/resiliency.md): `'payments:charge=error:30%'`. Off unless set. */
+  FAULTS: 'SVC_MESH_FAULTS',
 } as const;

@@ -7,3 +7,4 @@
  */
 export * from './names.js';
 export { ENV } from './env.js';
+export * from '../resilience/faultSpec.js';

@@ -34,7 +34,14 @@ import {
   TRACER_NAME,
 } from '../tracing/constants.js';
 import { injectTraceContext, tracingActive, xrayTraceHeader } from '../tracing/propagation.js';
-import { ASYNC_PAYLOAD_LIMIT, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_TIMER_MS, SYNC_PAYLOAD_LIMIT } from './constants.js';
+import type { MeshHealth, Resilience } from '../resilience/index.js';
+import {
+  ASYNC_PAYLOAD_LIMIT,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_TIMER_MS,
+  RETRIES_OPTION,
+  SYNC_PAYLOAD_LIMIT,
+} from './constants.js';
 import { checkSize, toJson } from './payload.js';
 import type {
   InvokeAsyncOptions,
@@ -105,6 +112,17 @@ export interface MeshSdk {
   prime(): Promise<void>;
   /** Resolves a target without calling it (routes → SSM → exports, cached). */
   resolve(target: string, stage?: string): Promise<ResolvedTarget>;
+  /**
+   * The resiliency state of this execution environment: each breaker (closed, open, half-open,
+   * with the failures that tripped it), each bulkhead, and injected faults (docs/resiliency.md).
+   *
+   * @example
+   * ```ts
+   * import { sdk } from 'svc-mesh';
+   * export const health = defineFunction(async () => sdk.health());
+   * ```
+   */
+  health(): MeshHealth;
 }
 
 /**
@@ -136,7 +154,7 @@ export class Sdk implements MeshSdk {
   invoke(target: unknown, input?: unknown, options?: InvokeOptions): Promise<unknown> {
     // A function name alone, or no name: resolved to the full name first (./shorthand.ts).
     if (typeof target !== 'string' || target.indexOf(':') === -1) return this.#short('sync', target, input, options);
-    return this.#call('sync', target, input, options ?? {});
+    return this.#route('sync', target, input, options ?? {});
   }
 
   invokeAsync(input: object, options?: InvokeAsyncOptions): Promise<InvokeAsyncResult>;
@@ -148,7 +166,7 @@ export class Sdk implements MeshSdk {
   invokeAsync(target: unknown, input?: unknown, options?: InvokeAsyncOptions): Promise<InvokeAsyncResult> {
     if (typeof target !== 'string' || target.indexOf(':') === -1)
       return this.#short('async', target, input, options) as Promise<InvokeAsyncResult>;
-    return this.#call('async', target, input, options ?? {}) as Promise<InvokeAsyncResult>;
+    return this.#route('async', target, input, options ?? {}) as Promise<InvokeAsyncResult>;
   }
 
   #calls: CallTable | undefined;
@@ -158,8 +176,60 @@ export class Sdk implements MeshSdk {
     const target = (this.#calls ??= new CallTable(this.config)).resolve(hop, a, b, c);
     if (typeof target !== 'string') return target;
     return typeof a === 'string'
-      ? this.#call(hop, target, b, (c ?? {}) as InvokeOptions)
-      : this.#call(hop, target, a, (b ?? {}) as InvokeOptions);
+      ? this.#route(hop, target, b, (c ?? {}) as InvokeOptions)
+      : this.#route(hop, target, a, (b ?? {}) as InvokeOptions);
+  }
+
+  /** Through the resilience policies when any is configured (or a fallback is given), else straight to the call. */
+  #route(hop: 'sync' | 'async', target: string, input: unknown, o: InvokeOptions): Promise<unknown> {
+    if (this.#resilient || (hop === 'sync' && o.fallback !== undefined)) return this.#guarded(hop, target, input, o);
+    return this.#call(hop, target, input, o);
+  }
+
+  health(): MeshHealth {
+    if (this.#resilience !== undefined) return this.#resilience.health();
+    // Nothing called yet (or no policy): every declared breaker is closed.
+    const breakers: MeshHealth['breakers'] = {};
+    for (const [t, p] of Object.entries(this.config.policies ?? {})) {
+      const b = (p as { breaker?: { failures?: number } }).breaker;
+      if (b !== undefined) breakers[t] = { state: 'closed', failures: 0, threshold: b.failures ?? 0, opens: 0 };
+    }
+    return { breakers, bulkheads: {}, faults: [] };
+  }
+
+  /** True when a policy or a fault spec is configured: calls go through src/resilience. */
+  get #resilient(): boolean {
+    return this.config.policies !== undefined || this.config.faults !== undefined;
+  }
+
+  #resilience: Resilience | undefined;
+  #loading: Promise<Resilience> | undefined;
+
+  #guarded(hop: 'sync' | 'async', target: unknown, input: unknown, o: InvokeOptions): Promise<unknown> {
+    const r = this.#resilience;
+    if (r !== undefined) return r.run(hop, target as string, input, o);
+    this.#loading ??= import('../resilience/index.js').then(async (m) => {
+      const c = this.config;
+      this.#resilience = await m.createResilience({
+        policies: c.policies,
+        faults: c.faults,
+        self: c.self,
+        calling: c.calling,
+        defaultTimeoutMs: c.defaultTimeoutMs,
+        deadlineMarginMs: c.deadlineMarginMs,
+        onEvent: c.onResilienceEvent,
+        call: (h, t, i, opts) => this.#call(h, t, i, opts),
+      });
+      return this.#resilience;
+    });
+    const loading = this.#loading;
+    return loading.then(
+      (res) => res.run(hop, target as string, input, o),
+      (err: unknown) => {
+        if (this.#loading === loading) this.#loading = undefined;
+        throw err;
+      },
+    );
   }
 
   async prime(): Promise<void> {
@@ -341,7 +411,7 @@ export class Sdk implements MeshSdk {
     reResolve: () => boolean,
   ): Promise<unknown> {
     return retryAfterFailure(first, attempt, {
-      retries: c.maxRetries,
+      retries: (o as { [RETRIES_OPTION]?: number })[RETRIES_OPTION] ?? c.maxRetries,
       baseMs: c.retryBaseMs,
       deadline,
       signal: () => ac.lazySignal(),
@@ -624,6 +694,7 @@ export const sdk: MeshSdk = {
   ),
   prime: lazy((s) => s.prime()),
   resolve: lazy((s, target: string, stage?: string) => s.resolve(target, stage)),
+  health: () => getDefaultSdk().health(),
 } as MeshSdk;
 
 /**

@@ -14,3 +14,6 @@ export const ERROR_DATA_LIMIT = 1_024;
 export const WIRE_VERSION = 1;
 /** Node's timers overflow (and fire at once) past 2^31 − 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A per-call retry budget set by a resiliency policy (src/resilience); not a public option. @internal */
+export const RETRIES_OPTION = Symbol.for('svc-mesh.retries');

@@ -45,6 +45,12 @@ export interface InvokeOptions {
   stage?: string;
   /** The target is not mesh-aware: send no ClientContext (the payload is plain JSON either way). */
   raw?: boolean;
+  /**
+   * Serves a value instead of failing when the target's breaker is open, its bulkhead is full, or
+   * the call failed in a way that counts against the breaker (docs/resiliency.md). Not called for
+   * the callee's business errors or the caller's own mistakes.
+   */
+  fallback?: (err: unknown) => unknown;
 }
 
 /** Options of `sdk.invokeAsync`. */

@@ -19,7 +19,20 @@ cli
   .option('--no-iam', 'Do not enforce the generated IAM policies')
   .option('--no-tracing', 'Do not start tracing in workers nor serve the trace viewer')
   .option('--quiet', 'Do not print function output')
+  .option(
+    '--fault <spec>',
+    "Inject a fault (repeatable), e.g. 'payments:charge=error:30%', 'orders:placeOrder->payments:charge=latency:2s', timeout, throttle, crash",
+  )
   .action(async (paths: string[], opts) => (await import('./commands/dev.js')).run(paths, opts));
+
+cli
+  .command('fault [...specs]', 'Show or change the faults a running local mesh injects')
+  .option('--add', 'Add the specs to the current ones (default: replace them)')
+  .option('--clear', 'Remove every fault')
+  .option('--endpoint <url>', 'Local mesh URL', { default: 'http://127.0.0.1:4710' })
+  .example("svc-mesh fault 'payments:charge=error:50%'")
+  .example('svc-mesh fault --clear')
+  .action(async (specs: string[], opts) => (await import('./commands/fault.js')).run(specs, opts));
 
 cli
   .command('invoke <target>', 'Invoke service:function and print its JSON result')

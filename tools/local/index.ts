@@ -31,6 +31,8 @@ import {
   LOCAL_SECRET_ACCESS_KEY,
 } from './constants.js';
 import { MeshCore } from './core.js';
+import { FaultInjector, injectedSpanRequest } from './faults.js';
+import { resilienceView } from './resilienceView.js';
 import { LocalMeshStartError, PortInUseError } from './errors.js';
 import { LambdaService } from './lambda/LambdaService.js';
 import { createDispatcher, type TraceServiceLike } from './server.js';
@@ -94,6 +96,11 @@ export interface StartLocalMeshOptions {
   deadLetterFile?: string;
   /** Where notices and function output go (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Faults to inject from the start, e.g. `['payments:charge=error:30%', 'orders:placeOrder->payments:charge=latency:2s']`
+   * (docs/resiliency.md). A bad spec or an unknown target stops the start.
+   */
+  faults?: string[];
 }
 
 export interface LocalMesh {
@@ -119,6 +126,8 @@ export interface LocalMesh {
   workerPids(functionName: string): number[];
   /** Drains in-flight invocations (new outside calls get 503), then stops everything. */
   stop(): Promise<void>;
+  /** Fault injection on the running mesh: `set`, `add`, `view` (also `POST /_mesh/faults`, `svc-mesh fault`). */
+  readonly faults: Pick<FaultInjector, 'set' | 'add' | 'view'>;
 }
 
 interface Generated {
@@ -368,6 +377,25 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     core.byAccessKey.set(f.accessKeyId, f);
   }
 
+  // Faults given at start: checked before anything starts.
+  let traceStore: { ingest(r: object): unknown } | undefined;
+  const faults = new FaultInjector({
+    targets: () => [...new Set(functions.map((f) => f.target))],
+    log: notice,
+    recordSpan: (s) => traceStore?.ingest(injectedSpanRequest(s)),
+  });
+  if (options.faults !== undefined && options.faults.length > 0) {
+    try {
+      faults.set(options.faults);
+    } catch (err) {
+      throw new LocalMeshStartError(
+        `The local mesh did not start: ${(err as Error).message}. Nothing was started.`,
+        [],
+        err,
+      );
+    }
+  }
+
   // 2. State, seeded from codegen's plan (validated before listening).
   let endpoint = '';
   const sns = new SnsService(core, () => endpoint);
@@ -409,6 +437,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     try {
       const mod = (await import('./traces/index.js')) as { createTraceService?: (o?: object) => TraceServiceLike };
       if (typeof mod.createTraceService === 'function') traces = mod.createTraceService({});
+      traceStore = (traces as { store?: { ingest(r: object): unknown } } | undefined)?.store;
     } catch (err) {
       notice(`svc-mesh: trace service unavailable (${(err as Error).message}); /v1/traces answers 404`);
     }
@@ -416,7 +445,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
 
   // 4. Listen.
   let draining = false;
-  const lambda = new LambdaService(core);
+  const lambda = new LambdaService(core, faults);
   const adminView = (path: string): unknown => {
     if (path === '/_mesh/health')
       return { status: draining ? 'draining' : 'ok', functions: functions.length, inFlight: core.inFlight };
@@ -433,6 +462,8 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       }));
     }
     if (path === '/_mesh/dead-letters') return core.dead;
+    if (path === '/_mesh/resilience')
+      return resilienceView(functions, traceStore as Parameters<typeof resilienceView>[1], faults);
     return undefined;
   };
   const server = createServer(
@@ -446,6 +477,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       admin: adminView,
       draining: () => draining,
       port: () => listeningPort,
+      faults,
     }),
   );
   server.keepAliveTimeout = 60_000;
@@ -583,6 +615,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     idle: () => core.whenIdle(),
     workerPids: (name) => core.pools.get(name)?.pids() ?? [],
     stop,
+    faults,
     [Symbol.asyncDispose]: stop,
   };
   return mesh;

@@ -8,6 +8,7 @@ import type { CloudFormationService } from './cloudformation/CloudFormationServi
 import { CFN_XMLNS } from './cloudformation/CloudFormationService.js';
 import type { RequestCtx } from './context.js';
 import type { MeshCore } from './core.js';
+import type { FaultInjector } from './faults.js';
 import { newRequestId, parseForm, readBody, send, sendJsonError, sendQueryError } from './http.js';
 import { authRefusal, checkBrowser, checkContentType, checkHost, protocolOf, sendRefusal } from './guard.js';
 import { type Principal, parseCredentialScope } from './iam/index.js';
@@ -34,6 +35,8 @@ export interface Services {
   draining: () => boolean;
   /** The port the mesh listens on (the Host and Origin checks name it). */
   port: () => number;
+  /** Fault injection (`GET`/`POST /_mesh/faults`), the developer's only. */
+  faults?: FaultInjector;
 }
 
 /** Form posts can carry a 256 KiB message three times over once percent-encoded. */
@@ -107,6 +110,20 @@ async function dispatch(s: Services, req: IncomingMessage, res: ServerResponse, 
       'ServiceUnavailableException',
       'The local mesh is shutting down; it is finishing in-flight invocations only.',
     );
+  }
+
+  if (path === '/_mesh/faults' && s.faults !== undefined) {
+    if (principal.kind !== 'admin') {
+      req.resume();
+      return sendJsonError(
+        res,
+        requestId,
+        403,
+        'AccessDeniedException',
+        "A function cannot read or change the mesh's faults.",
+      );
+    }
+    return s.faults.handle(req, res, requestId);
   }
 
   if (path.startsWith('/_mesh/') && (req.method === 'GET' || req.method === 'HEAD')) {

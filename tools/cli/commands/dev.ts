@@ -17,6 +17,8 @@ export interface DevOptions {
   quiet?: boolean;
   /** `stage:path`, repeatable: host `path` a second time at `stage`, falling back to the main stage. */
   overlay?: string | string[];
+  /** Fault specs, repeatable (src/local/faults.ts). */
+  fault?: string | string[];
 }
 
 function parseStages(flag: string, value: string | undefined): string[] {
@@ -87,6 +89,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
     tracing: opts.tracing !== false,
     quiet: opts.quiet === true,
     deadLetterFile: deadLetterFile,
+    faults: opts.fault === undefined ? [] : ([] as string[]).concat(opts.fault).map(String),
   });
 
   const out = process.stdout;
@@ -109,6 +112,10 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   for (const [t, n, h] of rows) out.write(`  ${t!.padEnd(w0)}  ${n!.padEnd(w1)}  ${h}\n`);
   if (mesh.traces !== undefined) out.write(`\nTraces: ${mesh.endpoint}/  (OTLP: POST ${mesh.endpoint}/v1/traces)\n`);
   out.write(`Dead letters: ${mesh.endpoint}/_mesh/dead-letters (also appended to ${relative(cwd, deadLetterFile)})\n`);
+  const injected = mesh.faults.view().rules;
+  out.write(
+    `Faults: ${injected.length > 0 ? injected.join(', ') : 'none'}  (change them: svc-mesh fault --endpoint ${mesh.endpoint} '${mesh.functions[0]?.target ?? 'service:function'}=error:30%')\n`,
+  );
   const removeState = writeMeshState(cwd, mesh.endpoint, stage);
   process.once('exit', removeState);
   const example = mesh.functions.find((f) => f.stage === stage) ?? mesh.functions[0];

@@ -8,6 +8,7 @@
 import { ASYNC_REQUEST_LIMIT, CLIENT_CONTEXT_LIMIT, SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT } from '../constants.js';
 import type { RequestCtx } from '../context.js';
 import { type MeshCore, newTraceHeader } from '../core.js';
+import { applyFault, type FaultInjector } from '../faults.js';
 import { isValidUtf8, readBody, send, sendJsonError } from '../http.js';
 import type { LocalFunction } from '../types.js';
 import { parseFunctionName } from './functionName.js';
@@ -39,7 +40,10 @@ function functionConfiguration(core: MeshCore, fn: LocalFunction): Record<string
 }
 
 export class LambdaService {
-  constructor(private readonly core: MeshCore) {}
+  constructor(
+    private readonly core: MeshCore,
+    private readonly faults?: FaultInjector,
+  ) {}
 
   static matches(path: string): boolean {
     return path.startsWith('/2015-03-31/functions') || path.startsWith('/2014-11-13/functions');
@@ -242,6 +246,19 @@ export class LambdaService {
         'ServiceException',
         'The local mesh is shutting down; it accepts no new invocations.',
       );
+    }
+    // Fault injection (src/local/faults.ts): answered here instead of running the function.
+    const fault = this.faults?.decide(
+      ctx.principal.kind === 'function' ? ctx.principal.target : undefined,
+      fn.target,
+      type,
+    );
+    if (fault !== undefined) {
+      const caller = ctx.principal.kind === 'function' ? ctx.principal.target : undefined;
+      if (
+        await applyFault(this.faults!, fault, { res, requestId, type, fn, caller, clientContext, traceHeader: traceId })
+      )
+        return;
     }
     if (type === 'Event') {
       if (fn.reservedConcurrency === 0) {

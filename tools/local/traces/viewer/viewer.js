@@ -660,6 +660,17 @@ function renderWaterfall(tr) {
           sp.attributes['faas.coldstart'] === true
             ? h('span', { class: 'badge cold', title: 'cold start' }, 'cold')
             : null,
+          sp.attributes['svcmesh.fault.injected'] === true
+            ? h(
+                'span',
+                {
+                  class: 'badge fault',
+                  'data-testid': 'injected-fault',
+                  title: `injected fault: ${sp.attributes['svcmesh.fault.spec'] ?? ''}`,
+                },
+                `injected ${sp.attributes['svcmesh.fault.kind'] ?? 'fault'}`,
+              )
+            : null,
           collapsed ? h('span', { class: 'badge' }, `+${hidden}`) : null,
           missingParent
             ? h('span', { class: 'wf-orphan', title: `parent ${sp.parentSpanId} not received` }, '↖ remote parent')
@@ -1074,6 +1085,12 @@ function renderMap(graph, mode) {
         { x: lx, y: ly, 'text-anchor': 'middle', class: 'map-label' },
         `${e.hop === 'call' ? 'call' : e.hop}${e.count > 1 ? ` ×${e.count}` : ''}`,
         e.errorCount > 0 ? s('tspan', { fill: '#f0525c' }, ` · ${e.errorCount} err`) : null,
+        (() => {
+          const b = e.hop === 'sync' || e.hop === 'call' ? breakerBetween(e.from, e.to) : null;
+          return b && b !== 'closed'
+            ? s('tspan', { fill: b === 'open' ? '#f0525c' : '#e0a64c', 'data-breaker': b }, ` · breaker ${b}`)
+            : null;
+        })(),
       ),
     );
   }
@@ -1181,6 +1198,7 @@ function renderMapPage() {
       'Solid: sync invoke · dashed: async (Event) invoke · dotted: lifecycle event over SNS.',
     ),
     h('div', { class: 'map-wrap big' }, g ? renderMap(g, 'global') : 'Loading…'),
+    renderResilience(),
     g && g.edges.length
       ? h(
           'table',
@@ -1219,6 +1237,95 @@ function renderMapPage() {
 async function loadGraph() {
   const { status, body } = await getJson('/api/graph');
   if (status === 200) globalGraph = body;
+  // Edge policies and breaker states (docs/resiliency.md); only the local mesh serves them.
+  const r = await getJson('/_mesh/resilience').catch(() => ({ status: 0 }));
+  resilience = r.status === 200 && Array.isArray(r.body.edges) ? r.body : null;
+}
+
+let resilience = null;
+
+function fmtMs(ms) {
+  return ms % 60000 === 0 ? `${ms / 60000}m` : ms >= 1000 && ms % 100 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function policyText(p) {
+  if (!p) return '—';
+  const parts = [];
+  if (p.timeoutMs !== undefined) parts.push(`timeout ${fmtMs(p.timeoutMs)}`);
+  if (p.retries !== undefined) parts.push(`retries ${p.retries}`);
+  if (p.breaker) parts.push(`breaker ${p.breaker.failures}/${fmtMs(p.breaker.halfOpenMs)}`);
+  if (p.maxConcurrent !== undefined) parts.push(`max ${p.maxConcurrent}${p.queue ? `+${p.queue}` : ''}`);
+  if (p.fallback) parts.push(`fallback ${p.fallback}`);
+  return parts.join(' · ');
+}
+
+/** The worst breaker state reported on any function edge between two services. */
+function breakerBetween(from, to) {
+  let worst = null;
+  for (const e of resilience?.edges ?? []) {
+    if (!e.breaker || e.caller.split(':')[0] !== from || e.target.split(':')[0] !== to) continue;
+    const rank = { closed: 0, 'half-open': 1, open: 2 };
+    if (worst === null || rank[e.breaker.state] > rank[worst]) worst = e.breaker.state;
+  }
+  return worst;
+}
+
+function renderResilience() {
+  const r = resilience;
+  if (!r || (r.edges.length === 0 && r.faults.rules.length === 0)) return null;
+  return h(
+    'div',
+    { class: 'resilience', 'data-testid': 'resilience' },
+    h('div', { class: 'section-title' }, h('span', null, 'Edge policies and circuit breakers')),
+    r.edges.length
+      ? h(
+          'table',
+          { class: 'edges', 'data-testid': 'policy-table' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Caller', 'Target', 'Policy', 'Breaker', 'Failures', 'Last failure'].map((x) => h('th', null, x)),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            r.edges.map((e) =>
+              h(
+                'tr',
+                { 'data-edge': `${e.caller}>${e.target}` },
+                h('td', null, e.caller),
+                h('td', null, e.target),
+                h('td', null, policyText(e.policy)),
+                h(
+                  'td',
+                  null,
+                  e.breaker
+                    ? h(
+                        'span',
+                        { class: `badge breaker ${e.breaker.state}`, 'data-state': e.breaker.state },
+                        e.breaker.state,
+                      )
+                    : h('span', { class: 'muted' }, e.policy?.breaker ? 'closed (no change seen)' : '—'),
+                ),
+                h('td', { class: 'num' }, e.breaker?.failures ?? ''),
+                h('td', null, e.breaker?.lastFailure ?? ''),
+              ),
+            ),
+          ),
+        )
+      : null,
+    r.faults.rules.length
+      ? h(
+          'p',
+          { class: 'muted', 'data-testid': 'faults' },
+          `Injected faults: ${r.faults.stats.map((s) => `${s.spec} (${s.injected}/${s.matched})`).join(', ')}`,
+        )
+      : null,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
