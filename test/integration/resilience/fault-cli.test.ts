@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { startDevProcess } from '../../helpers/dev-process.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const bin = `${root}bin/svc-mesh.js`;
+const bin = `${root}tools/bin/svc-mesh.js`;
 const run = (args: string[]) =>
   promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, timeout: 60_000 }).then(
     (r) => ({ code: 0, ...r }),
