@@ -36,7 +36,28 @@ class SvcMeshServerlessPlugin {
     }
     this.hooks = {
       'after:package:compileEvents': () => this.apply(),
+      // Before CloudFormation is called: refuse a subscriber whose publisher is not deployed yet.
+      'before:deploy:deploy': () => this.checkDeployOrder(),
     };
+  }
+
+  run(provider) {
+    const sls = this.serverless;
+    return {
+      serviceDir: sls.serviceDir || sls.config.servicePath,
+      serviceName: sls.service.service,
+      stage: provider.getStage(),
+      region: provider.getRegion(),
+      config: sls.service.custom?.svcMesh || {},
+    };
+  }
+
+  async checkDeployOrder() {
+    const sls = this.serverless;
+    const provider = sls.getProvider('aws');
+    const impl = await loadImplementation();
+    const problem = await impl.deployOrderProblem(this.run(provider), provider);
+    if (problem !== undefined) throw new sls.classes.Error(problem, 'SVC_MESH_DEPLOY_ORDER');
   }
 
   async apply() {
@@ -44,6 +65,8 @@ class SvcMeshServerlessPlugin {
     const provider = sls.getProvider('aws');
     const impl = await loadImplementation();
     const custom = sls.service.custom?.svcMesh || {};
+    const roleMode = impl.iamRoleModeProblem(sls.service.provider);
+    if (roleMode !== undefined) throw new sls.classes.Error(roleMode, 'SVC_MESH_IAM_ROLE_MODE');
     try {
       const result = await impl.applySvcMesh({
         serviceDir: sls.serviceDir || sls.config.servicePath,
