@@ -38,7 +38,19 @@ class SvcMeshServerlessPlugin {
       'after:package:compileEvents': () => this.apply(),
       // Before CloudFormation is called: refuse a subscriber whose publisher is not deployed yet.
       'before:deploy:deploy': () => this.checkDeployOrder(),
+      // After the framework merged `resources:` (where merge: false expects the wiring).
+      'after:aws:package:finalize:mergeCustomProviderResources': () => this.checkFragment(),
     };
+  }
+
+  async checkFragment() {
+    const sls = this.serverless;
+    if (sls.service.custom?.svcMesh?.merge !== false) return;
+    const provider = sls.getProvider('aws');
+    const impl = await loadImplementation();
+    const template = sls.service.provider.compiledCloudFormationTemplate;
+    const problems = impl.fragmentProblems({ ...this.run(provider), template });
+    if (problems.length > 0) throw new sls.classes.Error(problems.join('\n'), 'SVC_MESH_FRAGMENT_MISSING');
   }
 
   run(provider) {
@@ -67,6 +79,8 @@ class SvcMeshServerlessPlugin {
     const custom = sls.service.custom?.svcMesh || {};
     const roleMode = impl.iamRoleModeProblem(sls.service.provider);
     if (roleMode !== undefined) throw new sls.classes.Error(roleMode, 'SVC_MESH_IAM_ROLE_MODE');
+    // merge: false — the wiring comes from `resources: ${file(…)}`; checkFragment() looks for it.
+    if (custom.merge === false) return;
     try {
       const result = await impl.applySvcMesh({
         serviceDir: sls.serviceDir || sls.config.servicePath,

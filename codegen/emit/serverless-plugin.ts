@@ -30,6 +30,12 @@ export interface PluginConfig {
    * true; `false` skips the TypeScript type check).
    */
   types?: boolean;
+  /**
+   * `false`: the template already holds the svc-mesh wiring, merged by the framework from
+   * `resources: ${file(.svc-mesh/codegen/cloudformation/<service>.json)}` (docs/deploy.md); the
+   * plugin only declares the schema, checks that the wiring is there, and checks the deploy order.
+   */
+  merge?: boolean;
 }
 
 /** JSON Schema of `custom.svcMesh`, declared to the framework (one copy, shared with serverless.cjs). */
@@ -156,7 +162,8 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
 
   for (const [id, r] of Object.entries(fragment.Resources)) {
     const existing = T.Resources[id];
-    if (r.Type !== undefined) {
+    // Everything but the patches of the framework's functions (role, environment) is new.
+    if (r.Type !== 'AWS::Lambda::Function') {
       if (existing !== undefined) {
         problems.push({
           ...service.loc,
@@ -384,4 +391,33 @@ export async function deployOrderProblem(
 function relativeTo(from: string, to: string): string {
   const r = relative(resolve(from), to);
   return r === '' ? '.' : r;
+}
+
+/**
+ * With `merge: false`: every function the framework compiled must already carry the fragment's role
+ * and environment (from `resources: ${file(…)}`); the problems, empty when it does.
+ */
+export function fragmentProblems(run: PluginRun): string[] {
+  const problems: string[] = [];
+  for (const [id, r] of Object.entries(run.template.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const role = JSON.stringify(r.Properties?.['Role'] ?? null);
+    const vars = (r.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+    if (!/SvcMeshRole"/.test(role) || vars?.['SVC_MESH_SERVICE'] === undefined) {
+      problems.push(
+        `${id} has ${/SvcMeshRole"/.test(role) ? 'no SVC_MESH_* environment' : `the role ${role}, not its svc-mesh role`}`,
+      );
+    }
+  }
+  if (run.template.Resources[DEFAULT_ROLE] !== undefined) {
+    problems.push(
+      `the template still has the shared ${DEFAULT_ROLE}: give every function 'role: <Function>SvcMeshRole' (the fragment's role)`,
+    );
+  }
+  if (problems.length === 0) return [];
+  return [
+    `svc-mesh: custom.svcMesh.merge is false, but the compiled template lacks the svc-mesh wiring of ${run.serviceName}:`,
+    ...problems.map((p) => `  ${p}`),
+    `Run 'svc-codegen . --stage ${run.stage}' and add 'resources: \${file(.svc-mesh/codegen/cloudformation/${run.serviceName}.json)}', or remove 'merge: false'.`,
+  ];
 }
