@@ -74,10 +74,20 @@ export async function run(p: ParsedCLI, io: CLIIO): Promise<number> {
     return findings.length === 0 ? 0 : 1;
   } catch (err) {
     bar.end();
-    const e = err as { name?: string; message?: string; $metadata?: unknown };
+    const e = err as { name?: string; message?: string; code?: string; $metadata?: unknown };
+    const where = p.options.endpoint ?? process.env['AWS_ENDPOINT_URL'] ?? 'AWS';
+    if (
+      typeof e?.code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code)
+    ) {
+      io.stderr.write(
+        `svc-codegen doctor: could not reach ${where} (${e.code}). Is the endpoint running (svc-mesh dev, moto), or drop --endpoint for AWS?\n`,
+      );
+      return 1;
+    }
     if (e?.$metadata !== undefined || e?.name === 'CredentialsProviderError') {
       io.stderr.write(
-        `svc-codegen doctor: the AWS API answered ${e.name}: ${e.message}\n` +
+        `svc-codegen doctor: ${where} answered ${e.name}: ${e.message}\n` +
           'Check the credentials, --region and --endpoint (an endpoint for moto or `svc-mesh dev`, none for AWS).\n',
       );
       return 1;

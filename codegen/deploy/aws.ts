@@ -18,7 +18,21 @@ const isNotFound = (err: unknown) => {
 
 export async function awsStageApi(cfg: AwsConfig): Promise<StageApi & { destroy(): void }> {
   const [sns, ssm] = await Promise.all([import('@aws-sdk/client-sns'), import('@aws-sdk/client-ssm')]);
-  const config = { region: cfg.region, ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}), ...(cfg.extra ?? {}) };
+  const config: Record<string, unknown> = {
+    region: cfg.region,
+    ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
+    ...(cfg.extra ?? {}),
+  };
+  // The local mesh and moto on loopback take any credentials: do not require real ones there.
+  const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(cfg.endpoint ?? '');
+  if (
+    loopback &&
+    config['credentials'] === undefined &&
+    !process.env['AWS_ACCESS_KEY_ID'] &&
+    !process.env['AWS_PROFILE']
+  ) {
+    config['credentials'] = { accessKeyId: 'local', secretAccessKey: 'local' };
+  }
   const snsClient = new sns.SNSClient(config);
   const ssmClient = new ssm.SSMClient(config);
   return {
