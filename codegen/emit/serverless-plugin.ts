@@ -326,7 +326,14 @@ function rememberSubscriptions(key: string, project: Awaited<ReturnType<typeof l
 /** Existence of a topic through the framework's credentials. */
 async function topicExists(provider: FrameworkProvider, arn: string, region: string): Promise<boolean> {
   if (typeof provider.getAwsSdkV3Config === 'function') {
-    const sns = await import('@aws-sdk/client-sns');
+    let sns: typeof import('@aws-sdk/client-sns');
+    try {
+      sns = await import('@aws-sdk/client-sns');
+    } catch {
+      throw new Error(
+        "svc-mesh: the deploy-order check needs '@aws-sdk/client-sns' (a peer dependency of svc-mesh): npm install --save-dev @aws-sdk/client-sns",
+      );
+    }
     const client = new sns.SNSClient(await provider.getAwsSdkV3Config({ region }));
     try {
       await client.send(new sns.GetTopicAttributesCommand({ TopicArn: arn }));

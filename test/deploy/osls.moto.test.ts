@@ -15,6 +15,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate, loadProject } from '../../codegen/index.js';
 import { type Moto, motoSkipReason, startMoto } from '../helpers/moto.js';
 import { osls } from '../helpers/osls.js';
 
@@ -75,6 +76,25 @@ describe.skipIf(skip)('examples/shop through osls 4.x into moto, in any order', 
       svcmesh_type: ['failed'],
       svcmesh_code: ['CARD_DECLINED'],
     });
+
+    // Every resource of svc-codegen's fragment is in osls's template as generated (one model, any CLI).
+    const project = await loadProject([join(SHOP, 'notifications')], {
+      stage: 'dev',
+      region: 'us-east-1',
+      referencePaths: [join(SHOP, 'payments'), join(SHOP, 'orders')],
+      unknownServices: 'warning',
+      lenientEnvironment: true,
+      contracts: true,
+    });
+    const fragment = generate(project).cloudformation['notifications'] as {
+      Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+    };
+    for (const [id, r] of Object.entries(fragment.Resources)) {
+      if (r.Type === 'AWS::Lambda::Function') {
+        expect(t.Resources[id].Properties.Role).toEqual(r.Properties['Role']);
+        expect(t.Resources[id].Properties.Environment.Variables).toMatchObject(r.Properties['Environment'].Variables);
+      } else expect(t.Resources[id], id).toEqual(r);
+    }
 
     const lambda = new LambdaClient(moto.config);
     const ssm = new SSMClient(moto.config);
