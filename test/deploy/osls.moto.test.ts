@@ -8,7 +8,7 @@
  * osls deploys the way the framework does (CreateStack with the bucket, upload, UpdateStack), so
  * moto's exports-only-on-CreateStack gap would hide exports: the shop uses SSM records only.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -27,7 +27,12 @@ let moto: Moto;
 beforeAll(async () => {
   if (!skip) moto = await startMoto();
 }, 60_000);
-afterAll(async () => moto?.close());
+afterAll(async () => {
+  await moto?.close();
+  // What `osls deploy` leaves in the service directories (git-ignored build output).
+  for (const s of ['payments', 'orders', 'notifications'])
+    rmSync(join(SHOP, s, '.serverless'), { recursive: true, force: true });
+});
 
 const deploy = (service: string, stage = 'dev') =>
   osls(join(SHOP, service), ['deploy', '--stage', stage], { AWS_ENDPOINT_URL: moto.endpoint });
