@@ -26,9 +26,9 @@ export interface CodegenCLIOptions {
   /** doctor: the AWS endpoint (moto, the local mesh); default the SDK's (AWS_ENDPOINT_URL or AWS). */
   endpoint?: string;
   /** doctor: re-create missing subscriptions and reset drifted filter policies. */
-  repair: boolean;
+  repair?: true;
   /** doctor: print the findings as JSON. */
-  json: boolean;
+  json?: true;
   quiet: boolean;
 }
 
@@ -126,8 +126,6 @@ export function parseCLI(argv: readonly string[]): ParsedCLI {
     out: str('out') ?? '.svc-mesh/codegen',
     contracts: list(o['contracts']),
     types: o['types'] !== false,
-    repair: o['repair'] === true,
-    json: o['json'] === true,
     quiet: o['quiet'] === true,
   };
   const set = <K extends keyof CodegenCLIOptions>(k: K, v: CodegenCLIOptions[K] | undefined) => {
@@ -140,6 +138,8 @@ export function parseCLI(argv: readonly string[]): ParsedCLI {
   set('against', str('against'));
   set('current', str('current'));
   set('endpoint', str('endpoint'));
+  if (o['repair'] === true) options.repair = true;
+  if (o['json'] === true) options.json = true;
   if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
     throw new UsageError(`--endpoint must be an http(s) URL, got '${options.endpoint}'`);
   }

@@ -37,7 +37,8 @@ describe('svc-codegen doctor: command line', () => {
   it('parses the doctor options', () => {
     const p = parseCLI(['doctor', 'services', '--stage', 'alice', '--endpoint', 'http://127.0.0.1:4010', '--repair']);
     expect(p.command).toBe('doctor');
-    expect(p.options).toMatchObject({ stage: 'alice', endpoint: 'http://127.0.0.1:4010', repair: true, json: false });
+    expect(p.options).toMatchObject({ stage: 'alice', endpoint: 'http://127.0.0.1:4010', repair: true });
+    expect(p.options.json).toBeUndefined();
   });
 
   it('refuses an endpoint that is not an http(s) URL (exit 2)', async () => {
