@@ -23,10 +23,16 @@ export interface CodegenCLIOptions {
   against?: string;
   /** check: compare this contracts directory instead of deriving contracts from sources. */
   current?: string;
+  /** doctor: the AWS endpoint (moto, the local mesh); default the SDK's (AWS_ENDPOINT_URL or AWS). */
+  endpoint?: string;
+  /** doctor: re-create missing subscriptions and reset drifted filter policies. */
+  repair?: true;
+  /** doctor: print the findings as JSON. */
+  json?: true;
   quiet: boolean;
 }
 
-export type CommandName = 'generate' | 'check';
+export type CommandName = 'generate' | 'check' | 'doctor';
 
 export interface ParsedCLI {
   command: CommandName | 'help' | 'version';
@@ -49,6 +55,7 @@ export class UsageError extends Error {
 const COMMANDS: Record<CommandName, () => Promise<{ run(p: ParsedCLI, io: CLIIO): Promise<number> }>> = {
   generate: () => import('./commands/generate.js'),
   check: () => import('./commands/check.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 function build() {
@@ -74,6 +81,13 @@ function build() {
     .option('--against <dir>', 'The previous contracts directory (e.g. from the main branch)')
     .option('--current <dir>', 'Compare this contracts directory instead of deriving contracts from the sources')
     .example('svc-codegen check services --against main-contracts/');
+  shared(cli.command('doctor [...paths]', 'Check a deployed stage: records, topics, subscriptions, contract hashes'))
+    .option('--endpoint <url>', 'AWS endpoint (moto, svc-mesh dev); default AWS_ENDPOINT_URL or AWS')
+    .option('--repair', 'Re-create missing subscriptions and reset drifted filter policies (SNS API)')
+    .option('--json', 'Print the findings as JSON')
+    .option('--no-types', 'Skip the contract hashes (no TypeScript type check)')
+    .example('svc-codegen doctor services --stage dev')
+    .example('svc-codegen doctor services --stage dev --repair');
   // Declared as plain options (not cac's help()/version()), so parsing never prints as a side effect.
   cli.option('-h, --help', 'Display this message');
   cli.option('-v, --version', 'Display the version number');
@@ -98,7 +112,8 @@ export function parseCLI(argv: readonly string[]): ParsedCLI {
     throw new UsageError((err as Error).message);
   }
   const o = parsed.options as Record<string, unknown>;
-  const name = cli.matchedCommandName === 'check' ? 'check' : 'generate';
+  const name: CommandName =
+    cli.matchedCommandName === 'check' ? 'check' : cli.matchedCommandName === 'doctor' ? 'doctor' : 'generate';
   const str = (k: string): string | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
@@ -122,6 +137,12 @@ export function parseCLI(argv: readonly string[]): ParsedCLI {
   set('ssmPrefix', str('ssmPrefix'));
   set('against', str('against'));
   set('current', str('current'));
+  set('endpoint', str('endpoint'));
+  if (o['repair'] === true) options.repair = true;
+  if (o['json'] === true) options.json = true;
+  if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
+    throw new UsageError(`--endpoint must be an http(s) URL, got '${options.endpoint}'`);
+  }
   if (o['discovery'] !== undefined) {
     const d = list(o['discovery']);
     for (const x of d) {

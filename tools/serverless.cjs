@@ -42,7 +42,40 @@ class SvcMeshServerlessPlugin {
     }
     this.hooks = {
       'after:package:compileEvents': () => this.apply(),
+      // Before CloudFormation is called: refuse a subscriber whose publisher is not deployed yet.
+      'before:deploy:deploy': () => this.checkDeployOrder(),
+      // After the framework merged `resources:` (where merge: false expects the wiring).
+      'after:aws:package:finalize:mergeCustomProviderResources': () => this.checkFragment(),
     };
+  }
+
+  async checkFragment() {
+    const sls = this.serverless;
+    if (sls.service.custom?.svcMesh?.merge !== false) return;
+    const provider = sls.getProvider('aws');
+    const impl = await loadImplementation();
+    const template = sls.service.provider.compiledCloudFormationTemplate;
+    const problems = impl.fragmentProblems({ ...this.run(provider), template });
+    if (problems.length > 0) throw new sls.classes.Error(problems.join('\n'), 'SVC_MESH_FRAGMENT_MISSING');
+  }
+
+  run(provider) {
+    const sls = this.serverless;
+    return {
+      serviceDir: sls.serviceDir || sls.config.servicePath,
+      serviceName: sls.service.service,
+      stage: provider.getStage(),
+      region: provider.getRegion(),
+      config: sls.service.custom?.svcMesh || {},
+    };
+  }
+
+  async checkDeployOrder() {
+    const sls = this.serverless;
+    const provider = sls.getProvider('aws');
+    const impl = await loadImplementation();
+    const problem = await impl.deployOrderProblem(this.run(provider), provider);
+    if (problem !== undefined) throw new sls.classes.Error(problem, 'SVC_MESH_DEPLOY_ORDER');
   }
 
   async apply() {
@@ -50,6 +83,10 @@ class SvcMeshServerlessPlugin {
     const provider = sls.getProvider('aws');
     const impl = await loadImplementation();
     const custom = sls.service.custom?.svcMesh || {};
+    const roleMode = impl.iamRoleModeProblem(sls.service.provider);
+    if (roleMode !== undefined) throw new sls.classes.Error(roleMode, 'SVC_MESH_IAM_ROLE_MODE');
+    // merge: false — the wiring comes from `resources: ${file(…)}`; checkFragment() looks for it.
+    if (custom.merge === false) return;
     try {
       const result = await impl.applySvcMesh({
         serviceDir: sls.serviceDir || sls.config.servicePath,

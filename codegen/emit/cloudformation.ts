@@ -1,7 +1,9 @@
 /**
- * cloudformation/<service>.json: the svc-mesh wiring of one service as a template fragment that
+ * cloudformation/<service>.json: the svc-mesh wiring of one service as a template FRAGMENT that
  * uses the Serverless Framework's logical ids (`<Fn>LambdaFunction`), so it merges into the
- * compiled template (the plugin does exactly that, or `resources:` in serverless.yml).
+ * compiled template (the plugin does exactly that, or `resources: ${file(…)}` in serverless.yml:
+ * docs/deploy.md). It is not deployable on its own: `<Fn>LambdaFunction` carries only the role
+ * and environment, to be merged into the function the framework compiles.
  * ARNs keep `${AWS::Partition}`/`${AWS::Region}`/`${AWS::AccountId}` inside `Fn::Sub`.
  */
 import { LIFECYCLE_TYPES } from 'svc-mesh/internal';
@@ -34,7 +36,7 @@ export const roleLogicalId = (f: FunctionModel) => `${normalizedFunctionName(f.k
 export interface ServiceTemplate {
   AWSTemplateFormatVersion: '2010-09-09';
   Description: string;
-  Resources: Record<string, { Type?: string; Properties: { [k: string]: Json }; DependsOn?: string[] }>;
+  Resources: Record<string, { Type: string; Properties: { [k: string]: Json }; DependsOn?: string[] }>;
   Outputs: Record<string, { Description: string; Value: Json; Export: { Name: string } }>;
 }
 
@@ -81,7 +83,9 @@ export function serviceTemplate(
     const variables: { [k: string]: Json } = {};
     for (const [k, v] of Object.entries(env.get(f) ?? {})) variables[k] = sub(v);
     // Merged into the Serverless-compiled function (same logical id): role and environment only.
+    // `Type` makes it a valid `resources:` entry (the framework deep-merges it into its own).
     R[lambdaLogicalId(f)] = {
+      Type: 'AWS::Lambda::Function',
       Properties: { Role: { 'Fn::GetAtt': [roleLogicalId(f), 'Arn'] }, Environment: { Variables: variables } },
     };
 

@@ -4,7 +4,7 @@
  * the svc-mesh wiring into the compiled CloudFormation template.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { CodegenError, type Diagnostic, formatDiagnostic } from '../errors.js';
 import { loadProject } from '../load/loadProject.js';
 import type { DiscoverySource, ProjectOptions } from '../model.js';
@@ -30,6 +30,12 @@ export interface PluginConfig {
    * true; `false` skips the TypeScript type check).
    */
   types?: boolean;
+  /**
+   * `false`: the template already holds the svc-mesh wiring, merged by the framework from
+   * `resources: ${file(.svc-mesh/codegen/cloudformation/<service>.json)}` (docs/deploy.md); the
+   * plugin only declares the schema, checks that the wiring is there, and checks the deploy order.
+   */
+  merge?: boolean;
 }
 
 /** JSON Schema of `custom.svcMesh`, declared to the framework (one copy, shared with serverless.cjs). */
@@ -132,6 +138,7 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
   // service directories, as in a monorepo of services (`paths: []` turns that off).
   opts.referencePaths = c.paths !== undefined ? c.paths.map((p) => resolve(dir, p)) : siblingServiceDirs(dir);
   const project = await loadProject([dir], opts);
+  rememberSubscriptions(`${dir}\0${run.stage}\0${run.region}`, project, dir);
   const service = project.services.find((s) => !s.external && s.dir === dir);
   if (service === undefined || service.name !== run.serviceName) {
     throw new CodegenError([
@@ -155,7 +162,8 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
 
   for (const [id, r] of Object.entries(fragment.Resources)) {
     const existing = T.Resources[id];
-    if (r.Type !== undefined) {
+    // Everything but the patches of the framework's functions (role, environment) is new.
+    if (r.Type !== 'AWS::Lambda::Function') {
       if (existing !== undefined) {
         problems.push({
           ...service.loc,
@@ -233,3 +241,190 @@ export async function applySvcMesh(run: PluginRun): Promise<PluginResult> {
 }
 
 export { formatDiagnostic };
+
+// ---------------------------------------------------------------------------------------------
+// Serverless Framework v4 / osls: `provider.iam.role.mode: perFunction` (v4's own per-function roles).
+
+/**
+ * Refuses `provider.iam.role.mode: perFunction` (Serverless Framework v4): svc-mesh already gives
+ * every function its own least-privilege role, and two per-function roles would fight over
+ * `Role:` of the same function. Returns the message, or undefined when the mode is absent/shared.
+ */
+export function iamRoleModeProblem(provider: { iam?: { role?: unknown } } | undefined): string | undefined {
+  const role = provider?.iam?.role;
+  if (role === null || typeof role !== 'object') return undefined;
+  const mode = (role as { mode?: unknown }).mode;
+  if (mode === undefined || mode === 'shared') return undefined;
+  return (
+    `svc-mesh: provider.iam.role.mode is ${JSON.stringify(mode)}, but svc-mesh already gives every function its own ` +
+    'least-privilege role (<Function>SvcMeshRole) and keeps provider.iam.role.statements on each of them. ' +
+    "Remove 'mode' (or set it to 'shared'); statements a single function needs go into provider.iam.role.statements."
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deploy order: before `serverless deploy` touches CloudFormation, every topic this service
+// subscribes to must exist (docs/deploy.md).
+
+/** The framework's AWS provider, as far as the check uses it (v3: request(); osls/v4: getAwsSdkV3Config()). */
+export interface FrameworkProvider {
+  getAccountInfo?(): Promise<{ accountId: string; partition: string }>;
+  getAccountId?(): Promise<string>;
+  getAwsSdkV3Config?(options?: { region?: string }): Promise<Record<string, unknown>>;
+  request?(service: string, method: string, params: object, options?: { region?: string }): Promise<unknown>;
+}
+
+const planned = new Map<string, Awaited<ReturnType<typeof plannedSubscriptions>>>();
+
+/** The subscriptions of the service in `run.serviceDir` (cached per directory and stage for the deploy hook). */
+export async function plannedSubscriptions(
+  run: Omit<PluginRun, 'template'>,
+): Promise<
+  { subscriber: string; publisher: string; type: string; topicName: string; region: string; publisherDir?: string }[]
+> {
+  const dir = resolve(run.serviceDir);
+  const key = `${dir}\0${run.stage}\0${run.region}`;
+  const hit = planned.get(key);
+  if (hit !== undefined) return hit;
+  const c = run.config;
+  const project = await loadProject([dir], {
+    stage: run.stage,
+    region: run.region,
+    stageFallback: c.stageFallback ?? [],
+    externalContracts: (c.contracts ?? []).map((p) => resolve(dir, p)),
+    unknownServices: 'warning',
+    lenientEnvironment: true,
+    contracts: false,
+    referencePaths: c.paths !== undefined ? c.paths.map((p) => resolve(dir, p)) : siblingServiceDirs(dir),
+  });
+  return rememberSubscriptions(key, project, dir);
+}
+
+function rememberSubscriptions(key: string, project: Awaited<ReturnType<typeof loadProject>>, dir: string) {
+  const byName = new Map(project.services.map((s) => [s.name, s]));
+  const service = project.services.find((s) => !s.external && s.dir === dir);
+  const out: Awaited<ReturnType<typeof plannedSubscriptions>> = [];
+  for (const f of service?.functions ?? []) {
+    for (const s of f.subscriptions) {
+      const pub = byName.get(s.service);
+      const item: (typeof out)[number] = {
+        subscriber: `${service!.name}:${f.key}`,
+        publisher: `${s.service}:${s.function}`,
+        type: s.type,
+        topicName: `${s.service}-${project.options.stage}-${s.function}-${s.type}`,
+        region: pub?.region ?? service!.region,
+      };
+      // A sibling read as a reference has a service file; a contract-only service has none.
+      if (pub !== undefined && /serverless\.ya?ml$/.test(pub.file)) item.publisherDir = pub.dir;
+      out.push(item);
+    }
+  }
+  planned.set(key, out);
+  return out;
+}
+
+/** Existence of a topic through the framework's credentials. */
+async function topicExists(provider: FrameworkProvider, arn: string, region: string): Promise<boolean> {
+  if (typeof provider.getAwsSdkV3Config === 'function') {
+    let sns: typeof import('@aws-sdk/client-sns');
+    try {
+      sns = await import('@aws-sdk/client-sns');
+    } catch {
+      throw new Error(
+        "svc-mesh: the deploy-order check needs '@aws-sdk/client-sns' (a peer dependency of svc-mesh): npm install --save-dev @aws-sdk/client-sns",
+      );
+    }
+    const client = new sns.SNSClient(await provider.getAwsSdkV3Config({ region }));
+    try {
+      await client.send(new sns.GetTopicAttributesCommand({ TopicArn: arn }));
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NotFoundException' || (err as { name?: string }).name === 'NotFound')
+        return false;
+      throw err;
+    } finally {
+      client.destroy();
+    }
+  }
+  if (typeof provider.request !== 'function') throw new Error('the framework offers no AWS client to the plugin');
+  try {
+    await provider.request('SNS', 'getTopicAttributes', { TopicArn: arn }, { region });
+    return true;
+  } catch (err) {
+    const e = err as { code?: string; providerError?: { code?: string } };
+    if (/NotFound/.test(`${e.providerError?.code ?? ''} ${e.code ?? ''}`)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Before `serverless deploy`: the message refusing the deploy when a topic this service subscribes
+ * to does not exist yet (its publisher is not deployed in this stage), or undefined. Nothing has
+ * been sent to CloudFormation at that point, so a refused deploy leaves nothing behind.
+ */
+export async function deployOrderProblem(
+  run: Omit<PluginRun, 'template'>,
+  provider: FrameworkProvider,
+): Promise<string | undefined> {
+  const subs = await plannedSubscriptions(run);
+  if (subs.length === 0) return undefined;
+  const info =
+    typeof provider.getAccountInfo === 'function'
+      ? await provider.getAccountInfo()
+      : { accountId: await provider.getAccountId!(), partition: 'aws' };
+  const missing: string[] = [];
+  const publishers = new Map<string, string | undefined>();
+  for (const s of subs) {
+    const arn = `arn:${info.partition}:sns:${s.region}:${info.accountId}:${s.topicName}`;
+    if (await topicExists(provider, arn, s.region)) continue;
+    missing.push(`  ${s.subscriber} subscribes to ${s.publisher} (${s.type}): topic ${arn} does not exist`);
+    publishers.set(s.publisher.split(':')[0]!, s.publisherDir);
+  }
+  if (missing.length === 0) return undefined;
+  const cmds = [...publishers].map(([name, dir]) =>
+    dir !== undefined
+      ? `  (cd ${relativeTo(run.serviceDir, dir)} && serverless deploy --stage ${run.stage})`
+      : `  deploy service ${name} (with its subscribable functions) to stage ${run.stage}`,
+  );
+  return [
+    `svc-mesh: not deploying ${run.serviceName} to stage ${run.stage}: it subscribes to lifecycle topics that do not exist yet, and CloudFormation would fail half-way.`,
+    ...missing,
+    'Deploy the publisher first, then this service again:',
+    ...cmds,
+    `(A per-developer stage subscribes to topics of its own stage; see docs/deploy.md. Nothing was deployed.)`,
+  ].join('\n');
+}
+
+function relativeTo(from: string, to: string): string {
+  const r = relative(resolve(from), to);
+  return r === '' ? '.' : r;
+}
+
+/**
+ * With `merge: false`: every function the framework compiled must already carry the fragment's role
+ * and environment (from `resources: ${file(…)}`); the problems, empty when it does.
+ */
+export function fragmentProblems(run: PluginRun): string[] {
+  const problems: string[] = [];
+  for (const [id, r] of Object.entries(run.template.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const role = JSON.stringify(r.Properties?.['Role'] ?? null);
+    const vars = (r.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+    if (!/SvcMeshRole"/.test(role) || vars?.['SVC_MESH_SERVICE'] === undefined) {
+      problems.push(
+        `${id} has ${/SvcMeshRole"/.test(role) ? 'no SVC_MESH_* environment' : `the role ${role}, not its svc-mesh role`}`,
+      );
+    }
+  }
+  if (run.template.Resources[DEFAULT_ROLE] !== undefined) {
+    problems.push(
+      `the template still has the shared ${DEFAULT_ROLE}: give every function 'role: <Function>SvcMeshRole' (the fragment's role)`,
+    );
+  }
+  if (problems.length === 0) return [];
+  return [
+    `svc-mesh: custom.svcMesh.merge is false, but the compiled template lacks the svc-mesh wiring of ${run.serviceName}:`,
+    ...problems.map((p) => `  ${p}`),
+    `Run 'svc-codegen . --stage ${run.stage}' and add 'resources: \${file(.svc-mesh/codegen/cloudformation/${run.serviceName}.json)}', or remove 'merge: false'.`,
+  ];
+}

@@ -8,7 +8,7 @@
  */
 import { closest } from 'fastest-levenshtein';
 import { isMap, type Node } from 'yaml';
-import { parseTarget } from '../../src/internal/names.js';
+import { parseTarget } from 'svc-mesh/internal';
 import type { EdgePolicy, ServiceResiliency, SourceLoc } from '../model.js';
 import { type SourceFile, typeName } from './source.js';
 

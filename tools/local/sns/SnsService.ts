@@ -1,6 +1,7 @@
 /**
  * SNS (awsQuery, XML): CreateTopic, DeleteTopic, ListTopics, GetTopicAttributes,
- * Subscribe (lambda), Unsubscribe, ListSubscriptions(ByTopic), Publish, PublishBatch.
+ * Subscribe (lambda), Unsubscribe, ListSubscriptions(ByTopic), Publish, PublishBatch, and the
+ * read-back calls GetSubscriptionAttributes, SetSubscriptionAttributes, ListTagsForResource.
  * Lambda deliveries use the real SNS→Lambda event (one record per invocation) and go
  * through Lambda's async queue: retried, then kept as a dead letter.
  * @internal
@@ -267,6 +268,12 @@ export class SnsService {
           return this.wirePublish(ctx, form);
         case 'PublishBatch':
           return this.wirePublishBatch(ctx, form);
+        case 'GetSubscriptionAttributes':
+          return this.wireGetSubscriptionAttributes(ctx, form);
+        case 'SetSubscriptionAttributes':
+          return this.wireSetSubscriptionAttributes(ctx, form);
+        case 'ListTagsForResource':
+          return this.wireListTagsForResource(ctx, form);
         default:
           throw new SnsError(
             400,
@@ -499,6 +506,122 @@ export class SnsService {
       }
     }
     this.ok(ctx, 'PublishBatch', `<Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed>`);
+  }
+
+  // ---- read-back (GetSubscriptionAttributes, SetSubscriptionAttributes, ListTagsForResource) ----
+
+  private get readBack(): SnsReadBack {
+    return new SnsReadBack(this, this.subs, this.core.account);
+  }
+
+  private entries(attrs: Record<string, string>): string {
+    return Object.entries(attrs)
+      .map(([k, v]) => `<entry><key>${xmlEscape(k)}</key><value>${xmlEscape(v)}</value></entry>`)
+      .join('');
+  }
+
+  private wireGetSubscriptionAttributes(ctx: RequestCtx, form: Map<string, string>): void {
+    const rb = this.readBack;
+    const sub = rb.subscription(form);
+    this.check(ctx, 'sns:GetSubscriptionAttributes', sub.topicArn);
+    this.ok(ctx, 'GetSubscriptionAttributes', `<Attributes>${this.entries(rb.attributes(sub))}</Attributes>`);
+  }
+
+  private wireSetSubscriptionAttributes(ctx: RequestCtx, form: Map<string, string>): void {
+    const rb = this.readBack;
+    const sub = rb.subscription(form);
+    const name = required(form, 'AttributeName');
+    this.check(ctx, 'sns:SetSubscriptionAttributes', sub.topicArn);
+    rb.set(sub, name, form.get('AttributeValue') ?? '');
+    this.ok(ctx, 'SetSubscriptionAttributes', '');
+  }
+
+  private wireListTagsForResource(ctx: RequestCtx, form: Map<string, string>): void {
+    const t = this.readBack.topicForTags(form);
+    this.check(ctx, 'sns:ListTagsForResource', t.arn);
+    // Topics of the local mesh carry no tags (svc-mesh sets none); the answer has SNS's shape.
+    this.ok(ctx, 'ListTagsForResource', '<Tags></Tags>');
+  }
+}
+
+/**
+ * Read-back of subscriptions and tags (svc-codegen doctor, and users' own checks): kept apart from
+ * the delivery code above. Shapes and errors as SNS answers them (docs/local-mesh.md).
+ */
+class SnsReadBack {
+  constructor(
+    private readonly sns: SnsService,
+    private readonly subs: Map<string, Subscription>,
+    private readonly account: string,
+  ) {}
+
+  subscription(form: Map<string, string>): Subscription {
+    const arn = required(form, 'SubscriptionArn');
+    if (!/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w.-]+:[0-9a-f-]{36}$/.test(arn)) throw invalid('SubscriptionArn');
+    const sub = this.subs.get(arn);
+    if (sub === undefined) throw new SnsError(404, 'NotFound', 'Subscription does not exist');
+    return sub;
+  }
+
+  attributes(sub: Subscription): Record<string, string> {
+    const a: Record<string, string> = {
+      ConfirmationWasAuthenticated: 'true',
+      PendingConfirmation: 'false',
+      Owner: this.account,
+      RawMessageDelivery: sub.attributes['RawMessageDelivery'] ?? 'false',
+      TopicArn: sub.topicArn,
+      Endpoint: sub.endpoint,
+      Protocol: sub.protocol,
+      SubscriptionArn: sub.arn,
+      SubscriptionPrincipal: `arn:aws:iam::${this.account}:root`,
+    };
+    if (sub.filterPolicy !== undefined) {
+      a['FilterPolicy'] = sub.attributes['FilterPolicy'] ?? JSON.stringify(sub.filterPolicy);
+      a['FilterPolicyScope'] = sub.filterPolicyScope;
+    }
+    for (const k of ['RedrivePolicy', 'DeliveryPolicy']) if (sub.attributes[k] !== undefined) a[k] = sub.attributes[k]!;
+    return a;
+  }
+
+  /** SetSubscriptionAttributes: FilterPolicy (empty removes it), FilterPolicyScope, RawMessageDelivery, RedrivePolicy, DeliveryPolicy. */
+  set(sub: Subscription, name: string, value: string): void {
+    if (name === 'FilterPolicy') {
+      if (value === '') {
+        delete sub.filterPolicy;
+        delete sub.attributes['FilterPolicy'];
+        return;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw invalid('FilterPolicy: failed to parse JSON');
+      }
+      const e = validateFilterPolicy(parsed);
+      if (e) throw invalid(`FilterPolicy: ${e}`);
+      sub.filterPolicy = parsed as Record<string, unknown>;
+      sub.attributes['FilterPolicy'] = value;
+    } else if (name === 'FilterPolicyScope') {
+      if (value !== 'MessageAttributes' && value !== 'MessageBody')
+        throw invalid('Attributes Reason: FilterPolicyScope');
+      sub.filterPolicyScope = value;
+      sub.attributes['FilterPolicyScope'] = value;
+    } else if (name === 'RawMessageDelivery') {
+      if (value !== 'true' && value !== 'false') throw invalid('Attributes Reason: RawMessageDelivery');
+      sub.attributes[name] = value;
+    } else if (name === 'RedrivePolicy' || name === 'DeliveryPolicy') {
+      sub.attributes[name] = value;
+    } else {
+      throw invalid('AttributeName');
+    }
+  }
+
+  topicForTags(form: Map<string, string>): Topic {
+    const arn = required(form, 'ResourceArn');
+    if (!SNS_ARN_RE.test(arn)) throw invalid('ResourceArn');
+    const t = this.sns.topics.get(arn);
+    if (t === undefined) throw new SnsError(404, 'ResourceNotFound', 'Resource does not exist');
+    return t;
   }
 }
 
