@@ -38,11 +38,13 @@ import { SsmService } from './ssm/SsmService.js';
 import type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
 import { tracingBootstrap, workerBootstrap } from './workers/build.js';
 import { WorkerPool } from './workers/WorkerPool.js';
+import type { Attached, HybridOptions, RemoteInfo } from './remote/index.js';
 
 export { LocalMeshStartError, PortInUseError, isLocalMeshStartError, isPortInUseError } from './errors.js';
 export type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
 export { evaluatePolicies, wildcardMatch } from './iam/evaluate.js';
 export type { Decision } from './iam/evaluate.js';
+export type { HybridOptions, RemoteInfo, RemoteHop } from './remote/index.js';
 
 /** One stage of services hosted by the mesh (a per-developer overlay is a second deployment). */
 export interface Deployment {
@@ -64,6 +66,11 @@ export interface StartLocalMeshOptions {
   /** Stage of `paths` (default `dev`). */
   stage?: string;
   stageFallback?: string[];
+  /**
+   * Services loaded only so the calls of `paths` validate and resolve, not run (hybrid mode:
+   * the deployed services' serverless.yml files, e.g. the repository's root).
+   */
+  context?: string[];
   /** Further stages hosted side by side, e.g. `{ paths: ['examples/shop/payments'], stage: 'alice', stageFallback: ['dev'] }`. */
   deployments?: Deployment[];
   /** Discovery sources codegen plans for (default routes + ssm); `exports` also seeds CloudFormation exports. */
@@ -92,6 +99,12 @@ export interface StartLocalMeshOptions {
   deadLetterFile?: string;
   /** Where notices and function output go (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Hybrid mode (docs/hybrid.md): run only these services locally and resolve every other
+   * target through the deployed stage chain (`[stage, ...stageFallback]`) at `remote.endpoint`
+   * (default: AWS, with the developer's credentials).
+   */
+  remote?: HybridOptions;
 }
 
 export interface LocalMesh {
@@ -113,6 +126,8 @@ export interface LocalMesh {
   onInvoke(listener: (r: InvocationRecord) => void): () => void;
   /** Resolves when nothing runs, waits or retries. */
   idle(): Promise<void>;
+  /** The deployed side in hybrid mode (`remote` option), else undefined. */
+  readonly remote: RemoteInfo | undefined;
   /** Process ids of the live sandboxes of a function (by physical name). */
   workerPids(functionName: string): number[];
   /** Drains in-flight invocations (new outside calls get 503), then stops everything. */
@@ -332,6 +347,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       paths: options.paths,
       stage,
       ...(options.stageFallback ? { stageFallback: options.stageFallback } : {}),
+      ...(options.context ? { context: options.context } : {}),
     });
   }
   for (const d of options.deployments ?? []) deployments.push({ context: options.paths ?? [], ...d });
@@ -397,6 +413,19 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     );
   }
 
+  // 2b. Hybrid mode: safety checks and the remote stage, before anything listens (remote/index.ts).
+  let hybrid: Attached | undefined;
+  if (options.remote !== undefined) {
+    const { attachRemote } = await import('./remote/index.js');
+    const withRecords = new Set(loaded.flatMap((l, i) => (l.seed.parameters.length > 0 ? [deployments[i]!.stage] : [])));
+    hybrid = await attachRemote(
+      core,
+      options.remote,
+      { stage, stageFallback: options.stageFallback ?? [], localStagesWithRecords: withRecords, ssmPrefix: '/svc-mesh' },
+      log,
+    );
+  }
+
   // 3. The trace service (engineer D's), if present.
   let traces: TraceServiceLike | undefined;
   if (options.tracing !== false) {
@@ -439,6 +468,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     actualPort = await listen(server, port);
   } catch (err) {
     await traces?.close().catch(() => {});
+    await hybrid?.close();
     throw err;
   }
   endpoint = `http://127.0.0.1:${actualPort}`;
@@ -532,6 +562,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         server.close(() => r());
         server.closeAllConnections();
       });
+      await hybrid?.close().catch(() => {});
       await traces?.close().catch(() => {});
     })();
     return stopped;
@@ -552,6 +583,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       return () => core.listeners.delete(l);
     },
     idle: () => core.whenIdle(),
+    remote: hybrid?.info,
     workerPids: (name) => core.pools.get(name)?.pids() ?? [],
     stop,
     [Symbol.asyncDispose]: stop,
