@@ -66,12 +66,14 @@ export class RemoteUnreachableError extends HybridError {
     readonly endpoint: string,
     readonly operation: string,
     detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; atStart?: boolean },
   ) {
     super(
       'REMOTE_UNREACHABLE',
-      `svc-mesh dev --remote: ${operation} could not reach ${endpoint} (${detail}). Local functions keep serving; ` +
-        'check the network/VPN or --remote-endpoint, and call again.',
+      `svc-mesh dev --remote: ${operation} could not reach ${endpoint} (${detail}). ` +
+        (options?.atStart === true
+          ? 'Nothing was started; check the network/VPN or --remote-endpoint, and start again.'
+          : 'Local functions keep serving; check the network/VPN or --remote-endpoint, and call again.'),
       options,
     );
   }

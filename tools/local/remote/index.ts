@@ -5,7 +5,7 @@
  * @internal
  */
 import type { MeshCore } from '../core.js';
-import { NoDeployedRecordsError, ProtectedStageError } from './errors.js';
+import { NoDeployedRecordsError, ProtectedStageError, RemoteUnreachableError } from './errors.js';
 import type { RemoteHook, RemoteHop } from './hooks.js';
 import { newDevId } from './hooks.js';
 import { type Credentials, RemoteStage } from './RemoteStage.js';
@@ -82,7 +82,6 @@ export async function attachRemote(
     ...(opts.cacheTtlMs === undefined ? {} : { cacheTtlMs: opts.cacheTtlMs }),
     ...(opts.negativeCacheTtlMs === undefined ? {} : { negativeCacheTtlMs: opts.negativeCacheTtlMs }),
   });
-  stage.log = print;
   try {
     await stage.credentials();
     const account = await stage.account().catch((err: unknown) => {
@@ -107,6 +106,7 @@ export async function attachRemote(
     const hopListeners = new Set<(h: RemoteHop) => void>();
     const hook: RemoteHook = { stage, hopListeners, warnedContracts: new Set() };
     (core as { remote?: RemoteHook }).remote = hook;
+    stage.log = print;
     const info: RemoteInfo = {
       devId: stage.devId,
       where: stage.where,
@@ -128,6 +128,11 @@ export async function attachRemote(
     };
   } catch (err) {
     stage.close();
+    if (err instanceof RemoteUnreachableError)
+      throw new RemoteUnreachableError(err.endpoint, err.operation, (err.cause as Error)?.message ?? 'unreachable', {
+        cause: err.cause,
+        atStart: true,
+      });
     throw err;
   }
 }
