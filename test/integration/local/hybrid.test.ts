@@ -91,9 +91,10 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
   });
 
   it('serves warm discovery from the cache: no remote SSM request', async () => {
-    // Arrange: the first test resolved every target already (runtime and mesh caches).
-    const before = proxy.count('ssm');
+    // Arrange: one order resolves every target (runtime and mesh caches).
     const probe = client(alice.endpoint);
+    await invoke(probe, 'orders-alice-placeOrder', order('tok_visa'));
+    const before = proxy.count('ssm');
 
     // Act: another local function reads a deployed record through the mesh (its runtime cache is cold).
     const read = await invoke(probe, 'orders-alice-probe', { kind: 'ssm', target: '/svc-mesh/dev/payments/charge' });
