@@ -20,6 +20,7 @@ cli
   .option('--quiet', 'Do not print function output')
   .option('--remote', 'Hybrid: run only these services; call every other target in the deployed stage chain')
   .option('--remote-endpoint <url>', 'With --remote: one endpoint for AWS (moto, LocalStack, another svc-mesh dev)')
+  .option('--bridge-endpoint <url>', 'With --remote: SNS/SQS endpoint of the event bridge when it differs (e.g. moto)')
   .option('--profile <profile>', 'With --remote: AWS profile of your credentials (default: AWS_PROFILE)')
   .option('--region <region>', 'With --remote: region of the deployed stage (default: AWS_REGION or us-east-1)')
   .option('--context <paths>', 'With --remote: comma list of folders whose services are known but not run (default: parent folders)')

@@ -423,6 +423,13 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       options.remote,
       { stage, stageFallback: options.stageFallback ?? [], localStagesWithRecords: withRecords, ssmPrefix: '/svc-mesh' },
       log,
+      {
+        subscriptions: loaded.flatMap((l) => l.seed.subscriptions),
+        localTopics: new Set(loaded.flatMap((l) => l.seed.topics.map((t) => t.arn))),
+        deliver: (m) => {
+          sns.publish({ topicArn: m.localTopicArn, message: m.message, attributes: m.attributes });
+        },
+      },
     );
   }
 

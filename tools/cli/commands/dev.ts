@@ -26,12 +26,13 @@ export interface DevOptions {
   protectedStages?: string;
   force?: boolean;
   bridge?: boolean;
+  bridgeEndpoint?: string;
   bridgePoll?: number | string;
 }
 
 /** The `remote` option of startLocalMesh from the CLI flags (validated; no network). */
 export function hybridOptions(opts: DevOptions, roots: string[]) {
-  const hybridFlags = ['remoteEndpoint', 'profile', 'context', 'protectedStages', 'force'] as const;
+  const hybridFlags = ['remoteEndpoint', 'bridgeEndpoint', 'profile', 'context', 'protectedStages', 'force'] as const;
   if (opts.remote !== true) {
     const stray = hybridFlags.find((k) => opts[k] !== undefined);
     if (stray !== undefined) {
@@ -40,18 +41,19 @@ export function hybridOptions(opts: DevOptions, roots: string[]) {
     }
     return undefined;
   }
-  if (opts.remoteEndpoint !== undefined) {
+  for (const [flag, value] of [
+    ['--remote-endpoint', opts.remoteEndpoint],
+    ['--bridge-endpoint', opts.bridgeEndpoint],
+  ] as const) {
+    if (value === undefined) continue;
     let u: URL | undefined;
     try {
-      u = new URL(String(opts.remoteEndpoint));
+      u = new URL(String(value));
     } catch {
       u = undefined;
     }
     if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:'))
-      throw new InvalidConfigError(
-        '--remote-endpoint',
-        `--remote-endpoint '${String(opts.remoteEndpoint)}' is not an http(s) URL, e.g. --remote-endpoint http://127.0.0.1:5000`,
-      );
+      throw new InvalidConfigError(flag, `${flag} '${String(value)}' is not an http(s) URL, e.g. ${flag} http://127.0.0.1:5000`);
   }
   const poll = Number(opts.bridgePoll ?? 1000);
   if (!Number.isInteger(poll) || poll < 50 || poll > 20_000)
@@ -77,6 +79,7 @@ export function hybridOptions(opts: DevOptions, roots: string[]) {
       protectedStages,
       force: opts.force === true,
       bridge: opts.bridge !== false,
+      ...(opts.bridgeEndpoint === undefined ? {} : { bridgeEndpoint: String(opts.bridgeEndpoint) }),
       bridgePollMs: poll,
     },
     context,

@@ -26,6 +26,8 @@ export interface RemoteStageOptions {
   stages: string[];
   /** One endpoint for every service (moto, LocalStack, another `svc-mesh dev`); default: AWS. */
   endpoint?: string;
+  /** Per-service endpoints overriding `endpoint` (e.g. `{ sns, sqs }` at moto for the bridge). */
+  endpoints?: Record<string, string>;
   /** Named profile of the default credential chain (default: `AWS_PROFILE`, else `default`). */
   profile?: string;
   /** Fixed credentials (tests); default: the AWS default chain, or dummy ones for a loopback endpoint. */
@@ -51,6 +53,9 @@ export interface RemoteStats {
   lambdaRequests: number;
   otherRequests: number;
 }
+
+/** The dummy key used against a loopback stand-in (moto, LocalStack, another `svc-mesh dev`). */
+export const LOCAL_STANDIN_KEY = 'test';
 
 /** Loopback: the stand-in endpoints of tests and demos, where dummy credentials are right. */
 export const isLoopback = (endpoint: string): boolean => {
@@ -146,7 +151,7 @@ export class RemoteStage {
 
   /** Where a service's requests go. */
   endpointFor(service: string): string {
-    return this.endpoint ?? `https://${service}.${this.region}.amazonaws.com`;
+    return this.#opts.endpoints?.[service] ?? this.endpoint ?? `https://${service}.${this.region}.amazonaws.com`;
   }
 
   /** A human name of the remote side for messages: the endpoint or `AWS (<region>)`. */
@@ -171,8 +176,9 @@ export class RemoteStage {
 
   async #loadCredentials(): Promise<Credentials> {
     if (this.#opts.credentials) return (this.#creds = this.#opts.credentials);
-    if (this.endpoint !== undefined && isLoopback(this.endpoint) && this.#opts.profile === undefined)
-      return (this.#creds = { accessKeyId: 'test', secretAccessKey: 'test' });
+    const all = [this.endpoint, ...Object.values(this.#opts.endpoints ?? {})];
+    if (this.endpoint !== undefined && all.every((e) => e !== undefined && isLoopback(e)) && this.#opts.profile === undefined)
+      return (this.#creds = { accessKeyId: LOCAL_STANDIN_KEY, secretAccessKey: 'test' });
     let provider: (() => Promise<Credentials>) | undefined;
     try {
       const mod = (await import('@aws-sdk/credential-provider-node')) as {
@@ -283,12 +289,17 @@ export class RemoteStage {
   }
 
   /** An awsJson1_1 call (SSM, SQS). Throws the service's error as `{name, message, status}`. */
-  async json(service: string, target: string, input: unknown): Promise<Record<string, unknown>> {
+  async json(
+    service: string,
+    target: string,
+    input: unknown,
+    contentType = 'application/x-amz-json-1.1',
+  ): Promise<Record<string, unknown>> {
     const op = target.slice(target.indexOf('.') + 1);
     const res = await this.request(service, `${service}:${op}`, {
       method: 'POST',
       path: '/',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+      headers: { 'content-type': contentType, 'x-amz-target': target },
       body: Buffer.from(JSON.stringify(input)),
     });
     let parsed: Record<string, unknown> = {};

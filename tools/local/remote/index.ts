@@ -9,11 +9,14 @@ import { NoDeployedRecordsError, ProtectedStageError, RemoteUnreachableError } f
 import type { RemoteHook, RemoteHop } from './hooks.js';
 import { newDevId } from './hooks.js';
 import { type Credentials, RemoteStage } from './RemoteStage.js';
+import { type BridgeMessage, type BridgeStats, type BridgeSubscription, EventBridge } from './bridge.js';
 
 export { RemoteStage, withOrigin, withOriginInClientContext, withOriginInEnvelope } from './RemoteStage.js';
 export type { RemoteStats } from './RemoteStage.js';
 export type { RemoteHop } from './hooks.js';
 export * from './errors.js';
+export { EventBridge, BRIDGE_PREFIX } from './bridge.js';
+export type { BridgeStats } from './bridge.js';
 
 export interface HybridOptions {
   /** One endpoint for every AWS service (moto, LocalStack, another `svc-mesh dev`); default: AWS itself. */
@@ -34,6 +37,16 @@ export interface HybridOptions {
   bridgePollMs?: number;
   /** Start the event bridge for local subscribers of remote functions (default true). */
   bridge?: boolean;
+  /** Endpoint of SNS and SQS for the bridge when it differs from `endpoint` (e.g. moto beside a stand-in mesh). */
+  bridgeEndpoint?: string;
+}
+
+/** What the bridge needs from the mesh: the local subscriptions and a way to publish locally. */
+export interface LocalEvents {
+  subscriptions: { topicArn: string; functionArn: string; filterPolicy?: Record<string, unknown> | undefined }[];
+  /** Topics whose publisher runs locally (those need no bridge). */
+  localTopics: Set<string>;
+  deliver: (m: BridgeMessage) => void;
 }
 
 /** What the mesh exposes about the remote side (`mesh.remote`). */
@@ -44,6 +57,8 @@ export interface RemoteInfo {
   readonly region: string;
   readonly stages: readonly string[];
   readonly stats: RemoteStage['stats'];
+  /** The event bridge's counters, when one runs. */
+  readonly bridge: (BridgeStats & { queue: string; subscriptions: number }) | undefined;
   /** Every remote hop (tests, tooling, the viewer); returns an unsubscribe function. */
   onHop(listener: (h: RemoteHop) => void): () => void;
 }
@@ -65,6 +80,7 @@ export async function attachRemote(
   opts: HybridOptions,
   chain: { stage: string; stageFallback: string[]; localStagesWithRecords: Set<string>; ssmPrefix: string },
   print: (line: string) => void,
+  events?: LocalEvents,
 ): Promise<Attached> {
   const stages = [...new Set([chain.stage, ...chain.stageFallback])];
   const protectedStages = opts.protectedStages ?? ['prod'];
@@ -76,6 +92,7 @@ export async function attachRemote(
     stages,
     ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
     ...(opts.profile === undefined ? {} : { profile: opts.profile }),
+    ...(opts.bridgeEndpoint === undefined ? {} : { endpoints: { sns: opts.bridgeEndpoint, sqs: opts.bridgeEndpoint } }),
     ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
     ssmPrefix: chain.ssmPrefix,
     devId: opts.devId ?? newDevId(chain.stage),
@@ -107,6 +124,20 @@ export async function attachRemote(
     const hook: RemoteHook = { stage, hopListeners, warnedContracts: new Set() };
     (core as { remote?: RemoteHook }).remote = hook;
     stage.log = print;
+    let bridge: EventBridge | undefined;
+    if (opts.bridge !== false && events !== undefined) {
+      const subs = await bridgeSubscriptions(stage, chain.stage, events);
+      if (subs.length > 0) {
+        bridge = new EventBridge(stage, { pollMs: opts.bridgePollMs ?? 1000, log: print, deliver: events.deliver });
+        const removed = await bridge.sweep(subs.map((s) => s.remoteTopicArn));
+        if (removed.length > 0) print(`svc-mesh dev --remote: removed ${removed.length} event bridge(s) left by a mesh that died: ${removed.join(', ')}`);
+        await bridge.start(subs);
+        print(
+          `svc-mesh dev --remote: event bridge ${bridge.queueName} (tagged, deleted on exit) ← ${[...new Set(subs.map((s) => s.remoteTopicArn))].join(', ')}; only events of origin ${stage.devId}`,
+        );
+      }
+    }
+    const b = bridge;
     const info: RemoteInfo = {
       devId: stage.devId,
       where: stage.where,
@@ -114,6 +145,9 @@ export async function attachRemote(
       region: core.region,
       stages,
       stats: stage.stats,
+      get bridge() {
+        return b === undefined ? undefined : { ...b.stats, queue: b.queueName, subscriptions: b.subscriptionArns.length };
+      },
       onHop: (l) => {
         hopListeners.add(l);
         return () => hopListeners.delete(l);
@@ -123,6 +157,7 @@ export async function attachRemote(
       info,
       stage,
       close: async () => {
+        await bridge?.close();
         stage.close();
       },
     };
@@ -135,4 +170,45 @@ export async function attachRemote(
       });
     throw err;
   }
+}
+
+const TYPES = ['start', 'success', 'failed'] as const;
+
+/**
+ * The deployed topics behind the local subscriptions whose publisher does not run locally:
+ * the local topic `<service>-<stage>-<function>-<type>` names the publisher; its discovery
+ * record, looked up through the remote chain, names the deployed topic.
+ */
+async function bridgeSubscriptions(stage: RemoteStage, localStage: string, events: LocalEvents): Promise<BridgeSubscription[]> {
+  const wanted: { sub: LocalEvents['subscriptions'][number]; service: string; fn: string; type: (typeof TYPES)[number] }[] = [];
+  for (const sub of events.subscriptions) {
+    if (events.localTopics.has(sub.topicArn)) continue;
+    const name = sub.topicArn.slice(sub.topicArn.lastIndexOf(':') + 1);
+    const type = TYPES.find((t) => name.endsWith(`-${t}`));
+    const i = name.indexOf(`-${localStage}-`);
+    if (type === undefined || i <= 0) continue;
+    const service = name.slice(0, i);
+    const fn = name.slice(i + localStage.length + 2, name.length - type.length - 1);
+    wanted.push({ sub, service, fn, type });
+  }
+  if (wanted.length === 0) return [];
+  const names = wanted.flatMap((w) => stage.stages.map((s) => `${stage.ssmPrefix}/${s}/${w.service}/${w.fn}`));
+  const found = await stage.getParameters(names);
+  const out: BridgeSubscription[] = [];
+  for (const w of wanted) {
+    for (const s of stage.stages) {
+      const v = found.get(`${stage.ssmPrefix}/${s}/${w.service}/${w.fn}`);
+      if (v === undefined) continue;
+      try {
+        const rec = JSON.parse(v) as { topics?: Record<string, string> };
+        const t = rec.topics?.[w.type];
+        if (typeof t === 'string')
+          out.push({ localTopicArn: w.sub.topicArn, remoteTopicArn: t, filterPolicy: w.sub.filterPolicy });
+      } catch {
+        // a malformed record: the runtime reports it on a call
+      }
+      break;
+    }
+  }
+  return out;
 }
