@@ -106,6 +106,7 @@ describe('hybrid event bridge: your events reach your local subscribers, and onl
     motoSns = new SNSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: creds });
     // The deployed stage: dev, whose lifecycle topics also exist in moto (relayed there).
     await motoSns.send(new CreateTopicCommand({ Name: 'payments-dev-charge-failed' }));
+    await motoSns.send(new CreateTopicCommand({ Name: 'orders-dev-placeOrder-success' }));
     dev = await startLocalMesh({
       paths: [SHOP],
       stage: 'dev',
@@ -212,7 +213,12 @@ describe('hybrid event bridge: your events reach your local subscribers, and onl
     let output = '';
     child.stdout?.on('data', (b: Buffer) => (output += b));
     child.stderr?.on('data', (b: Buffer) => (output += b));
-    await until('the bridge of the child', () => /event bridge (svc-mesh-bridge-carol-[0-9a-f]+)/.test(output), 600);
+    await until('the bridge of the child', () => /event bridge (svc-mesh-bridge-carol-[0-9a-f]+)/.test(output), 600).catch(
+      (err: Error) => {
+        child.kill('SIGKILL');
+        throw new Error(`${err.message}:\n${output}`);
+      },
+    );
     const queue = /event bridge (svc-mesh-bridge-carol-[0-9a-f]+)/.exec(output)![1]!;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
@@ -231,5 +237,5 @@ describe('hybrid event bridge: your events reach your local subscribers, and onl
     expect(notices.join('\n')).toContain(`removed 1 event bridge(s) left by a mesh that died: ${queue}`);
     const subs = await motoSns.send(new ListSubscriptionsByTopicCommand({ TopicArn: FAILED_TOPIC }));
     expect((subs.Subscriptions ?? []).map((s) => s.Endpoint)).not.toContain(`arn:aws:sqs:us-east-1:000000000000:${queue}`);
-  });
+  }, 120_000);
 });

@@ -12,6 +12,7 @@
  * @internal
  */
 import os from 'node:os';
+import { HybridError } from './errors.js';
 import type { RemoteStage } from './RemoteStage.js';
 
 export const BRIDGE_PREFIX = 'svc-mesh-bridge-';
@@ -153,6 +154,22 @@ export class EventBridge {
 
   /** Creates the tagged queue, lets the topics send to it, subscribes with the origin filter, starts polling. */
   async start(subs: BridgeSubscription[]): Promise<void> {
+    try {
+      await this.#start(subs);
+    } catch (err) {
+      await this.close();
+      if (err instanceof HybridError) throw err;
+      throw new HybridError(
+        'REMOTE_BRIDGE_FAILED',
+        `svc-mesh dev --remote: the event bridge could not be set up at ${this.remote.endpointFor('sqs')} ` +
+          `(${(err as Error).message}) for ${[...new Set(subs.map((s) => s.remoteTopicArn))].join(', ')}. ` +
+          'Nothing of it was left behind. Check that the deployed topics exist and your role may create SQS queues and SNS subscriptions, or start with --no-bridge.',
+        { cause: err },
+      );
+    }
+  }
+
+  async #start(subs: BridgeSubscription[]): Promise<void> {
     const created = await this.#sqs('CreateQueue', {
       QueueName: this.queueName,
       Attributes: { MessageRetentionPeriod: '3600', ReceiveMessageWaitTimeSeconds: '0' },
