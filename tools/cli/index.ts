@@ -26,6 +26,7 @@ cli
   .option('--context <paths>', 'With --remote: comma list of folders whose services are known but not run (default: parent folders)')
   .option('--protected-stages <stages>', 'With --remote: stages never touched without --force (default: SVC_MESH_PROTECTED_STAGES or prod)')
   .option('--force', 'With --remote: allow a protected stage')
+  .option('--trace-link <url>', "With --remote: your trace backend's URL for a trace, with {traceId}")
   .option('--no-bridge', 'With --remote: no event bridge from the deployed lifecycle topics to local subscribers')
   .option('--bridge-poll <ms>', 'With --remote: event bridge poll interval', { default: 1000 })
   .action(async (paths: string[], opts) => (await import('./commands/dev.js')).run(paths, opts));

@@ -479,6 +479,12 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     throw err;
   }
   endpoint = `http://127.0.0.1:${actualPort}`;
+  // Hybrid mode: each remote hop appears in the trace viewer as its own span (remote/span.ts).
+  if (hybrid !== undefined && traces !== undefined) {
+    const { postHopSpan } = await import('./remote/span.js');
+    const link = options.remote?.traceLink;
+    hybrid.info.onHop((h) => void postHopSpan(endpoint, h, link));
+  }
 
   // 5. Worker pools (sandboxes start on first use).
   const maxWorkers = options.maxWorkersPerFunction ?? Math.max(2, os.availableParallelism?.() ?? os.cpus().length);

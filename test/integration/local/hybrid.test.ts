@@ -51,7 +51,7 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
       functions: [
         { service: 'orders', key: 'probe', stage: 'alice', file: AWS_HANDLERS, export: 'attempt', policies: ordersPolicies },
       ],
-      remote: { endpoint: proxy.endpoint, devId: 'alice-test1' },
+      remote: { endpoint: proxy.endpoint, devId: 'alice-test1', traceLink: 'https://traces.example.com/t/{traceId}' },
     });
     alice.remote!.onHop((h) => hops.push(h));
   }, 60_000);
@@ -88,6 +88,33 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     expect(hop).toMatchObject({ caller: 'orders:placeOrder', where: proxy.endpoint, region: 'us-east-1', status: 200, outcome: undefined });
     expect(hop.stages).toEqual(['alice', 'dev']);
     expect(hop.traceparent).toBe(cc.custom.traceparent);
+  });
+
+  it('shows the remote hop in the trace viewer (where, region, stages, outcome, link)', async () => {
+    // Arrange: a traced call
+    await invoke(client(alice.endpoint), 'orders-alice-placeOrder', order('tok_visa'));
+    const hop = hops.filter((h) => h.functionName.endsWith('payments-dev-charge')).at(-1)!;
+    const traceId = hop.traceparent!.split('-')[1]!;
+
+    // Act: the viewer's API (the span is posted as the call answers)
+    let spans: { name: string; attributes: Record<string, unknown>; parentSpanId?: string }[] = [];
+    for (let i = 0; i < 50 && !spans.some((s) => s.name.startsWith('remote ')); i++) {
+      const res = await fetch(`${alice.endpoint}/api/traces/${traceId}`);
+      if (res.ok) spans = ((await res.json()) as { spans: typeof spans }).spans;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // Assess
+    const remote = spans.filter((s) => s.name === 'remote payments-dev-charge (alice → dev)');
+    expect(remote).toHaveLength(1);
+    expect(remote[0]!.attributes).toMatchObject({
+      'svcmesh.remote.where': proxy.endpoint,
+      'cloud.region': 'us-east-1',
+      'svcmesh.remote.stages': 'alice,dev',
+      'svcmesh.remote.outcome': 'ok',
+      'svcmesh.remote.link': `https://traces.example.com/t/${traceId}`,
+    });
+    expect(remote[0]!.parentSpanId).toBe(hop.traceparent!.split('-')[2]);
   });
 
   it('serves warm discovery from the cache: no remote SSM request', async () => {

@@ -27,12 +27,13 @@ export interface DevOptions {
   force?: boolean;
   bridge?: boolean;
   bridgeEndpoint?: string;
+  traceLink?: string;
   bridgePoll?: number | string;
 }
 
 /** The `remote` option of startLocalMesh from the CLI flags (validated; no network). */
 export function hybridOptions(opts: DevOptions, roots: string[]) {
-  const hybridFlags = ['remoteEndpoint', 'bridgeEndpoint', 'profile', 'context', 'protectedStages', 'force'] as const;
+  const hybridFlags = ['remoteEndpoint', 'bridgeEndpoint', 'profile', 'context', 'protectedStages', 'force', 'traceLink'] as const;
   if (opts.remote !== true) {
     const stray = hybridFlags.find((k) => opts[k] !== undefined);
     if (stray !== undefined) {
@@ -79,6 +80,7 @@ export function hybridOptions(opts: DevOptions, roots: string[]) {
       protectedStages,
       force: opts.force === true,
       bridge: opts.bridge !== false,
+      ...(opts.traceLink === undefined ? {} : { traceLink: String(opts.traceLink) }),
       ...(opts.bridgeEndpoint === undefined ? {} : { bridgeEndpoint: String(opts.bridgeEndpoint) }),
       bridgePollMs: poll,
     },

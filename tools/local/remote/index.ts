@@ -17,6 +17,7 @@ export type { RemoteHop } from './hooks.js';
 export * from './errors.js';
 export { EventBridge, BRIDGE_PREFIX } from './bridge.js';
 export type { BridgeStats } from './bridge.js';
+export { postHopSpan, hopSpan } from './span.js';
 
 export interface HybridOptions {
   /** One endpoint for every AWS service (moto, LocalStack, another `svc-mesh dev`); default: AWS itself. */
@@ -37,6 +38,8 @@ export interface HybridOptions {
   bridgePollMs?: number;
   /** Start the event bridge for local subscribers of remote functions (default true). */
   bridge?: boolean;
+  /** Link-out template for the team's trace backend, `{traceId}` replaced (shown on the remote hop's span). */
+  traceLink?: string;
   /** Endpoint of SNS and SQS for the bridge when it differs from `endpoint` (e.g. moto beside a stand-in mesh). */
   bridgeEndpoint?: string;
 }
