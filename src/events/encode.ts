@@ -67,7 +67,10 @@ export function originOf(baggage: string): string | undefined {
   for (const member of baggage.split(',')) {
     const eq = member.indexOf('=');
     if (eq < 0 || member.slice(0, eq).trim() !== BAGGAGE_ORIGIN_KEY) continue;
-    let v = member.slice(eq + 1).split(';')[0]!.trim();
+    let v = member
+      .slice(eq + 1)
+      .split(';')[0]!
+      .trim();
     try {
       v = decodeURIComponent(v);
     } catch {

@@ -38,19 +38,17 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         s = { kind: 'ssm', op: amzTarget.slice(10), detail: text, headers: req.headers };
       else if (amzTarget.startsWith('AmazonSQS.'))
         s = { kind: 'sqs', op: amzTarget.slice(10), detail: text, headers: req.headers };
-      else if (/Action=GetCallerIdentity/.test(text)) s = { kind: 'sts', op: 'GetCallerIdentity', detail: '', headers: req.headers };
+      else if (/Action=GetCallerIdentity/.test(text))
+        s = { kind: 'sts', op: 'GetCallerIdentity', detail: '', headers: req.headers };
       else if (/Version=2010-03-31/.test(text))
         s = { kind: 'sns', op: /Action=(\w+)/.exec(text)?.[1] ?? '?', detail: text, headers: req.headers };
       else s = { kind: 'other', op: `${req.method} ${path}`, detail: text, headers: req.headers };
       seen.push(s);
       const headers = { ...req.headers, host: t.host };
-      const up = request(
-        { host: t.hostname, port: t.port, method: req.method, path, headers },
-        (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        },
-      );
+      const up = request({ host: t.hostname, port: t.port, method: req.method, path, headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
       up.on('error', () => {
         res.writeHead(502);
         res.end();

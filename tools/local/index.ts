@@ -163,6 +163,8 @@ interface Loaded {
   /** Warnings codegen found (`file:line:col: warning: …`); errors throw instead. */
   warnings: string[];
   seed: SeedPlan;
+  /** `service:function` → contract hash, from every record codegen planned (hybrid mode compares). */
+  contracts: Map<string, string>;
 }
 
 /** Drops paths inside another path of the list (loading the outer one finds them). */
@@ -249,7 +251,16 @@ async function loadDeployment(
   )
     .filter((x) => x.severity === 'warning')
     .map((x) => `${x.file}:${x.line}:${x.col}: warning: ${x.message}`);
-  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage) };
+  const contracts = new Map<string, string>();
+  for (const p of gen.seed.parameters) {
+    try {
+      const c = (JSON.parse(p.value) as { contract?: unknown }).contract;
+      if (typeof c === 'string') contracts.set(p.name.split('/').slice(-2).join(':'), c);
+    } catch {
+      // not a record
+    }
+  }
+  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), contracts };
 }
 
 /** The part of a seed plan that belongs to the functions this deployment runs. */
@@ -417,11 +428,19 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   let hybrid: Attached | undefined;
   if (options.remote !== undefined) {
     const { attachRemote } = await import('./remote/index.js');
-    const withRecords = new Set(loaded.flatMap((l, i) => (l.seed.parameters.length > 0 ? [deployments[i]!.stage] : [])));
+    const withRecords = new Set(
+      loaded.flatMap((l, i) => (l.seed.parameters.length > 0 ? [deployments[i]!.stage] : [])),
+    );
     hybrid = await attachRemote(
       core,
       options.remote,
-      { stage, stageFallback: options.stageFallback ?? [], localStagesWithRecords: withRecords, ssmPrefix: '/svc-mesh' },
+      {
+        stage,
+        stageFallback: options.stageFallback ?? [],
+        localStagesWithRecords: withRecords,
+        ssmPrefix: '/svc-mesh',
+        contracts: new Map(loaded.flatMap((l) => [...l.contracts])),
+      },
       log,
       {
         subscriptions: loaded.flatMap((l) => l.seed.subscriptions),

@@ -65,7 +65,8 @@ async function sqsQueues(moto: string): Promise<string[]> {
     headers: {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': 'AmazonSQS.ListQueues',
-      authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x',
     },
     body: JSON.stringify({ QueueNamePrefix: 'svc-mesh-bridge-' }),
   });
@@ -142,7 +143,12 @@ describe('hybrid event bridge: your events reach your local subscribers, and onl
 
   it("delivers alice's declined-card event to alice's notifications and not to bob's", async () => {
     // Arrange
-    const lambda = new LambdaClient({ endpoint: alice.endpoint, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
+    const lambda = new LambdaClient({
+      endpoint: alice.endpoint,
+      region: 'us-east-1',
+      credentials: creds,
+      maxAttempts: 1,
+    });
     expect(alice.remote?.bridge?.subscriptions).toBe(1);
     expect(bob.remote?.bridge?.subscriptions).toBe(1);
 
@@ -213,12 +219,14 @@ describe('hybrid event bridge: your events reach your local subscribers, and onl
     let output = '';
     child.stdout?.on('data', (b: Buffer) => (output += b));
     child.stderr?.on('data', (b: Buffer) => (output += b));
-    await until('the bridge of the child', () => /event bridge (svc-mesh-bridge-carol-[0-9a-f]+)/.test(output), 600).catch(
-      (err: Error) => {
-        child.kill('SIGKILL');
-        throw new Error(`${err.message}:\n${output}`);
-      },
-    );
+    await until(
+      'the bridge of the child',
+      () => /event bridge (svc-mesh-bridge-carol-[0-9a-f]+)/.test(output),
+      600,
+    ).catch((err: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${err.message}:\n${output}`);
+    });
     const queue = /event bridge (svc-mesh-bridge-carol-[0-9a-f]+)/.exec(output)![1]!;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
@@ -236,6 +244,8 @@ describe('hybrid event bridge: your events reach your local subscribers, and onl
     expect(after).not.toContain(queue);
     expect(notices.join('\n')).toContain(`removed 1 event bridge(s) left by a mesh that died: ${queue}`);
     const subs = await motoSns.send(new ListSubscriptionsByTopicCommand({ TopicArn: FAILED_TOPIC }));
-    expect((subs.Subscriptions ?? []).map((s) => s.Endpoint)).not.toContain(`arn:aws:sqs:us-east-1:000000000000:${queue}`);
+    expect((subs.Subscriptions ?? []).map((s) => s.Endpoint)).not.toContain(
+      `arn:aws:sqs:us-east-1:000000000000:${queue}`,
+    );
   }, 120_000);
 });

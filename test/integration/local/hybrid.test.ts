@@ -19,10 +19,18 @@ function client(endpoint: string): LambdaClient {
 }
 async function invoke(c: LambdaClient, name: string, payload: unknown, type?: 'Event' | 'DryRun') {
   const out = await c.send(
-    new InvokeCommand({ FunctionName: name, Payload: JSON.stringify(payload), ...(type ? { InvocationType: type } : {}) }),
+    new InvokeCommand({
+      FunctionName: name,
+      Payload: JSON.stringify(payload),
+      ...(type ? { InvocationType: type } : {}),
+    }),
   );
   const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
-  return { status: out.StatusCode, error: out.FunctionError, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return {
+    status: out.StatusCode,
+    error: out.FunctionError,
+    body: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+  };
 }
 
 describe('svc-mesh dev --remote: local orders on top of the deployed dev stage', () => {
@@ -37,7 +45,14 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     dev.onInvoke((r) => devCalls.push(r));
     proxy = await startCountingProxy(dev.endpoint);
     // The overlay function's generated policy, to give a probe function exactly orders' rights.
-    const plain = await startLocalMesh({ paths: [`${SHOP}/orders`], context: [SHOP], stage: 'alice', stageFallback: ['dev'], port: 0, quiet: true });
+    const plain = await startLocalMesh({
+      paths: [`${SHOP}/orders`],
+      context: [SHOP],
+      stage: 'alice',
+      stageFallback: ['dev'],
+      port: 0,
+      quiet: true,
+    });
     const ordersPolicies = plain.fn('orders:placeOrder', 'alice')!.policies;
     await plain.stop();
     alice = await startLocalMesh({
@@ -49,7 +64,14 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
       quiet: true,
       log: () => {},
       functions: [
-        { service: 'orders', key: 'probe', stage: 'alice', file: AWS_HANDLERS, export: 'attempt', policies: ordersPolicies },
+        {
+          service: 'orders',
+          key: 'probe',
+          stage: 'alice',
+          file: AWS_HANDLERS,
+          export: 'attempt',
+          policies: ordersPolicies,
+        },
       ],
       remote: { endpoint: proxy.endpoint, devId: 'alice-test1', traceLink: 'https://traces.example.com/t/{traceId}' },
     });
@@ -73,8 +95,15 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     expect(out.error).toBeUndefined();
     expect(out.body?.['servedBy']).toEqual({ orders: 'alice', payments: 'dev' });
     const remoteFns = proxy.seen.filter((s) => s.kind === 'lambda').map((s) => s.detail);
-    expect(remoteFns).toEqual(expect.arrayContaining(['arn:aws:lambda:us-east-1:000000000000:function:inventory-dev-reserve', 'arn:aws:lambda:us-east-1:000000000000:function:payments-dev-charge']));
-    expect(devCalls.map((r) => r.functionName)).toEqual(expect.arrayContaining(['inventory-dev-reserve', 'payments-dev-charge']));
+    expect(remoteFns).toEqual(
+      expect.arrayContaining([
+        'arn:aws:lambda:us-east-1:000000000000:function:inventory-dev-reserve',
+        'arn:aws:lambda:us-east-1:000000000000:function:payments-dev-charge',
+      ]),
+    );
+    expect(devCalls.map((r) => r.functionName)).toEqual(
+      expect.arrayContaining(['inventory-dev-reserve', 'payments-dev-charge']),
+    );
     // Cold: 3 targets, looked up at alice then dev: one GetParameters (≤ 10 names) per stage.
     expect(proxy.count('ssm', 'GetParameters') - before).toBeLessThanOrEqual(2);
     // The origin marker and the caller's trace context travel on.
@@ -85,7 +114,13 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     expect(cc.custom.caller).toBe('orders:placeOrder');
     // The remote hop is reported as such.
     const hop = hops.find((h) => h.functionName.endsWith('payments-dev-charge'))!;
-    expect(hop).toMatchObject({ caller: 'orders:placeOrder', where: proxy.endpoint, region: 'us-east-1', status: 200, outcome: undefined });
+    expect(hop).toMatchObject({
+      caller: 'orders:placeOrder',
+      where: proxy.endpoint,
+      region: 'us-east-1',
+      status: 200,
+      outcome: undefined,
+    });
     expect(hop.stages).toEqual(['alice', 'dev']);
     expect(hop.traceparent).toBe(cc.custom.traceparent);
   });
@@ -145,8 +180,14 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     const before = proxy.seen.length;
 
     // Act: the probe has orders:placeOrder's generated policy; ledger:record is not in its calling:.
-    const out = await invoke(client(alice.endpoint), 'orders-alice-probe', { kind: 'invoke', target: 'ledger-dev-record' });
-    const ssm = await invoke(client(alice.endpoint), 'orders-alice-probe', { kind: 'ssm', target: '/svc-mesh/dev/ledger/record' });
+    const out = await invoke(client(alice.endpoint), 'orders-alice-probe', {
+      kind: 'invoke',
+      target: 'ledger-dev-record',
+    });
+    const ssm = await invoke(client(alice.endpoint), 'orders-alice-probe', {
+      kind: 'ssm',
+      target: '/svc-mesh/dev/ledger/record',
+    });
 
     // Assess
     expect(out.body).toMatchObject({ ok: false, name: 'AccessDeniedException', status: 403 });
@@ -157,7 +198,10 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
 
   it('forwards a call its policy allows (same probe, declared target)', async () => {
     const before = proxy.count('lambda');
-    const out = await invoke(client(alice.endpoint), 'orders-alice-probe', { kind: 'invoke', target: 'payments-dev-charge' });
+    const out = await invoke(client(alice.endpoint), 'orders-alice-probe', {
+      kind: 'invoke',
+      target: 'payments-dev-charge',
+    });
     // charge rejects '{}' as input: a function error from the deployed side, not a denial.
     expect(out.body).toEqual({ ok: true });
     expect(proxy.count('lambda') - before).toBe(1);
@@ -171,7 +215,9 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     // Act
     const ev = await invoke(c, 'ledger-dev-record', { chargeId: 'ch_1', orderId: 'o1', amountCents: 1 }, 'Event');
     const dry = await invoke(c, 'payments-dev-charge', {}, 'DryRun');
-    const missing = await invoke(c, 'payments-dev-nosuch', {}).catch((e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    const missing = await invoke(c, 'payments-dev-nosuch', {}).catch(
+      (e: Error & { $metadata?: { httpStatusCode?: number } }) => e,
+    );
     await dev.idle();
 
     // Assess
@@ -188,7 +234,9 @@ describe('svc-mesh dev --remote: local orders on top of the deployed dev stage',
     const c = client(alice.endpoint);
 
     // Act
-    const remote = await invoke(c, 'payments-dev-charge', {}).catch((e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    const remote = await invoke(c, 'payments-dev-charge', {}).catch(
+      (e: Error & { $metadata?: { httpStatusCode?: number } }) => e,
+    );
     const local = await invoke(c, 'orders-alice-probe', { kind: 'invoke', target: 'ledger-dev-record' });
 
     // Assess

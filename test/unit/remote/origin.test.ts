@@ -52,7 +52,10 @@ describe('origin marker', () => {
   });
 
   it('ClientContext: adds the origin to custom.baggage, keeps everything else, stays within 3,583 bytes', () => {
-    const cc = b64({ custom: { svcmesh: '1', caller: 'orders:placeOrder', traceparent: 'tp', baggage: 'a=1' }, env: { x: 1 } });
+    const cc = b64({
+      custom: { svcmesh: '1', caller: 'orders:placeOrder', traceparent: 'tp', baggage: 'a=1' },
+      env: { x: 1 },
+    });
     const out = unb64(withOriginInClientContext(cc, 'alice-1')!);
     expect(out).toEqual({
       custom: { svcmesh: '1', caller: 'orders:placeOrder', traceparent: 'tp', baggage: 'a=1,svcmesh.origin=alice-1' },

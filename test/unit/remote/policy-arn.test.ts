@@ -7,7 +7,14 @@ import { MeshCore } from '../../../tools/local/core.js';
 import { policyArn } from '../../../tools/local/remote/hooks.js';
 
 const core = () =>
-  new MeshCore({ region: 'us-east-1', account: '000000000000', iam: true, tracing: false, asyncRetryDelaysMs: [0], log: () => {} });
+  new MeshCore({
+    region: 'us-east-1',
+    account: '000000000000',
+    iam: true,
+    tracing: false,
+    asyncRetryDelaysMs: [0],
+    log: () => {},
+  });
 
 describe('policyArn', () => {
   it('maps the remote account to the local one in hybrid mode only', () => {
@@ -35,7 +42,11 @@ describe('policyArn', () => {
         {
           Version: '2012-10-17',
           Statement: [
-            { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:payments-dev-charge' },
+            {
+              Effect: 'Allow',
+              Action: 'lambda:InvokeFunction',
+              Resource: 'arn:aws:lambda:us-east-1:000000000000:function:payments-dev-charge',
+            },
           ],
         },
       ],
@@ -43,5 +54,29 @@ describe('policyArn', () => {
     const remote = (fn: string) => policyArn(c, `arn:aws:lambda:us-east-1:123456789012:function:${fn}`);
     expect(c.authorize(principal as never, 'lambda:InvokeFunction', remote('payments-dev-charge'))).toBeUndefined();
     expect(c.authorize(principal as never, 'lambda:InvokeFunction', remote('ledger-dev-record'))).toBeDefined();
+  });
+});
+
+describe('checkContract', () => {
+  it('warns once per target naming both hashes and svc-codegen check; silent when equal or unknown', async () => {
+    const { checkContract } = await import('../../../tools/local/remote/hooks.js');
+    const lines: string[] = [];
+    const hook = {
+      stage: { ssmPrefix: '/svc-mesh' },
+      warnedContracts: new Set<string>(),
+      expectedContracts: new Map([['payments:charge', 'aaaa1111']]),
+      warn: (l: string) => lines.push(l),
+    } as never;
+    const rec = (contract: string) =>
+      JSON.stringify({ v: 1, functionArn: 'arn:aws:lambda:us-east-1:1:function:x', contract });
+    checkContract(hook, '/svc-mesh/dev/payments/charge', rec('aaaa1111'));
+    checkContract(hook, '/svc-mesh/dev/ledger/record', rec('ffff'));
+    expect(lines).toEqual([]);
+    checkContract(hook, '/svc-mesh/dev/payments/charge', rec('bbbb2222'));
+    checkContract(hook, '/svc-mesh/alice/payments/charge', rec('cccc3333'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('payments:charge deployed at dev has contract bbbb2222');
+    expect(lines[0]).toContain('generated for aaaa1111');
+    expect(lines[0]).toContain('npx svc-codegen check');
   });
 });

@@ -33,7 +33,15 @@ export interface DevOptions {
 
 /** The `remote` option of startLocalMesh from the CLI flags (validated; no network). */
 export function hybridOptions(opts: DevOptions, roots: string[]) {
-  const hybridFlags = ['remoteEndpoint', 'bridgeEndpoint', 'profile', 'context', 'protectedStages', 'force', 'traceLink'] as const;
+  const hybridFlags = [
+    'remoteEndpoint',
+    'bridgeEndpoint',
+    'profile',
+    'context',
+    'protectedStages',
+    'force',
+    'traceLink',
+  ] as const;
   if (opts.remote !== true) {
     const stray = hybridFlags.find((k) => opts[k] !== undefined);
     if (stray !== undefined) {
@@ -54,7 +62,10 @@ export function hybridOptions(opts: DevOptions, roots: string[]) {
       u = undefined;
     }
     if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:'))
-      throw new InvalidConfigError(flag, `${flag} '${String(value)}' is not an http(s) URL, e.g. ${flag} http://127.0.0.1:5000`);
+      throw new InvalidConfigError(
+        flag,
+        `${flag} '${String(value)}' is not an http(s) URL, e.g. ${flag} http://127.0.0.1:5000`,
+      );
   }
   const poll = Number(opts.bridgePoll ?? 1000);
   if (!Number.isInteger(poll) || poll < 50 || poll > 20_000)
@@ -147,7 +158,10 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   const overlays = parseOverlays(opts.overlay, stage, stageFallback);
   const hybrid = hybridOptions(opts, roots);
   if (hybrid !== undefined && overlays.length > 0)
-    throw new InvalidConfigError('--overlay', '--overlay and --remote do not combine: with --remote, --stage is your overlay.');
+    throw new InvalidConfigError(
+      '--overlay',
+      '--overlay and --remote do not combine: with --remote, --stage is your overlay.',
+    );
   const deadLetterFile = join(process.cwd(), '.svc-mesh', 'dead-letters.jsonl');
   const { startLocalMesh } = await import('../../local/index.js');
   const mesh = await startLocalMesh({

@@ -112,8 +112,7 @@ export class LambdaService {
     }
     const fn = account === core.account ? core.byName.get(parsed.name) : undefined;
     // Hybrid mode: what the mesh does not run goes to the deployed stage (remote/hooks.ts).
-    if (fn === undefined && allowRemote && remoteOf(core) !== undefined)
-      return { remote: { name: raw } };
+    if (fn === undefined && allowRemote && remoteOf(core) !== undefined) return { remote: { name: raw } };
     if (fn === undefined || (parsed.qualifier !== undefined && parsed.qualifier !== '$LATEST')) {
       const hint =
         fn === undefined ? this.suggest(parsed.name) : ' (the local mesh runs $LATEST only; no versions or aliases)';
@@ -169,7 +168,12 @@ export class LambdaService {
     if (target === undefined) return;
     if ('remote' in target) {
       if (this.core.stopping)
-        return this.error(ctx, 503, 'ServiceException', 'The local mesh is shutting down; it accepts no new invocations.');
+        return this.error(
+          ctx,
+          503,
+          'ServiceException',
+          'The local mesh is shutting down; it accepts no new invocations.',
+        );
       const cc = req.headers['x-amz-client-context'];
       const th = req.headers['x-amzn-trace-id'];
       return forwardInvoke(this.core, ctx, {

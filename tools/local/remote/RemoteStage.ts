@@ -93,7 +93,16 @@ const signers = new Map<string, Signer>();
 
 /** Signs with the AWS SDK's own SigV4 (@smithy/signature-v4). */
 async function sign(
-  req: { method: string; protocol: string; hostname: string; port?: number; path: string; query?: URLSearchParams; headers: Record<string, string>; body: Buffer },
+  req: {
+    method: string;
+    protocol: string;
+    hostname: string;
+    port?: number;
+    path: string;
+    query?: URLSearchParams;
+    headers: Record<string, string>;
+    body: Buffer;
+  },
   service: string,
   region: string,
   creds: Credentials,
@@ -177,7 +186,11 @@ export class RemoteStage {
   async #loadCredentials(): Promise<Credentials> {
     if (this.#opts.credentials) return (this.#creds = this.#opts.credentials);
     const all = [this.endpoint, ...Object.values(this.#opts.endpoints ?? {})];
-    if (this.endpoint !== undefined && all.every((e) => e !== undefined && isLoopback(e)) && this.#opts.profile === undefined)
+    if (
+      this.endpoint !== undefined &&
+      all.every((e) => e !== undefined && isLoopback(e)) &&
+      this.#opts.profile === undefined
+    )
       return (this.#creds = { accessKeyId: LOCAL_STANDIN_KEY, secretAccessKey: 'test' });
     let provider: (() => Promise<Credentials>) | undefined;
     try {
@@ -276,7 +289,9 @@ export class RemoteStage {
     const code = (err as NodeJS.ErrnoException).code;
     if (this.#unreachableSince === undefined) {
       this.#unreachableSince = Date.now();
-      this.log(`svc-mesh: the remote stage at ${where} is unreachable (${code ?? err.message}); local functions keep serving`);
+      this.log(
+        `svc-mesh: the remote stage at ${where} is unreachable (${code ?? err.message}); local functions keep serving`,
+      );
     }
     return new RemoteUnreachableError(where, operation, code ? `${code}: ${err.message}` : err.message, { cause: err });
   }
@@ -382,7 +397,8 @@ export class RemoteStage {
       const v = found.get(n);
       this.#cache.set(n, {
         value: v,
-        expires: now + (v === undefined ? (this.#opts.negativeCacheTtlMs ?? 5_000) : (this.#opts.cacheTtlMs ?? 300_000)),
+        expires:
+          now + (v === undefined ? (this.#opts.negativeCacheTtlMs ?? 5_000) : (this.#opts.cacheTtlMs ?? 300_000)),
       });
     }
     return found;

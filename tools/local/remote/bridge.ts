@@ -68,7 +68,6 @@ export class EventBridge {
   readonly subscriptionArns: string[] = [];
   #byRemote = new Map<string, string[]>();
   #stopped = false;
-  #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #abort: (() => void) | undefined;
 
@@ -139,13 +138,15 @@ export class EventBridge {
     for (const t of new Set(topics)) {
       let token: string | undefined;
       do {
-        const xml = await this.#sns('ListSubscriptionsByTopic', { TopicArn: t, ...(token ? { NextToken: token } : {}) }).catch(
-          () => '',
-        );
+        const xml = await this.#sns('ListSubscriptionsByTopic', {
+          TopicArn: t,
+          ...(token ? { NextToken: token } : {}),
+        }).catch(() => '');
         for (const m of xml.matchAll(/<member>([\s\S]*?)<\/member>/g)) {
           const sub = /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(m[1]!)?.[1];
           const ep = /<Endpoint>([^<]+)<\/Endpoint>/.exec(m[1]!)?.[1];
-          if (sub !== undefined && ep === endpointArn) await this.#sns('Unsubscribe', { SubscriptionArn: sub }).catch(() => {});
+          if (sub !== undefined && ep === endpointArn)
+            await this.#sns('Unsubscribe', { SubscriptionArn: sub }).catch(() => {});
         }
         token = /<NextToken>([^<]+)<\/NextToken>/.exec(xml)?.[1];
       } while (token !== undefined);
@@ -214,12 +215,13 @@ export class EventBridge {
     }
     this.#heartbeat = setInterval(() => {
       if (this.queueUrl !== undefined)
-        void this.#sqs('TagQueue', { QueueUrl: this.queueUrl, Tags: { [TAG_EXPIRES]: String(Date.now() + EXPIRY_MS) } }).catch(
-          () => {},
-        );
+        void this.#sqs('TagQueue', {
+          QueueUrl: this.queueUrl,
+          Tags: { [TAG_EXPIRES]: String(Date.now() + EXPIRY_MS) },
+        }).catch(() => {});
     }, HEARTBEAT_MS);
     this.#heartbeat.unref();
-    this.#loop = this.#poll();
+    void this.#poll();
   }
 
   #tags(): Record<string, string> {
@@ -248,7 +250,8 @@ export class EventBridge {
         failures = 0;
       } catch (err) {
         if (this.#stopped) return;
-        if (failures++ === 0) this.opts.log(`svc-mesh: the event bridge cannot poll ${this.queueName}: ${(err as Error).message}`);
+        if (failures++ === 0)
+          this.opts.log(`svc-mesh: the event bridge cannot poll ${this.queueName}: ${(err as Error).message}`);
         await this.#sleep(Math.min(30_000, this.opts.pollMs * 2 ** Math.min(failures, 5)));
         continue;
       }
@@ -276,7 +279,12 @@ export class EventBridge {
   }
 
   #handle(body: string): void {
-    let env: { Type?: string; TopicArn?: string; Message?: string; MessageAttributes?: Record<string, { Type?: string; Value?: string }> };
+    let env: {
+      Type?: string;
+      TopicArn?: string;
+      Message?: string;
+      MessageAttributes?: Record<string, { Type?: string; Value?: string }>;
+    };
     try {
       env = JSON.parse(body) as typeof env;
     } catch {
@@ -311,11 +319,12 @@ export class EventBridge {
       await this.#sns('Unsubscribe', { SubscriptionArn: arn }).catch(() => {});
     if (this.queueUrl !== undefined) {
       await this.#sqs('DeleteQueue', { QueueUrl: this.queueUrl }).catch((err: Error) =>
-        this.opts.log(`svc-mesh: could not delete the bridge queue ${this.queueName}: ${err.message} (the next start removes it)`),
+        this.opts.log(
+          `svc-mesh: could not delete the bridge queue ${this.queueName}: ${err.message} (the next start removes it)`,
+        ),
       );
     }
     // A long poll in flight ends by itself (≤ 20 s); its result is ignored.
-    this.#loop = undefined;
   }
 }
 

@@ -39,6 +39,35 @@ export interface RemoteHook {
   hopListeners: Set<(h: RemoteHop) => void>;
   /** Targets whose contract hash was already warned about. */
   warnedContracts: Set<string>;
+  /** `service:function` → the contract hash the local code was generated for (from the local records). */
+  expectedContracts: Map<string, string>;
+  warn: (line: string) => void;
+}
+
+/**
+ * Warns once per target when a deployed record's contract hash differs from the one the
+ * local caller's client was generated for (both known only when the records carry hashes).
+ */
+export function checkContract(hook: RemoteHook, name: string, value: string): void {
+  const rest = name.slice(hook.stage.ssmPrefix.length + 1).split('/');
+  if (rest.length !== 3) return;
+  const [stage, service, fn] = rest as [string, string, string];
+  const target = `${service}:${fn}`;
+  if (hook.warnedContracts.has(target)) return;
+  const expected = hook.expectedContracts.get(target);
+  if (expected === undefined) return;
+  let deployed: unknown;
+  try {
+    deployed = (JSON.parse(value) as { contract?: unknown }).contract;
+  } catch {
+    return;
+  }
+  if (typeof deployed !== 'string' || deployed === expected) return;
+  hook.warnedContracts.add(target);
+  hook.warn(
+    `svc-mesh: warning: ${target} deployed at ${stage} has contract ${deployed}, but your local code was generated for ${expected}. ` +
+      'Calls may fail on changed input/output: run `npx svc-codegen check` and regenerate, or deploy the change first.',
+  );
 }
 
 export const remoteOf = (core: MeshCore): RemoteHook | undefined => (core as { remote?: RemoteHook }).remote;
@@ -76,7 +105,9 @@ export async function remoteParameters(
       core.authorize(ctx.principal, action, arnOf(n)) === undefined,
   );
   if (todo.length === 0) return undefined;
-  return hook.stage.getParameters(todo);
+  const found = await hook.stage.getParameters(todo);
+  for (const [n, v] of found) checkContract(hook, n, v);
+  return found;
 }
 
 /** Answers an SSM request whose remote lookup failed (the runtime retries, then reports a DiscoveryError). */
@@ -186,7 +217,11 @@ export async function forwardInvoke(
     if (v !== undefined) headers[out] = v;
   }
   const errorType = pick('x-amzn-errortype')?.split(':')[0];
-  hop(res.status, res.status >= 300 ? (errorType ?? `HTTP ${res.status}`) : pick('x-amz-function-error'), pick('x-amzn-requestid'));
+  hop(
+    res.status,
+    res.status >= 300 ? (errorType ?? `HTTP ${res.status}`) : pick('x-amz-function-error'),
+    pick('x-amzn-requestid'),
+  );
   send(ctx.res, res.status, headers, res.body.length > 0 || res.status === 200 ? res.body : undefined);
 }
 

@@ -81,7 +81,14 @@ export interface Attached {
 export async function attachRemote(
   core: MeshCore,
   opts: HybridOptions,
-  chain: { stage: string; stageFallback: string[]; localStagesWithRecords: Set<string>; ssmPrefix: string },
+  chain: {
+    stage: string;
+    stageFallback: string[];
+    localStagesWithRecords: Set<string>;
+    ssmPrefix: string;
+    /** `service:function` → contract hash of the local records (when codegen computed contracts). */
+    contracts?: Map<string, string>;
+  },
   print: (line: string) => void,
   events?: LocalEvents,
 ): Promise<Attached> {
@@ -124,7 +131,13 @@ export async function attachRemote(
     }
     if (!any) throw new NoDeployedRecordsError(probe, searchedRemotely, stage.where);
     const hopListeners = new Set<(h: RemoteHop) => void>();
-    const hook: RemoteHook = { stage, hopListeners, warnedContracts: new Set() };
+    const hook: RemoteHook = {
+      stage,
+      hopListeners,
+      warnedContracts: new Set(),
+      expectedContracts: chain.contracts ?? new Map(),
+      warn: print,
+    };
     (core as { remote?: RemoteHook }).remote = hook;
     stage.log = print;
     let bridge: EventBridge | undefined;
@@ -133,7 +146,10 @@ export async function attachRemote(
       if (subs.length > 0) {
         bridge = new EventBridge(stage, { pollMs: opts.bridgePollMs ?? 1000, log: print, deliver: events.deliver });
         const removed = await bridge.sweep(subs.map((s) => s.remoteTopicArn));
-        if (removed.length > 0) print(`svc-mesh dev --remote: removed ${removed.length} event bridge(s) left by a mesh that died: ${removed.join(', ')}`);
+        if (removed.length > 0)
+          print(
+            `svc-mesh dev --remote: removed ${removed.length} event bridge(s) left by a mesh that died: ${removed.join(', ')}`,
+          );
         await bridge.start(subs);
         print(
           `svc-mesh dev --remote: event bridge ${bridge.queueName} (tagged, deleted on exit) ← ${[...new Set(subs.map((s) => s.remoteTopicArn))].join(', ')}; only events of origin ${stage.devId}`,
@@ -149,7 +165,9 @@ export async function attachRemote(
       stages,
       stats: stage.stats,
       get bridge() {
-        return b === undefined ? undefined : { ...b.stats, queue: b.queueName, subscriptions: b.subscriptionArns.length };
+        return b === undefined
+          ? undefined
+          : { ...b.stats, queue: b.queueName, subscriptions: b.subscriptionArns.length };
       },
       onHop: (l) => {
         hopListeners.add(l);
@@ -182,8 +200,17 @@ const TYPES = ['start', 'success', 'failed'] as const;
  * the local topic `<service>-<stage>-<function>-<type>` names the publisher; its discovery
  * record, looked up through the remote chain, names the deployed topic.
  */
-async function bridgeSubscriptions(stage: RemoteStage, localStage: string, events: LocalEvents): Promise<BridgeSubscription[]> {
-  const wanted: { sub: LocalEvents['subscriptions'][number]; service: string; fn: string; type: (typeof TYPES)[number] }[] = [];
+async function bridgeSubscriptions(
+  stage: RemoteStage,
+  localStage: string,
+  events: LocalEvents,
+): Promise<BridgeSubscription[]> {
+  const wanted: {
+    sub: LocalEvents['subscriptions'][number];
+    service: string;
+    fn: string;
+    type: (typeof TYPES)[number];
+  }[] = [];
   for (const sub of events.subscriptions) {
     if (events.localTopics.has(sub.topicArn)) continue;
     const name = sub.topicArn.slice(sub.topicArn.lastIndexOf(':') + 1);

@@ -50,8 +50,7 @@ export function hopSpan(h: RemoteHop, traceLink?: string): Record<string, unknow
                 startTimeUnixNano: startNs.toString(),
                 endTimeUnixNano: endNs.toString(),
                 attributes,
-                status:
-                  h.outcome === undefined ? { code: 1 } : { code: 2, message: `${h.outcome} from ${h.where}` },
+                status: h.outcome === undefined ? { code: 1 } : { code: 2, message: `${h.outcome} from ${h.where}` },
               },
             ],
           },

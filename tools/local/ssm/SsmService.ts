@@ -171,7 +171,14 @@ export class SsmService {
       try {
         const action = `ssm:${op}`;
         const ok = names.length <= 10 ? names.filter((n): n is string => typeof n === 'string') : [];
-        remote = await remoteParameters(this.core, ctx, ok, (n) => this.lookup(n) !== undefined, (n) => this.arn(n), action);
+        remote = await remoteParameters(
+          this.core,
+          ctx,
+          ok,
+          (n) => this.lookup(n) !== undefined,
+          (n) => this.arn(n),
+          action,
+        );
       } catch (e) {
         return sendSsmRemoteError(ctx, e);
       }
