@@ -20,7 +20,8 @@ export interface CountingProxy extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+/** `delayMs`: wait this long before forwarding each request (a simulated network round trip; benches). */
+export async function startCountingProxy(target: string, delayMs = 0): Promise<CountingProxy> {
   const t = new URL(target);
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
@@ -44,16 +45,20 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         s = { kind: 'sns', op: /Action=(\w+)/.exec(text)?.[1] ?? '?', detail: text, headers: req.headers };
       else s = { kind: 'other', op: `${req.method} ${path}`, detail: text, headers: req.headers };
       seen.push(s);
-      const headers = { ...req.headers, host: t.host };
-      const up = request({ host: t.hostname, port: t.port, method: req.method, path, headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      up.end(body);
+      const forward = () => {
+        const headers = { ...req.headers, host: t.host };
+        const up = request({ host: t.hostname, port: t.port, method: req.method, path, headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.on('error', () => {
+          res.writeHead(502);
+          res.end();
+        });
+        up.end(body);
+      };
+      if (delayMs > 0) setTimeout(forward, delayMs);
+      else forward();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
