@@ -88,7 +88,7 @@ async function hop(): Promise<BenchRow[]> {
       }
       const a: number[] = [];
       const b: number[] = [];
-      const n = rtt === 0 ? N : Math.max(20, Math.floor(N / 5));
+      const n = rtt === 0 ? N : Math.max(50, Math.floor(N / 2));
       for (let r = 0; r < ROUNDS; r++) {
         for (let i = 0; i < n / ROUNDS; i++) a.push(await call(direct));
         for (let i = 0; i < n / ROUNDS; i++) b.push(await call(viaMesh));
