@@ -62,7 +62,12 @@ async function hop(): Promise<BenchRow[]> {
     const ssm = new SSMClient({ endpoint: dev.endpoint, region: 'us-east-1', credentials: creds });
     const arn = dev.fn('echo:echo', 'dev')!.arn;
     await ssm.send(
-      new PutParameterCommand({ Name: '/svc-mesh/dev/echo/echo', Type: 'String', Overwrite: true, Value: JSON.stringify({ v: 1, functionArn: arn }) }),
+      new PutParameterCommand({
+        Name: '/svc-mesh/dev/echo/echo',
+        Type: 'String',
+        Overwrite: true,
+        Value: JSON.stringify({ v: 1, functionArn: arn }),
+      }),
     );
     for (const rtt of [0, 10]) {
       const front = await delayed(dev.endpoint, rtt);
@@ -108,7 +113,9 @@ async function hop(): Promise<BenchRow[]> {
         note:
           `${a.length} calls each, ${ROUNDS} interleaved rounds; the hybrid path adds ${(ours - base).toFixed(3)} ms ` +
           '(a local HTTP hop, IAM check, SigV4 signing)' +
-          (rtt === 0 ? '; on loopback the stand-in itself answers in about a millisecond, so that hop is a large share' : ''),
+          (rtt === 0
+            ? '; on loopback the stand-in itself answers in about a millisecond, so that hop is a large share'
+            : ''),
       });
       await alice.stop();
       await front.close();
@@ -135,7 +142,12 @@ async function discovery(): Promise<BenchRow[]> {
     for (const t of targets) {
       const [s, f] = t.split(':') as [string, string];
       await ssm.send(
-        new PutParameterCommand({ Name: `/svc-mesh/dev/${s}/${f}`, Type: 'String', Overwrite: true, Value: JSON.stringify({ v: 1, functionArn: arn }) }),
+        new PutParameterCommand({
+          Name: `/svc-mesh/dev/${s}/${f}`,
+          Type: 'String',
+          Overwrite: true,
+          Value: JSON.stringify({ v: 1, functionArn: arn }),
+        }),
       );
     }
     const proxy = await startCountingProxy(dev.endpoint);
@@ -149,12 +161,24 @@ async function discovery(): Promise<BenchRow[]> {
       remote: { endpoint: proxy.endpoint, bridge: false },
     });
     const start = proxy.count('ssm', 'GetParameters');
-    const sdk = createSdk({ endpoint: alice.endpoint, region: 'us-east-1', stage: 'alice', stageFallback: ['dev'], calling: targets });
+    const sdk = createSdk({
+      endpoint: alice.endpoint,
+      region: 'us-east-1',
+      stage: 'alice',
+      stageFallback: ['dev'],
+      calling: targets,
+    });
     await sdk.prime();
     await Promise.all(targets.map((t) => sdk.resolver.resolve(t)));
     const cold = proxy.count('ssm', 'GetParameters') - start;
     // Warm: a second process-like client (fresh runtime cache) resolves the same targets.
-    const sdk2 = createSdk({ endpoint: alice.endpoint, region: 'us-east-1', stage: 'alice', stageFallback: ['dev'], calling: targets });
+    const sdk2 = createSdk({
+      endpoint: alice.endpoint,
+      region: 'us-east-1',
+      stage: 'alice',
+      stageFallback: ['dev'],
+      calling: targets,
+    });
     const before = proxy.count('ssm');
     await Promise.all(targets.map((t) => sdk2.resolver.resolve(t)));
     const warm = proxy.count('ssm') - before;
@@ -201,7 +225,13 @@ async function bridge(): Promise<BenchRow[]> {
   const EVENTS = Math.max(10, Math.floor(N / 10));
   try {
     for (let i = 0; i < 100; i++) {
-      if (await fetch(`${motoUrl}/moto-api/`).then(() => true, () => false)) break;
+      if (
+        await fetch(`${motoUrl}/moto-api/`).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const sns = new SNSClient({ endpoint: motoUrl, region: 'us-east-1', credentials: creds });
@@ -237,7 +267,11 @@ async function bridge(): Promise<BenchRow[]> {
             type: 'svc-mesh.function.failed',
             time: new Date().toISOString(),
             datacontenttype: 'application/json',
-            data: { requestId: `r${i}`, input: { orderId: `o${i}` }, error: { name: 'CardDeclinedError', message: 'declined', code: 'CARD_DECLINED' } },
+            data: {
+              requestId: `r${i}`,
+              input: { orderId: `o${i}` },
+              error: { name: 'CardDeclinedError', message: 'declined', code: 'CARD_DECLINED' },
+            },
           }),
           MessageAttributes: {
             svcmesh_type: { DataType: 'String', StringValue: 'failed' },
@@ -259,7 +293,9 @@ async function bridge(): Promise<BenchRow[]> {
     await alice.idle();
     const stats = alice.remote!.bridge!;
     const p95 = pct(lat, 95);
-    log(`bridge: ${delivered}/${EVENTS} delivered, p50 ${pct(lat, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, foreign ${stats.foreign}`);
+    log(
+      `bridge: ${delivered}/${EVENTS} delivered, p50 ${pct(lat, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, foreign ${stats.foreign}`,
+    );
     await alice.stop();
     await dev.stop();
     return [
