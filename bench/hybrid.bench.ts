@@ -112,7 +112,7 @@ async function hop(): Promise<BenchRow[]> {
         met: ours / base <= 1.05,
         note:
           `${a.length} calls each, ${ROUNDS} interleaved rounds; the hybrid path adds ${(ours - base).toFixed(3)} ms ` +
-          '(a local HTTP hop, IAM check, SigV4 signing)' +
+          "(a local HTTP hop, IAM check, SigV4 signing); the caller, the hybrid mesh, the proxy and the stand-in share this process's event loop" +
           (rtt === 0
             ? '; on loopback the stand-in itself answers in about a millisecond, so that hop is a large share'
             : ''),
