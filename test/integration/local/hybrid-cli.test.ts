@@ -145,6 +145,53 @@ describe('svc-mesh dev --remote: bad input', () => {
     expect(r.out).toContain('Nothing was started');
   }, 120_000);
 
+  it('an expired session (STS ExpiredToken) stops the start naming the profile, before any SSM or Lambda call', async () => {
+    // Arrange: an endpoint whose STS says the session expired, and which records everything else.
+    const { createServer } = await import('node:http');
+    const other: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        if (body.includes('Action=GetCallerIdentity')) {
+          res.writeHead(403, { 'content-type': 'text/xml' });
+          res.end(
+            '<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error></ErrorResponse>',
+          );
+        } else {
+          other.push(String(req.headers['x-amz-target'] ?? req.url));
+          res.writeHead(500);
+          res.end();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    const endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+
+    // Act
+    const err = await startLocalMesh({
+      paths: [ORDERS],
+      context: ['examples/shop'],
+      stage: 'alice',
+      stageFallback: ['dev'],
+      port: 0,
+      quiet: true,
+      log: () => {},
+      remote: {
+        endpoint,
+        profile: 'team-dev',
+        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x', sessionToken: 't' },
+      },
+    }).catch((e: unknown) => e as Error & { code?: string });
+    await new Promise<void>((r) => server.close(() => r()));
+
+    // Assess
+    expect(err).toMatchObject({ name: 'RemoteCredentialsError', code: 'REMOTE_NO_CREDENTIALS' });
+    expect((err as Error).message).toContain("for profile 'team-dev' (STS GetCallerIdentity answered ExpiredToken)");
+    expect(other).toEqual([]);
+  });
+
   it('rejects hybrid flags without --remote and a malformed endpoint', async () => {
     const stray = await dev(['--profile', 'x']);
     const bad = await dev(['--remote', '--remote-endpoint', 'ftp://x']);
