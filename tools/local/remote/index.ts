@@ -5,7 +5,7 @@
  * @internal
  */
 import type { MeshCore } from '../core.js';
-import { NoDeployedRecordsError, ProtectedStageError, RemoteUnreachableError } from './errors.js';
+import { HybridError, NoDeployedRecordsError, ProtectedStageError, RemoteUnreachableError } from './errors.js';
 import type { RemoteHook, RemoteHop } from './hooks.js';
 import { newDevId } from './hooks.js';
 import { type Credentials, RemoteStage } from './RemoteStage.js';
@@ -189,7 +189,14 @@ export async function attachRemote(
         cause: err.cause,
         atStart: true,
       });
-    throw err;
+    if (err instanceof HybridError) throw err;
+    throw new HybridError(
+      'REMOTE_REQUEST_FAILED',
+      `svc-mesh dev --remote: ${stage.where} answered "${(err as Error).message}" while the mesh checked the deployed stages ` +
+        `${stages.join(', ')}; nothing was started. The hybrid mode needs read access to SSM (ssm:GetParameters and ` +
+        `ssm:GetParametersByPath on ${chain.ssmPrefix}/*) with profile '${stage.profile}'.`,
+      { cause: err },
+    );
   }
 }
 
