@@ -23,6 +23,7 @@ const EXPECTED: Record<string, string> = {
   'local-mesh': 'local mesh vs serverless-offline and a raw HTTP echo, worker memory',
   tracing: 'propagation overhead, collector ingest, viewer with 10,000 traces',
   package: 'install size: the runtime production install (goal 5 MB) beside the tooling install',
+  hybrid: 'hybrid hop vs direct SDK call, remote SSM requests cold/warm, event bridge delivery and isolation',
 };
 /** Per bench; the issues ask for about 2 minutes each. Override with BENCH_TIMEOUT_S. */
 const TIMEOUT_MS = Number(process.env['BENCH_TIMEOUT_S'] ?? 210) * 1000;

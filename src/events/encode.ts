@@ -8,11 +8,14 @@ import type { LifecycleType } from '../internal/names.js';
 import type { SnsPublishAttributes, TraceCarrier } from '../tracing/propagation.js';
 import {
   ATTR_CODE,
+  ATTR_ORIGIN,
+  BAGGAGE_ORIGIN_KEY,
   ATTR_TYPE,
   EVENT_SOURCE_PREFIX,
   EVENT_TYPE_PREFIX,
   MAX_CODE_ATTRIBUTE,
   MAX_ERROR_MESSAGE,
+  MAX_ORIGIN_ATTRIBUTE,
   SNS_MESSAGE_LIMIT,
 } from './constants.js';
 import type { CloudEventBody, LifecycleError } from './types.js';
@@ -54,6 +57,30 @@ function attrBytes(a: SnsPublishAttributes): number {
   return n;
 }
 
+const ORIGIN_RE = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * The `svcmesh.origin` entry of a W3C baggage header (`k=v;props, k2=v2`), if well-formed:
+ * `[A-Za-z0-9._-]`, at most 64 characters. Anything else is ignored, never thrown.
+ */
+export function originOf(baggage: string): string | undefined {
+  for (const member of baggage.split(',')) {
+    const eq = member.indexOf('=');
+    if (eq < 0 || member.slice(0, eq).trim() !== BAGGAGE_ORIGIN_KEY) continue;
+    let v = member
+      .slice(eq + 1)
+      .split(';')[0]!
+      .trim();
+    try {
+      v = decodeURIComponent(v);
+    } catch {
+      return undefined;
+    }
+    return v.length > 0 && v.length <= MAX_ORIGIN_ATTRIBUTE && ORIGIN_RE.test(v) ? v : undefined;
+  }
+  return undefined;
+}
+
 /** Builds the message; never throws for unserialisable input/result (they are left out and named). */
 export function buildLifecycleMessage(m: LifecycleMessageInput): SnsMessage {
   const attrs: SnsPublishAttributes = { [ATTR_TYPE]: { DataType: 'String', StringValue: m.type } };
@@ -63,7 +90,11 @@ export function buildLifecycleMessage(m: LifecycleMessageInput): SnsMessage {
     attrs[ATTR_CODE] = { DataType: 'String', StringValue: code };
   if (m.trace.traceparent) attrs['traceparent'] = { DataType: 'String', StringValue: m.trace.traceparent };
   if (m.trace.tracestate) attrs['tracestate'] = { DataType: 'String', StringValue: m.trace.tracestate };
-  if (m.trace.baggage) attrs['baggage'] = { DataType: 'String', StringValue: m.trace.baggage };
+  if (m.trace.baggage) {
+    attrs['baggage'] = { DataType: 'String', StringValue: m.trace.baggage };
+    const origin = originOf(m.trace.baggage);
+    if (origin !== undefined) attrs[ATTR_ORIGIN] = { DataType: 'String', StringValue: origin };
+  }
   const body: CloudEventBody = {
     specversion: '1.0',
     id: m.id ?? randomUUID(),

@@ -23,6 +23,23 @@ cli
     '--fault <spec>',
     "Inject a fault (repeatable), e.g. 'payments:charge=error:30%', 'orders:placeOrder->payments:charge=latency:2s', timeout, throttle, crash",
   )
+  .option('--remote', 'Hybrid: run only these services; call every other target in the deployed stage chain')
+  .option('--remote-endpoint <url>', 'With --remote: one endpoint for AWS (moto, LocalStack, another svc-mesh dev)')
+  .option('--bridge-endpoint <url>', 'With --remote: SNS/SQS endpoint of the event bridge when it differs (e.g. moto)')
+  .option('--profile <profile>', 'With --remote: AWS profile of your credentials (default: AWS_PROFILE)')
+  .option('--region <region>', 'With --remote: region of the deployed stage (default: AWS_REGION or us-east-1)')
+  .option(
+    '--context <paths>',
+    'With --remote: comma list of folders whose services are known but not run (default: parent folders)',
+  )
+  .option(
+    '--protected-stages <stages>',
+    'With --remote: stages never touched without --force (default: SVC_MESH_PROTECTED_STAGES or prod)',
+  )
+  .option('--force', 'With --remote: allow a protected stage')
+  .option('--trace-link <url>', "With --remote: your trace backend's URL for a trace, with {traceId}")
+  .option('--no-bridge', 'With --remote: no event bridge from the deployed lifecycle topics to local subscribers')
+  .option('--bridge-poll <ms>', 'With --remote: event bridge poll interval', { default: 1000 })
   .action(async (paths: string[], opts) => (await import('./commands/dev.js')).run(paths, opts));
 
 cli

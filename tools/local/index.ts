@@ -42,11 +42,13 @@ import type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from '
 import { tracingBootstrap, workerBootstrap } from './workers/build.js';
 import { WorkerPool } from './workers/WorkerPool.js';
 import { terminalSafe } from './terminal.js';
+import type { Attached, HybridOptions, RemoteInfo } from './remote/index.js';
 
 export { LocalMeshStartError, PortInUseError, isLocalMeshStartError, isPortInUseError } from './errors.js';
 export type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
 export { evaluatePolicies, wildcardMatch } from './iam/evaluate.js';
 export type { Decision } from './iam/evaluate.js';
+export type { HybridOptions, RemoteInfo, RemoteHop } from './remote/index.js';
 
 /** One stage of services hosted by the mesh (a per-developer overlay is a second deployment). */
 export interface Deployment {
@@ -68,6 +70,11 @@ export interface StartLocalMeshOptions {
   /** Stage of `paths` (default `dev`). */
   stage?: string;
   stageFallback?: string[];
+  /**
+   * Services loaded only so the calls of `paths` validate and resolve, not run (hybrid mode:
+   * the deployed services' serverless.yml files, e.g. the repository's root).
+   */
+  context?: string[];
   /** Further stages hosted side by side, e.g. `{ paths: ['examples/shop/payments'], stage: 'alice', stageFallback: ['dev'] }`. */
   deployments?: Deployment[];
   /** Discovery sources codegen plans for (default routes + ssm); `exports` also seeds CloudFormation exports. */
@@ -101,6 +108,12 @@ export interface StartLocalMeshOptions {
    * (docs/resiliency.md). A bad spec or an unknown target stops the start.
    */
   faults?: string[];
+  /**
+   * Hybrid mode (docs/hybrid.md): run only these services locally and resolve every other
+   * target through the deployed stage chain (`[stage, ...stageFallback]`) at `remote.endpoint`
+   * (default: AWS, with the developer's credentials).
+   */
+  remote?: HybridOptions;
 }
 
 export interface LocalMesh {
@@ -122,6 +135,8 @@ export interface LocalMesh {
   onInvoke(listener: (r: InvocationRecord) => void): () => void;
   /** Resolves when nothing runs, waits or retries. */
   idle(): Promise<void>;
+  /** The deployed side in hybrid mode (`remote` option), else undefined. */
+  readonly remote: RemoteInfo | undefined;
   /** Process ids of the live sandboxes of a function (by physical name). */
   workerPids(functionName: string): number[];
   /** Drains in-flight invocations (new outside calls get 503), then stops everything. */
@@ -163,6 +178,8 @@ interface Loaded {
   /** Warnings codegen found (`file:line:col: warning: …`); errors throw instead. */
   warnings: string[];
   seed: SeedPlan;
+  /** `service:function` → contract hash, from every record codegen planned (hybrid mode compares). */
+  contracts: Map<string, string>;
 }
 
 /** Drops paths inside another path of the list (loading the outer one finds them). */
@@ -249,7 +266,16 @@ async function loadDeployment(
   )
     .filter((x) => x.severity === 'warning')
     .map((x) => `${x.file}:${x.line}:${x.col}: warning: ${x.message}`);
-  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage) };
+  const contracts = new Map<string, string>();
+  for (const p of gen.seed.parameters) {
+    try {
+      const c = (JSON.parse(p.value) as { contract?: unknown }).contract;
+      if (typeof c === 'string') contracts.set(p.name.split('/').slice(-2).join(':'), c);
+    } catch {
+      // not a record
+    }
+  }
+  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), contracts };
 }
 
 /** The part of a seed plan that belongs to the functions this deployment runs. */
@@ -347,6 +373,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       paths: options.paths,
       stage,
       ...(options.stageFallback ? { stageFallback: options.stageFallback } : {}),
+      ...(options.context ? { context: options.context } : {}),
     });
   }
   for (const d of options.deployments ?? []) deployments.push({ context: options.paths ?? [], ...d });
@@ -431,6 +458,34 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     );
   }
 
+  // 2b. Hybrid mode: safety checks and the remote stage, before anything listens (remote/index.ts).
+  let hybrid: Attached | undefined;
+  if (options.remote !== undefined) {
+    const { attachRemote } = await import('./remote/index.js');
+    const withRecords = new Set(
+      loaded.flatMap((l, i) => (l.seed.parameters.length > 0 ? [deployments[i]!.stage] : [])),
+    );
+    hybrid = await attachRemote(
+      core,
+      options.remote,
+      {
+        stage,
+        stageFallback: options.stageFallback ?? [],
+        localStagesWithRecords: withRecords,
+        ssmPrefix: '/svc-mesh',
+        contracts: new Map(loaded.flatMap((l) => [...l.contracts])),
+      },
+      log,
+      {
+        subscriptions: loaded.flatMap((l) => l.seed.subscriptions),
+        localTopics: new Set(loaded.flatMap((l) => l.seed.topics.map((t) => t.arn))),
+        deliver: (m) => {
+          sns.publish({ topicArn: m.localTopicArn, message: m.message, attributes: m.attributes });
+        },
+      },
+    );
+  }
+
   // 3. The trace service (engineer D's), if present.
   let traces: TraceServiceLike | undefined;
   if (options.tracing !== false) {
@@ -492,9 +547,16 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     actualPort = await listen(server, port);
   } catch (err) {
     await traces?.close().catch(() => {});
+    await hybrid?.close();
     throw err;
   }
   endpoint = `http://127.0.0.1:${actualPort}`;
+  // Hybrid mode: each remote hop appears in the trace viewer as its own span (remote/span.ts).
+  if (hybrid !== undefined && traces !== undefined) {
+    const { postHopSpan } = await import('./remote/span.js');
+    const link = options.remote?.traceLink;
+    hybrid.info.onHop((h) => void postHopSpan(endpoint, h, link));
+  }
 
   // 5. Worker pools (sandboxes start on first use).
   const maxWorkers = options.maxWorkersPerFunction ?? Math.max(2, os.availableParallelism?.() ?? os.cpus().length);
@@ -593,6 +655,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         server.close(() => r());
         server.closeAllConnections();
       });
+      await hybrid?.close().catch(() => {});
       await traces?.close().catch(() => {});
     })();
     return stopped;
@@ -613,6 +676,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       return () => core.listeners.delete(l);
     },
     idle: () => core.whenIdle(),
+    remote: hybrid?.info,
     workerPids: (name) => core.pools.get(name)?.pids() ?? [],
     stop,
     faults,

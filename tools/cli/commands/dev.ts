@@ -3,7 +3,7 @@
  * the URL, the environment for the developer's own scripts and the loaded functions, and
  * drains in-flight invocations on Ctrl-C.
  */
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { InvalidConfigError } from 'svc-mesh/errors';
 import { isValidStage } from 'svc-mesh/internal';
 import { writeMeshState } from '../lib/meshState.js';
@@ -19,6 +19,87 @@ export interface DevOptions {
   overlay?: string | string[];
   /** Fault specs, repeatable (src/local/faults.ts). */
   fault?: string | string[];
+  /** Hybrid mode (docs/hybrid.md). */
+  remote?: boolean;
+  remoteEndpoint?: string;
+  profile?: string;
+  region?: string;
+  context?: string;
+  protectedStages?: string;
+  force?: boolean;
+  bridge?: boolean;
+  bridgeEndpoint?: string;
+  traceLink?: string;
+  bridgePoll?: number | string;
+}
+
+/** The `remote` option of startLocalMesh from the CLI flags (validated; no network). */
+export function hybridOptions(opts: DevOptions, roots: string[]) {
+  const hybridFlags = [
+    'remoteEndpoint',
+    'bridgeEndpoint',
+    'profile',
+    'context',
+    'protectedStages',
+    'force',
+    'traceLink',
+  ] as const;
+  if (opts.remote !== true) {
+    const stray = hybridFlags.find((k) => opts[k] !== undefined);
+    if (stray !== undefined) {
+      const flag = `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new InvalidConfigError(flag, `${flag} only applies with --remote (the hybrid mode, docs/hybrid.md).`);
+    }
+    return undefined;
+  }
+  for (const [flag, value] of [
+    ['--remote-endpoint', opts.remoteEndpoint],
+    ['--bridge-endpoint', opts.bridgeEndpoint],
+  ] as const) {
+    if (value === undefined) continue;
+    let u: URL | undefined;
+    try {
+      u = new URL(String(value));
+    } catch {
+      u = undefined;
+    }
+    if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+      throw new InvalidConfigError(
+        flag,
+        `${flag} '${String(value)}' is not an http(s) URL, e.g. ${flag} http://127.0.0.1:5000`,
+      );
+  }
+  const poll = Number(opts.bridgePoll ?? 1000);
+  if (!Number.isInteger(poll) || poll < 50 || poll > 20_000)
+    throw new InvalidConfigError('--bridge-poll', `--bridge-poll '${String(opts.bridgePoll)}' must be 50–20000 ms.`);
+  const env = process.env['SVC_MESH_PROTECTED_STAGES'];
+  const protectedStages =
+    opts.protectedStages !== undefined
+      ? parseStages('--protected-stages', String(opts.protectedStages))
+      : env !== undefined
+        ? parseStages('SVC_MESH_PROTECTED_STAGES', env)
+        : ['prod'];
+  const context =
+    opts.context !== undefined
+      ? String(opts.context)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...new Set(roots.map((r) => dirname(resolve(r))))];
+  return {
+    remote: {
+      ...(opts.remoteEndpoint === undefined ? {} : { endpoint: String(opts.remoteEndpoint) }),
+      ...(opts.profile === undefined ? {} : { profile: String(opts.profile) }),
+      protectedStages,
+      force: opts.force === true,
+      bridge: opts.bridge !== false,
+      ...(opts.traceLink === undefined ? {} : { traceLink: String(opts.traceLink) }),
+      ...(opts.bridgeEndpoint === undefined ? {} : { bridgeEndpoint: String(opts.bridgeEndpoint) }),
+      bridgePollMs: poll,
+    },
+    context,
+    region: opts.region ?? process.env['AWS_REGION'] ?? 'us-east-1',
+  };
 }
 
 function parseStages(flag: string, value: string | undefined): string[] {
@@ -77,6 +158,12 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   }
   const roots = paths.length > 0 ? paths : ['.'];
   const overlays = parseOverlays(opts.overlay, stage, stageFallback);
+  const hybrid = hybridOptions(opts, roots);
+  if (hybrid !== undefined && overlays.length > 0)
+    throw new InvalidConfigError(
+      '--overlay',
+      '--overlay and --remote do not combine: with --remote, --stage is your overlay.',
+    );
   const deadLetterFile = join(process.cwd(), '.svc-mesh', 'dead-letters.jsonl');
   const { startLocalMesh } = await import('../../local/index.js');
   const mesh = await startLocalMesh({
@@ -90,14 +177,16 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
     quiet: opts.quiet === true,
     deadLetterFile: deadLetterFile,
     faults: opts.fault === undefined ? [] : ([] as string[]).concat(opts.fault).map(String),
+    ...(hybrid ?? {}),
   });
 
   const out = process.stdout;
   const cwd = process.cwd();
   out.write(
     `\nsvc-mesh dev: local mesh on ${mesh.endpoint}  (stage ${stage}${stageFallback.length ? ` → ${stageFallback.join(' → ')}` : ''}` +
-      `${overlays.map((o) => `, overlay ${o.stage} → ${o.stageFallback.join(' → ')}`).join('')}; ` +
-      `IAM ${opts.iam === false ? 'off' : 'enforced'}; tracing ${opts.tracing === false ? 'off' : 'on'})\n\n`,
+      `${overlays.map((o) => `, overlay ${o.stage} → ${o.stageFallback.join(' → ')}`).join('')}` +
+      `${mesh.remote ? `; every other target: deployed ${mesh.remote.stages.join(' → ')} at ${mesh.remote.where}` : ''}` +
+      `; IAM ${opts.iam === false ? 'off' : 'enforced'}; tracing ${opts.tracing === false ? 'off' : 'on'})\n\n`,
   );
   out.write('For your own scripts and AWS SDK clients:\n');
   for (const [k, v] of Object.entries(mesh.env)) out.write(`  export ${k}=${v}\n`);

@@ -12,6 +12,7 @@ import { applyFault, type FaultInjector } from '../faults.js';
 import { isValidUtf8, readBody, send, sendJsonError } from '../http.js';
 import type { LocalFunction } from '../types.js';
 import { parseFunctionName } from './functionName.js';
+import { forwardInvoke, policyArn, remoteOf } from '../remote/hooks.js';
 
 const INVOKE_RE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const FUNCTION_RE = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
@@ -74,7 +75,8 @@ export class LambdaService {
     ctx: RequestCtx,
     rawEncoded: string,
     action: string,
-  ): { fn: LocalFunction; invokedArn: string } | undefined {
+    allowRemote = false,
+  ): { fn: LocalFunction; invokedArn: string } | { remote: { name: string } } | undefined {
     let raw: string;
     try {
       raw = decodeURIComponent(rawEncoded);
@@ -98,7 +100,8 @@ export class LambdaService {
     const partition = parsed.partition ?? 'aws';
     const baseArn = `arn:${partition}:lambda:${region}:${account}:function:${parsed.name}`;
     const invokedArn = parsed.qualifier === undefined ? baseArn : `${baseArn}:${parsed.qualifier}`;
-    const denial = core.authorize(ctx.principal, action, invokedArn);
+    // Hybrid mode: a remote function's ARN is checked with the local account (policyArn).
+    const denial = core.authorize(ctx.principal, action, policyArn(core, invokedArn));
     if (denial !== undefined) {
       this.error(ctx, 403, 'AccessDeniedException', denial.message);
       return undefined;
@@ -114,6 +117,8 @@ export class LambdaService {
     }
     // An ARN of another partition or account names another function, never a local one.
     const fn = account === core.account && partition === 'aws' ? core.byName.get(parsed.name) : undefined;
+    // Hybrid mode: what the mesh does not run goes to the deployed stage (remote/hooks.ts).
+    if (fn === undefined && allowRemote && remoteOf(core) !== undefined) return { remote: { name: raw } };
     if (fn === undefined || (parsed.qualifier !== undefined && parsed.qualifier !== '$LATEST')) {
       const hint =
         fn === undefined ? this.suggest(parsed.name) : ' (the local mesh runs $LATEST only; no versions or aliases)';
@@ -165,8 +170,28 @@ export class LambdaService {
       if (body.aborted) res.once('finish', () => req.socket?.destroy());
       return;
     }
-    const target = this.resolve(ctx, rawName, 'lambda:InvokeFunction');
+    const target = this.resolve(ctx, rawName, 'lambda:InvokeFunction', true);
     if (target === undefined) return;
+    if ('remote' in target) {
+      if (this.core.stopping)
+        return this.error(
+          ctx,
+          503,
+          'ServiceException',
+          'The local mesh is shutting down; it accepts no new invocations.',
+        );
+      const cc = req.headers['x-amz-client-context'];
+      const th = req.headers['x-amzn-trace-id'];
+      return forwardInvoke(this.core, ctx, {
+        functionName: target.remote.name,
+        qualifier: ctx.url.searchParams.get('Qualifier') ?? undefined,
+        type,
+        logType: typeof logType === 'string' ? logType : undefined,
+        clientContext: typeof cc === 'string' && cc.length > 0 ? cc : undefined,
+        traceHeader: typeof th === 'string' && th.length > 0 ? th : undefined,
+        payload: body.body.toString('utf8'),
+      });
+    }
     const { fn, invokedArn } = target;
 
     // ClientContext: base64 JSON object, at most 3,583 bytes.
@@ -318,7 +343,7 @@ export class LambdaService {
   private async get(ctx: RequestCtx, rawName: string, configurationOnly: boolean): Promise<void> {
     ctx.req.resume();
     const t = this.resolve(ctx, rawName, configurationOnly ? 'lambda:GetFunctionConfiguration' : 'lambda:GetFunction');
-    if (t === undefined) return;
+    if (t === undefined || 'remote' in t) return;
     const config = functionConfiguration(this.core, t.fn);
     const body = JSON.stringify(
       configurationOnly

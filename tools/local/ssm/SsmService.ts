@@ -8,6 +8,7 @@
 import type { RequestCtx } from '../context.js';
 import type { MeshCore } from '../core.js';
 import { isValidUtf8, readBody, send, sendJsonError } from '../http.js';
+import { remoteParameters, remoteParameterView, sendSsmRemoteError } from '../remote/hooks.js';
 
 const CT = 'application/x-amz-json-1.1';
 const NAME_CHARS_RE = /^[a-zA-Z0-9_.\-/]+$/;
@@ -180,8 +181,27 @@ export class SsmService {
         new SsmError('SerializationException', `Could not parse the request body as JSON: ${(e as Error).message}`),
       );
     }
+    // Hybrid mode: discovery records the mesh does not hold come from the deployed stage (read-only).
+    let remote: Map<string, string> | undefined;
+    if (op === 'GetParameters' || op === 'GetParameter') {
+      const names = op === 'GetParameter' ? [input['Name']] : Array.isArray(input['Names']) ? input['Names'] : [];
+      try {
+        const action = `ssm:${op}`;
+        const ok = names.length <= 10 ? names.filter((n): n is string => typeof n === 'string') : [];
+        remote = await remoteParameters(
+          this.core,
+          ctx,
+          ok,
+          (n) => this.lookup(n) !== undefined,
+          (n) => this.arn(n),
+          action,
+        );
+      } catch (e) {
+        return sendSsmRemoteError(ctx, e);
+      }
+    }
     try {
-      const out = this.dispatch(ctx, op, input);
+      const out = this.dispatch(ctx, op, input, remote);
       send(ctx.res, 200, { 'Content-Type': CT, 'x-amzn-RequestId': ctx.requestId }, JSON.stringify(out));
     } catch (e) {
       if (e instanceof SsmError) return err(e);
@@ -195,12 +215,19 @@ export class SsmService {
     if (d !== undefined) throw new SsmError('AccessDeniedException', d.message);
   }
 
-  private dispatch(ctx: RequestCtx, op: string, input: Record<string, unknown>): Record<string, unknown> {
+  private dispatch(
+    ctx: RequestCtx,
+    op: string,
+    input: Record<string, unknown>,
+    remote?: Map<string, string>,
+  ): Record<string, unknown> {
     switch (op) {
       case 'GetParameter': {
         const name = str(input, 'Name', true)!;
         this.check(ctx, 'ssm:GetParameter', name);
         const r = this.lookup(name);
+        const rv = r === undefined ? remote?.get(name) : undefined;
+        if (rv !== undefined) return { Parameter: remoteParameterView(name, rv, this.arn(name)) };
         if (r === undefined) throw new SsmError('ParameterNotFound', '');
         const sel = /:(\d+)$/.exec(name)?.[0];
         return { Parameter: this.view(r.name, r.v, sel) };
@@ -223,7 +250,9 @@ export class SsmService {
         for (const n of new Set(names as string[])) {
           // a missing version is an invalid name here, not an error
           const r = this.lookupOrUndefined(n);
-          if (r === undefined) invalidNames.push(n);
+          const rv = r === undefined ? remote?.get(n) : undefined;
+          if (rv !== undefined) found.push(remoteParameterView(n, rv, this.arn(n)));
+          else if (r === undefined) invalidNames.push(n);
           else found.push(this.view(r.name, r.v, /:(\d+)$/.exec(n)?.[0]));
         }
         found.sort((a, b) => ((a['Name'] as string) < (b['Name'] as string) ? -1 : 1));
