@@ -1,0 +1,142 @@
+/**
+ * `svc-mesh.json`: the declarations of a CDK app, written by the SvcMesh construct into the cloud
+ * assembly (`cdk.out/svc-mesh.json`) at synth time. `svc-codegen cdk.out` and `svc-mesh dev
+ * cdk.out` read it (through loadProject) to get the same model the constructs used: typed
+ * clients, contracts, `svc-codegen check` and the local mesh for a CDK app. Pure (no aws-cdk-lib).
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import type { DiscoverySource, ServiceModel, SourceLoc } from '../model.js';
+import { type DeclaredFunction, servicesFromDeclarations } from './declarations.js';
+
+export const MANIFEST_FILE = 'svc-mesh.json';
+
+/** One function as written into the manifest. Paths are relative to the manifest's directory. */
+export interface ManifestFunction {
+  /** Construct path. */
+  path: string;
+  /** Where it was declared (the `new SvcMeshFunction(…)` call; file relative to the manifest), when known. */
+  source?: SourceLoc;
+  /** The declaration as given to SvcMeshFunction (service, name, calling, subscribable, events, handler). */
+  declaration: unknown;
+  region?: string;
+  runtime?: string;
+  timeout?: number;
+  memorySize?: number;
+  /** The resolved handler source, when `handler` was given. */
+  handlerFile?: string;
+  handlerExport?: string;
+}
+
+export interface SvcMeshManifest {
+  svcMesh: 1;
+  kind: 'cdk';
+  /** The options the app was synthesized with (informative: codegen uses its own --stage). */
+  synthesized: {
+    stage: string;
+    stageFallback: string[];
+    discovery: DiscoverySource[];
+    ssmPrefix: string;
+    region: string;
+  };
+  /** serverless.yml service directories the app referenced (relative to the manifest). */
+  references: string[];
+  functions: ManifestFunction[];
+}
+
+export const isManifestPath = (file: string): boolean => basename(file) === MANIFEST_FILE;
+
+const rel = (dir: string, p: string) => {
+  const r = relative(dir, p);
+  return r === '' ? '.' : r;
+};
+
+/** Builds the manifest; `outdir` is where it will be written (paths become relative to it). */
+export function manifestFor(
+  outdir: string,
+  synthesized: SvcMeshManifest['synthesized'],
+  references: readonly string[],
+  functions: readonly DeclaredFunction[],
+): SvcMeshManifest {
+  return {
+    svcMesh: 1,
+    kind: 'cdk',
+    synthesized,
+    references: references.map((r) => rel(outdir, resolve(r))),
+    functions: functions.map((f) => {
+      const m: ManifestFunction = {
+        path: f.path,
+        declaration: f.declaration,
+      };
+      if (isAbsolute(f.loc.file)) m.source = { ...f.loc, file: rel(outdir, f.loc.file) };
+      if (f.region !== undefined) m.region = f.region;
+      if (f.runtime !== undefined) m.runtime = f.runtime;
+      if (f.timeout !== undefined) m.timeout = f.timeout;
+      if (f.memorySize !== undefined) m.memorySize = f.memorySize;
+      if (f.handlerFile !== undefined) m.handlerFile = rel(outdir, f.handlerFile);
+      if (f.handlerExport !== undefined) m.handlerExport = f.handlerExport;
+      return m;
+    }),
+  };
+}
+
+/**
+ * Reads a manifest into services (stage, fallback and region from the caller, like
+ * serverless.yml) and the reference directories it names (absolute).
+ */
+export function readManifest(
+  file: string,
+  ctx: { stage: string; stages: string[]; region: string | undefined },
+): { services: ServiceModel[]; references: string[]; diagnostics: Diagnostic[] } {
+  const at = (message: string): Diagnostic => ({ file, line: 1, col: 1, severity: 'error', message });
+  let m: SvcMeshManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as SvcMeshManifest;
+  } catch (err) {
+    return { services: [], references: [], diagnostics: [at(`cannot read the svc-mesh CDK manifest: ${(err as Error).message}`)] };
+  }
+  if (m === null || typeof m !== 'object' || m.svcMesh !== 1 || m.kind !== 'cdk' || !Array.isArray(m.functions)) {
+    return {
+      services: [],
+      references: [],
+      diagnostics: [
+        at(
+          `not an svc-mesh CDK manifest (expected {"svcMesh":1,"kind":"cdk","functions":[…]}); run 'npx cdk synth' to write it again`,
+        ),
+      ],
+    };
+  }
+  const dir = dirname(file);
+  const abs = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+  const decls: DeclaredFunction[] = m.functions.map((f) => {
+    const src = f.source;
+    const loc =
+      src !== undefined && typeof src.file === 'string'
+        ? { file: abs(src.file), line: Number(src.line) || 1, col: Number(src.col) || 1 }
+        : { file: String(f.path), line: 1, col: 1 };
+    const d: {
+      -readonly [K in keyof DeclaredFunction]: DeclaredFunction[K];
+    } = {
+      declaration: f.declaration,
+      path: String(f.path),
+      loc,
+    };
+    const region = ctx.region ?? f.region;
+    if (region !== undefined) d.region = region;
+    if (f.runtime !== undefined) d.runtime = f.runtime;
+    if (f.timeout !== undefined) d.timeout = f.timeout;
+    if (f.memorySize !== undefined) d.memorySize = f.memorySize;
+    if (typeof f.handlerFile === 'string') d.handlerFile = abs(f.handlerFile);
+    if (typeof f.handlerExport === 'string') d.handlerExport = f.handlerExport;
+    return d;
+  });
+  const r = servicesFromDeclarations(decls, {
+    stage: ctx.stage,
+    stages: ctx.stages,
+    region: ctx.region ?? m.synthesized?.region ?? 'us-east-1',
+    dir,
+    file,
+  });
+  return { ...r, references: (m.references ?? []).map(abs) };
+}
