@@ -317,7 +317,7 @@ export class SvcMeshFunction extends Construct {
     const h = this.declaration.handler;
     const sp = typeof h === 'string' ? splitHandler(h) : undefined;
     if (sp !== undefined) {
-      const file = findHandlerFile(resolve('.'), sp.base);
+      const file = findHandlerFile('/', resolve(sp.base)); // relative to the app's directory, or absolute
       if (file !== undefined) d.handlerFile = file;
       d.handlerExport = sp.export;
     }
