@@ -120,7 +120,7 @@ function referenceFiles(p: string): string[] {
 class BuildAspect implements IAspect {
   constructor(private readonly mesh: SvcMesh) {}
   visit(_node: IConstruct): void {
-    this.mesh['build']();
+    this.mesh._build();
   }
 }
 
@@ -178,7 +178,8 @@ export class SvcMesh extends Construct {
     this.functions.push(f);
   }
 
-  private build(): void {
+  /** @internal Runs once, from the aspect, before CDK prepares the app. */
+  _build(): void {
     if (this.built) return;
     this.built = true;
     const p = this.props;
@@ -282,7 +283,7 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 export class SvcMeshFunction extends Construct {
   readonly function: lambda.Function;
   readonly declaration: SvcMeshFunctionDeclaration;
-  private readonly mesh: SvcMesh;
+  readonly mesh: SvcMesh;
   private readonly loc: SourceLoc;
   private readonly topicResources: Partial<Record<LifecycleType, CfnResource>> = {};
 
@@ -327,7 +328,8 @@ export class SvcMeshFunction extends Construct {
   /** @internal What svc-mesh needs of the decorated function: its name, role and stack. */
   _checkTarget(): Diagnostic[] {
     const out: Diagnostic[] = [];
-    const err = (message: string) => out.push({ ...this.loc, severity: 'error', message: `${this.node.path}: ${message}` });
+    const err = (message: string) =>
+      out.push({ ...this.loc, severity: 'error', message: `${this.node.path}: ${message}` });
     const fn = this.function as lambda.Function | undefined;
     const cfn = fn?.node.defaultChild;
     if (!(cfn instanceof CfnResource) || cfn.cfnResourceType !== 'AWS::Lambda::Function') {
@@ -429,9 +431,9 @@ export class SvcMeshFunction extends Construct {
       const stack = Stack.of(role);
       const cr = cfnRole as CfnResource & { policies?: unknown; managedPolicyArns?: unknown };
       // (The L1 takes its own property shapes: policyName/policyDocument.)
-      const ownPolicies = (rewrite(rolePatch['Policies'] ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map(
-        (x) => ({ policyName: x.PolicyName, policyDocument: x.PolicyDocument }),
-      );
+      const ownPolicies = (
+        rewrite(rolePatch['Policies'] ?? []) as { PolicyName: string; PolicyDocument: unknown }[]
+      ).map((x) => ({ policyName: x.PolicyName, policyDocument: x.PolicyDocument }));
       const ownManaged = rewrite(rolePatch['ManagedPolicyArns'] ?? []) as unknown[];
       const prevPolicies = cr.policies;
       const prevManaged = cr.managedPolicyArns;

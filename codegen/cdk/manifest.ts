@@ -94,7 +94,11 @@ export function readManifest(
   try {
     m = JSON.parse(readFileSync(file, 'utf8')) as SvcMeshManifest;
   } catch (err) {
-    return { services: [], references: [], diagnostics: [at(`cannot read the svc-mesh CDK manifest: ${(err as Error).message}`)] };
+    return {
+      services: [],
+      references: [],
+      diagnostics: [at(`cannot read the svc-mesh CDK manifest: ${(err as Error).message}`)],
+    };
   }
   if (m === null || typeof m !== 'object' || m.svcMesh !== 1 || m.kind !== 'cdk' || !Array.isArray(m.functions)) {
     return {

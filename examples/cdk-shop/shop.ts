@@ -75,7 +75,14 @@ export function shopApp(app: App, { stage, stageFallback = [] }: ShopOptions) {
     name: 'onPaymentFailed',
     // Only declined cards: failed events carry the error's code as svcmesh_code.
     events: [
-      { function: { service: 'payments', name: 'charge', type: 'failed', filterPolicy: { svcmesh_code: ['CARD_DECLINED'] } } },
+      {
+        function: {
+          service: 'payments',
+          name: 'charge',
+          type: 'failed',
+          filterPolicy: { svcmesh_code: ['CARD_DECLINED'] },
+        },
+      },
     ],
   });
   new SvcMeshFunction(notifications, 'OnOrderPlacedMesh', {
@@ -84,7 +91,14 @@ export function shopApp(app: App, { stage, stageFallback = [] }: ShopOptions) {
     service: 'notifications',
     name: 'onOrderPlaced',
     events: [
-      { function: { service: 'orders', name: 'placeOrder', type: 'success', filterPolicy: { traceparent: [{ exists: true }] } } },
+      {
+        function: {
+          service: 'orders',
+          name: 'placeOrder',
+          type: 'success',
+          filterPolicy: { traceparent: [{ exists: true }] },
+        },
+      },
     ],
   });
   return { mesh, stacks: { orders, payments, notifications } };

@@ -94,10 +94,20 @@ describe('cdk synth (real CLI) on examples/cdk-shop', () => {
     let stderr = '';
     const io = {
       stdout: { write: () => true } as unknown as NodeJS.WritableStream,
-      stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream,
     };
     expect(await runCLI([out, '--stage', 'dev', '--out', gen, '--quiet'], io), stderr).toBe(0);
-    expect(readdirSync(join(gen, 'clients')).sort()).toEqual(['index.ts', 'notifications.ts', 'orders.ts', 'payments.ts']);
+    expect(readdirSync(join(gen, 'clients')).sort()).toEqual([
+      'index.ts',
+      'notifications.ts',
+      'orders.ts',
+      'payments.ts',
+    ]);
     const contract = JSON.parse(readFileSync(join(gen, 'contracts/payments.json'), 'utf8'));
     expect(contract.functions.charge.untyped).toBeUndefined();
     expect(contract.functions.charge.input.required).toEqual(['amountCents', 'card', 'orderId']);

@@ -13,7 +13,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shopApp } from '../../examples/cdk-shop/shop.js';
-import { SvcMesh, type SvcMeshFunctionDeclaration, SvcMeshFunction, type SvcMeshProps } from '../../codegen/cdk/index.js';
+import {
+  SvcMesh,
+  type SvcMeshFunctionDeclaration,
+  SvcMeshFunction,
+  type SvcMeshProps,
+} from '../../codegen/cdk/index.js';
 import { lambdaLogicalId, roleLogicalId } from '../../codegen/emit/cloudformation.js';
 import { generate } from '../../codegen/emit/generate.js';
 import { isCodegenError } from '../../codegen/errors.js';
@@ -47,88 +52,95 @@ function normalize(t: Tpl, ids: Record<string, string>): Tpl {
 describe.each([
   { stage: 'dev', stageFallback: [] as string[] },
   { stage: 'alice', stageFallback: ['dev'] },
-])('a function declared in CDK equals the same function in serverless.yml (stage $stage)', ({ stage, stageFallback }) => {
-  const cdk = synthShop(stage, stageFallback);
-  const sls = loadProject([SHOP], { stage, stageFallback }).then((p) => ({ project: p, g: generate(p) }));
-  const FUNCTIONS = [
-    ['orders', 'placeOrder'],
-    ['payments', 'charge'],
-    ['notifications', 'onPaymentFailed'],
-    ['notifications', 'onOrderPlaced'],
-  ] as const;
+])(
+  'a function declared in CDK equals the same function in serverless.yml (stage $stage)',
+  ({ stage, stageFallback }) => {
+    const cdk = synthShop(stage, stageFallback);
+    const sls = loadProject([SHOP], { stage, stageFallback }).then((p) => ({ project: p, g: generate(p) }));
+    const FUNCTIONS = [
+      ['orders', 'placeOrder'],
+      ['payments', 'charge'],
+      ['notifications', 'onPaymentFailed'],
+      ['notifications', 'onOrderPlaced'],
+    ] as const;
 
-  const lambdaOf = (service: string, key: string) => {
-    const t = cdk.templates[service]!;
-    const hit = Object.entries(t.Resources).find(
-      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['FunctionName'] === `${service}-${stage}-${key}`,
-    );
-    expect(hit, `${service}:${key} in the CDK template`).toBeDefined();
-    return { id: hit![0], fn: hit![1], t };
-  };
-
-  it.each(FUNCTIONS)('%s:%s has an equal role policy (the documents are compared)', async (service, key) => {
-    const { g } = await sls;
-    const { fn, t } = lambdaOf(service, key);
-    const role = t.Resources[fn.Properties['Role']['Fn::GetAtt'][0]]!;
-    const fragment = g.cloudformation[service] as Tpl;
-    const slsRole = fragment.Resources[roleLogicalId({ key } as never)]!;
-    // The same inline policy (name and document), and nothing else: Lambda's basic execution
-    // role (logs on every log group) gives way to the function's own log group.
-    expect(role.Properties['Policies']).toEqual(slsRole.Properties['Policies']);
-    expect(role.Properties['ManagedPolicyArns']).toEqual(slsRole.Properties['ManagedPolicyArns']);
-    expect(role.Properties['Policies'][0].PolicyDocument.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(
-      g.templatePolicies[`${service}:${key}`]![0]!.Statement.map((s) => s.Sid),
-    );
-    // No other policy attached to the role (the user added no grants here).
-    expect(Object.values(t.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')).toEqual([]);
-  });
-
-  it.each(FUNCTIONS)('%s:%s has equal SVC_MESH_* environment, next to its own', async (service, key) => {
-    const { g } = await sls;
-    const { fn } = lambdaOf(service, key);
-    const vars = fn.Properties['Environment'].Variables as Record<string, unknown>;
-    const mesh = Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('SVC_MESH_')));
-    const patch = (g.cloudformation[service] as Tpl).Resources[lambdaLogicalId({ key } as never)]!;
-    expect(mesh).toEqual(patch.Properties['Environment'].Variables);
-    expect(Object.keys(vars).some((k) => !k.startsWith('SVC_MESH_'))).toBe(true);
-  });
-
-  it.each(['orders', 'payments', 'notifications'])(
-    '%s: equal topics, subscriptions, permissions, discovery records and exports',
-    async (service) => {
-      const { g } = await sls;
-      const fragment = g.cloudformation[service] as Tpl;
+    const lambdaOf = (service: string, key: string) => {
       const t = cdk.templates[service]!;
-      const ids: Record<string, string> = {};
-      for (const [id, r] of Object.entries(t.Resources)) {
-        if (r.Type !== 'AWS::Lambda::Function') continue;
-        const key = String(r.Properties['FunctionName']).slice(`${service}-${stage}-`.length);
-        ids[id] = lambdaLogicalId({ key } as never);
-      }
-      const n = normalize(t, ids);
-      const TYPES = ['AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::Lambda::Permission', 'AWS::SSM::Parameter'];
-      const pick = (x: Tpl) =>
-        Object.values(x.Resources)
-          .filter((r) => TYPES.includes(r.Type))
-          .map((r) => JSON.stringify({ Type: r.Type, Properties: r.Properties }))
-          .sort();
-      const expected = pick(fragment);
-      expect(expected.length).toBeGreaterThan(0);
-      expect(pick(n)).toEqual(expected);
-      const outputs = (x: Tpl) =>
-        Object.values(x.Outputs ?? {})
-          .filter((o) => String(o.Export?.Name ?? '').startsWith('svc-mesh:'))
-          .map((o) => JSON.stringify(o))
-          .sort();
-      expect(outputs(n)).toEqual(outputs(fragment));
-    },
-  );
-});
+      const hit = Object.entries(t.Resources).find(
+        ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['FunctionName'] === `${service}-${stage}-${key}`,
+      );
+      expect(hit, `${service}:${key} in the CDK template`).toBeDefined();
+      return { id: hit![0], fn: hit![1], t };
+    };
+
+    it.each(FUNCTIONS)('%s:%s has an equal role policy (the documents are compared)', async (service, key) => {
+      const { g } = await sls;
+      const { fn, t } = lambdaOf(service, key);
+      const role = t.Resources[fn.Properties['Role']['Fn::GetAtt'][0]]!;
+      const fragment = g.cloudformation[service] as Tpl;
+      const slsRole = fragment.Resources[roleLogicalId({ key } as never)]!;
+      // The same inline policy (name and document), and nothing else: Lambda's basic execution
+      // role (logs on every log group) gives way to the function's own log group.
+      expect(role.Properties['Policies']).toEqual(slsRole.Properties['Policies']);
+      expect(role.Properties['ManagedPolicyArns']).toEqual(slsRole.Properties['ManagedPolicyArns']);
+      expect(role.Properties['Policies'][0].PolicyDocument.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(
+        g.templatePolicies[`${service}:${key}`]![0]!.Statement.map((s) => s.Sid),
+      );
+      // No other policy attached to the role (the user added no grants here).
+      expect(Object.values(t.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')).toEqual([]);
+    });
+
+    it.each(FUNCTIONS)('%s:%s has equal SVC_MESH_* environment, next to its own', async (service, key) => {
+      const { g } = await sls;
+      const { fn } = lambdaOf(service, key);
+      const vars = fn.Properties['Environment'].Variables as Record<string, unknown>;
+      const mesh = Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('SVC_MESH_')));
+      const patch = (g.cloudformation[service] as Tpl).Resources[lambdaLogicalId({ key } as never)]!;
+      expect(mesh).toEqual(patch.Properties['Environment'].Variables);
+      expect(Object.keys(vars).some((k) => !k.startsWith('SVC_MESH_'))).toBe(true);
+    });
+
+    it.each(['orders', 'payments', 'notifications'])(
+      '%s: equal topics, subscriptions, permissions, discovery records and exports',
+      async (service) => {
+        const { g } = await sls;
+        const fragment = g.cloudformation[service] as Tpl;
+        const t = cdk.templates[service]!;
+        const ids: Record<string, string> = {};
+        for (const [id, r] of Object.entries(t.Resources)) {
+          if (r.Type !== 'AWS::Lambda::Function') continue;
+          const key = String(r.Properties['FunctionName']).slice(`${service}-${stage}-`.length);
+          ids[id] = lambdaLogicalId({ key } as never);
+        }
+        const n = normalize(t, ids);
+        const TYPES = ['AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::Lambda::Permission', 'AWS::SSM::Parameter'];
+        const pick = (x: Tpl) =>
+          Object.values(x.Resources)
+            .filter((r) => TYPES.includes(r.Type))
+            .map((r) => JSON.stringify({ Type: r.Type, Properties: r.Properties }))
+            .sort();
+        const expected = pick(fragment);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(pick(n)).toEqual(expected);
+        const outputs = (x: Tpl) =>
+          Object.values(x.Outputs ?? {})
+            .filter((o) => String(o.Export?.Name ?? '').startsWith('svc-mesh:'))
+            .map((o) => JSON.stringify(o))
+            .sort();
+        expect(outputs(n)).toEqual(outputs(fragment));
+      },
+    );
+  },
+);
 
 describe('exports discovery', () => {
   it('adds the same CloudFormation exports and ListExports grant as serverless.yml', async () => {
     const app = new App();
-    const mesh = new SvcMesh(app, 'SvcMesh', { stage: 'dev', discovery: ['routes', 'ssm', 'exports'], references: [SHOP] });
+    const mesh = new SvcMesh(app, 'SvcMesh', {
+      stage: 'dev',
+      discovery: ['routes', 'ssm', 'exports'],
+      references: [SHOP],
+    });
     const stack = new Stack(app, 'payments');
     new SvcMeshFunction(stack, 'ChargeMesh', {
       mesh,
@@ -141,7 +153,10 @@ describe('exports discovery', () => {
     const t = Template.fromStack(stack).toJSON() as Tpl;
     const g = generate(await loadProject([SHOP], { stage: 'dev', discovery: ['routes', 'ssm', 'exports'] }));
     const fragment = g.cloudformation['payments'] as Tpl;
-    const strip = (o: Record<string, any>) => Object.values(o).map((x) => JSON.stringify(x)).sort();
+    const strip = (o: Record<string, any>) =>
+      Object.values(o)
+        .map((x) => JSON.stringify(x))
+        .sort();
     expect(strip(t.Outputs ?? {})).toEqual(strip(fragment.Outputs!));
     expect(strip(t.Outputs ?? {})).toHaveLength(4);
     const role = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::Role')!;
@@ -164,14 +179,20 @@ describe('user grants and roles', () => {
     const mesh = new SvcMesh(app, 'SvcMesh', { stage: 'dev', references: [SHOP] });
     const stack = new Stack(app, 'payments');
     const fn = inline(stack, 'Charge');
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['arn:aws:dynamodb:*:*:table/x'] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['arn:aws:dynamodb:*:*:table/x'] }),
+    );
     fn.role!.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AWSXrayWriteOnlyAccess'));
     new SvcMeshFunction(stack, 'ChargeMesh', { mesh, function: fn, service: 'payments', name: 'charge' });
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [{ Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: 'arn:aws:dynamodb:*:*:table/x' }] },
+      PolicyDocument: {
+        Statement: [{ Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: 'arn:aws:dynamodb:*:*:table/x' }],
+      },
     });
-    const role = Object.values(t.toJSON().Resources as Record<string, Res>).find((r) => r.Type === 'AWS::IAM::Role')!;
+    const role = Object.values(t.toJSON()['Resources'] as Record<string, Res>).find(
+      (r) => r.Type === 'AWS::IAM::Role',
+    )!;
     expect(JSON.stringify(role.Properties['ManagedPolicyArns'])).toContain('AWSXrayWriteOnlyAccess');
     expect(JSON.stringify(role.Properties['ManagedPolicyArns'])).not.toContain('AWSLambdaBasicExecutionRole');
     expect(role.Properties['Policies'][0].PolicyName).toBe('svc-mesh-payments-charge');
@@ -181,7 +202,11 @@ describe('user grants and roles', () => {
 /** Synthesizes a one-function app into its own directory; returns the error and what was written. */
 function synthBad(
   decl: Partial<SvcMeshFunctionDeclaration> & Record<string, unknown>,
-  opts: { mesh?: Partial<SvcMeshProps>; fn?: (stack: Stack) => lambda.Function; more?: (stack: Stack, mesh: SvcMesh) => void } = {},
+  opts: {
+    mesh?: Partial<SvcMeshProps>;
+    fn?: (stack: Stack) => lambda.Function;
+    more?: (stack: Stack, mesh: SvcMesh) => void;
+  } = {},
 ) {
   const outdir = mkdtempSync(join(tmp, 'bad-'));
   const app = new App({ outdir });
@@ -207,8 +232,14 @@ function synthBad(
 
 describe('bad input is refused at synth, naming the construct and declaration; nothing is emitted', () => {
   it.each([
-    [{ calling: ['inventory:reserv'] }, /Shop\/Decl: calling 'inventory:reserv': service 'inventory' has no function 'reserv'; did you mean 'inventory:reserve'/],
-    [{ calling: ['inventry:reserve'] }, /Shop\/Decl: calling 'inventry:reserve': unknown service 'inventry'; did you mean 'inventory'/],
+    [
+      { calling: ['inventory:reserv'] },
+      /Shop\/Decl: calling 'inventory:reserv': service 'inventory' has no function 'reserv'; did you mean 'inventory:reserve'/,
+    ],
+    [
+      { calling: ['inventry:reserve'] },
+      /Shop\/Decl: calling 'inventry:reserve': unknown service 'inventry'; did you mean 'inventory'/,
+    ],
     [{ calling: ['payments'] }, /Shop\/Decl: calling\[0\]: .*no ':' between service and function/],
     [{ calling: ['a:b:c'] }, /Shop\/Decl: calling\[0\]: .*2 ':' separators/],
     [{ calling: 'inventory:reserve' }, /Shop\/Decl: calling must be a list/],
@@ -243,7 +274,10 @@ describe('bad input is refused at synth, naming the construct and declaration; n
               service: 'payments',
               name: 'charge',
               type: 'failed',
-              filterPolicy: { a: Array.from({ length: 13 }, (_, i) => `a${i}`), b: Array.from({ length: 12 }, (_, i) => `b${i}`) },
+              filterPolicy: {
+                a: Array.from({ length: 13 }, (_, i) => `a${i}`),
+                b: Array.from({ length: 12 }, (_, i) => `b${i}`),
+              },
             },
           },
         ],
@@ -289,7 +323,12 @@ describe('bad input is refused at synth, naming the construct and declaration; n
       {},
       {
         more: (stack, mesh) =>
-          new SvcMeshFunction(stack, 'Again', { mesh, function: inline(stack, 'Fn2'), service: 'cdkorders', name: 'place' }),
+          new SvcMeshFunction(stack, 'Again', {
+            mesh,
+            function: inline(stack, 'Fn2'),
+            service: 'cdkorders',
+            name: 'place',
+          }),
       },
     );
     expect(dup.message).toMatch(/Shop\/Again: 'cdkorders:place' is already declared by Shop\/Decl/);
@@ -298,7 +337,12 @@ describe('bad input is refused at synth, naming the construct and declaration; n
       {
         more: (stack, mesh) => {
           const s2 = new Stack(stack.node.scope as App, 'Other');
-          new SvcMeshFunction(stack, 'Cross', { mesh, function: inline(s2, 'Fn'), service: 'cdkorders', name: 'other' });
+          new SvcMeshFunction(stack, 'Cross', {
+            mesh,
+            function: inline(s2, 'Fn'),
+            service: 'cdkorders',
+            name: 'other',
+          });
         },
       },
     );
@@ -324,7 +368,11 @@ describe('svc-mesh.json: the declarations for svc-codegen and svc-mesh dev', () 
     expect(existsSync(join(outdir, 'svc-mesh.json'))).toBe(true);
     const built = cdk.mesh.generated!;
     const project = await loadProject([outdir], { stage: 'dev' });
-    expect(project.services.filter((s) => !s.external).map((s) => s.name)).toEqual(['notifications', 'orders', 'payments']);
+    expect(project.services.filter((s) => !s.external).map((s) => s.name)).toEqual([
+      'notifications',
+      'orders',
+      'payments',
+    ]);
     // References (serverless.yml) come along, as references.
     expect(project.services.filter((s) => s.external).map((s) => s.name)).toEqual(['inventory', 'ledger']);
     const g = generate(project);
@@ -352,7 +400,9 @@ describe('svc-mesh.json: the declarations for svc-codegen and svc-mesh dev', () 
     writeFileSync(join(bad, 'svc-mesh.json'), JSON.stringify(m));
     const err = await loadProject([bad], { stage: 'dev' }).catch((e: unknown) => e);
     expect(isCodegenError(err)).toBe(true);
-    expect((err as Error).message).toMatch(/shop\.ts:\d+:\d+: error: .*calling 'inventory:nope': service 'inventory' has no function 'nope'/);
+    expect((err as Error).message).toMatch(
+      /shop\.ts:\d+:\d+: error: .*calling 'inventory:nope': service 'inventory' has no function 'nope'/,
+    );
     writeFileSync(join(bad, 'svc-mesh.json'), '{"svcMesh":2}');
     expect(((await loadProject([bad], { stage: 'dev' }).catch((e: unknown) => e)) as Error).message).toMatch(
       /not an svc-mesh CDK manifest/,
