@@ -66,6 +66,10 @@ export interface DeclaredFunction {
   /** Absolute path of the handler source file and its export, when `handler` was given and resolved. */
   readonly handlerFile?: string;
   readonly handlerExport?: string;
+  /** The function's own environment variables with literal values (the local mesh sets them). */
+  readonly environment?: Record<string, string>;
+  /** `handler.raw` of the model (relative to the service directory), when not the declaration's own. */
+  readonly handlerRaw?: string;
 }
 
 export interface ModelContext {
@@ -238,14 +242,14 @@ export function servicesFromDeclarations(
       physicalName: physicalNames[ctx.stage]!,
       physicalNames,
       handler: {
-        raw: typeof h === 'string' ? h : '',
+        raw: d.handlerRaw ?? (typeof h === 'string' ? h : ''),
         file: d.handlerFile,
         export: d.handlerExport ?? '',
       },
       runtime: d.runtime ?? 'nodejs20.x',
       timeout: d.timeout ?? 6,
       memorySize: d.memorySize ?? 1024,
-      environment: {},
+      environment: { ...(d.environment ?? {}) },
       calling,
       subscribable: sb === true,
       subscriptions,

@@ -315,6 +315,12 @@ export class SvcMeshFunction extends Construct {
     if (typeof cfn.runtime === 'string' && !Token.isUnresolved(cfn.runtime)) d.runtime = cfn.runtime;
     if (typeof cfn.timeout === 'number' && !Token.isUnresolved(cfn.timeout)) d.timeout = cfn.timeout;
     if (typeof cfn.memorySize === 'number' && !Token.isUnresolved(cfn.memorySize)) d.memorySize = cfn.memorySize;
+    // The user's own variables (svc-mesh's are added later, at emit); tokens have no local value.
+    // (The L1 property, so its own shape: `variables`.)
+    const vars = (stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)?.variables;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars ?? {})) if (typeof v === 'string') env[k] = v;
+    d.environment = env;
     const h = this.declaration.handler;
     const sp = typeof h === 'string' ? splitHandler(h) : undefined;
     if (sp !== undefined) {

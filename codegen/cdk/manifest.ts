@@ -27,6 +27,8 @@ export interface ManifestFunction {
   /** The resolved handler source, when `handler` was given. */
   handlerFile?: string;
   handlerExport?: string;
+  /** The function's own environment variables whose values are literal (tokens are left out). */
+  environment?: Record<string, string>;
 }
 
 export interface SvcMeshManifest {
@@ -76,6 +78,7 @@ export function manifestFor(
       if (f.memorySize !== undefined) m.memorySize = f.memorySize;
       if (f.handlerFile !== undefined) m.handlerFile = rel(outdir, f.handlerFile);
       if (f.handlerExport !== undefined) m.handlerExport = f.handlerExport;
+      if (f.environment !== undefined && Object.keys(f.environment).length > 0) m.environment = f.environment;
       return m;
     }),
   };
@@ -133,6 +136,15 @@ export function readManifest(
     if (f.memorySize !== undefined) d.memorySize = f.memorySize;
     if (typeof f.handlerFile === 'string') d.handlerFile = abs(f.handlerFile);
     if (typeof f.handlerExport === 'string') d.handlerExport = f.handlerExport;
+    if (f.environment !== null && typeof f.environment === 'object') {
+      d.environment = Object.fromEntries(
+        Object.entries(f.environment).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
+    }
+    // As serverless.yml writes it: relative to the service directory (the manifest's), `file.export`.
+    if (d.handlerFile !== undefined && d.handlerExport !== undefined) {
+      d.handlerRaw = `${relative(dir, d.handlerFile).replace(/\.[mc]?[jt]s$/, '')}.${d.handlerExport}`;
+    }
     return d;
   });
   const r = servicesFromDeclarations(decls, {

@@ -47,6 +47,19 @@ export async function findServiceFiles(paths: readonly string[], diags: Diagnost
     if (st.isDirectory() && existsSync(join(abs, MANIFEST_FILE))) {
       // A CDK cloud assembly (cdk.out): the declarations the svc-mesh constructs wrote.
       found.add(join(abs, MANIFEST_FILE));
+    } else if (st.isDirectory() && existsSync(join(abs, 'cdk.json'))) {
+      // A CDK app: its default cloud assembly.
+      const m = join(abs, 'cdk.out', MANIFEST_FILE);
+      if (existsSync(m)) found.add(m);
+      else {
+        diags.push({
+          file: join(abs, 'cdk.json'),
+          line: 1,
+          col: 1,
+          message: `${p} is a CDK app without ${join(p, 'cdk.out', MANIFEST_FILE)}: run 'npx cdk synth' in it first (its SvcMesh construct writes the declarations there)`,
+          severity: 'error',
+        });
+      }
     } else if (st.isDirectory()) {
       const before = found.size;
       await walk(abs, 0);

@@ -383,6 +383,19 @@ describe('svc-mesh.json: the declarations for svc-codegen and svc-mesh dev', () 
     const place = project.services.find((s) => s.name === 'orders')!.functions[0]!;
     expect(place.handler.file).toBe(join(SHOP, 'orders/handler.ts'));
     expect(place.handler.export).toBe('placeOrder');
+    // The function's own literal environment comes along (the local mesh sets it).
+    expect(place.environment).toEqual({ SHOP_STAGE: 'dev' });
+  });
+
+  it('a CDK app directory stands for its cdk.out; without a synth it says to run one', async () => {
+    const app = join(tmp, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'cdk.json'), '{"app":"npx tsx app.ts"}');
+    const err = (await loadProject([app], { stage: 'dev' }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/is a CDK app without .*cdk\.out\/svc-mesh\.json: run 'npx cdk synth' in it first/);
+    synthShop('dev', [], join(app, 'cdk.out')).app.synth();
+    const p = await loadProject([app], { stage: 'dev' });
+    expect(p.services.filter((s) => !s.external).map((s) => s.name)).toEqual(['notifications', 'orders', 'payments']);
   });
 
   it('follows the stage given to codegen, like serverless.yml', async () => {
