@@ -232,7 +232,7 @@ export function servicesFromDeclarations(
     const h = o['handler'];
     if (h !== undefined && (typeof h !== 'string' || !/^.+\.[A-Za-z_$][\w$]*$/.test(h))) {
       err(`handler ${typeName(h)} must be 'path/to/file.export', e.g. '${svc}/handler.${fnKey}'`);
-    }
+    } else if (h !== undefined) locs['handler'] = d.loc; // codegen's validator checks the file and export
 
     const physicalNames: Record<string, string> = {};
     for (const s of ctx.stages) physicalNames[s] = physicalFunctionName(svc, s, fnKey);

@@ -33,6 +33,7 @@ import {
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { LIFECYCLE_TYPES, type LifecycleType } from '../../src/internal/names.js';
+import { extractContractsSync } from '../contracts/extract.js';
 import { Arns } from '../emit/arns.js';
 import { lambdaLogicalId, serviceTemplate } from '../emit/cloudformation.js';
 import { type GenerateResult, generate } from '../emit/generate.js';
@@ -70,6 +71,12 @@ export interface SvcMeshProps {
   readonly unknownServices?: 'error' | 'warning';
   /** Managed policies a role may have (IAM default quota 10; 20 on request). Default 10. */
   readonly maxManagedPolicies?: number;
+  /**
+   * Derive each service's contract from its handlers' TypeScript types (the `handler` of each
+   * SvcMeshFunction) and put its hash into the discovery records and exports, as the Serverless
+   * plugin does. Default true when any function names its `handler`; `false` skips the type check.
+   */
+  readonly types?: boolean;
 }
 
 /** Props of {@link SvcMeshFunction}: the declaration plus the mesh and the Lambda function it decorates. */
@@ -252,7 +259,7 @@ export class SvcMesh extends Construct {
     diags.push(
       ...validateServices(services, {
         stage: options.stage,
-        checkHandlers: false,
+        checkHandlers: true,
         unknownServices: p.unknownServices ?? 'error',
       }).map(located),
     );
@@ -260,6 +267,14 @@ export class SvcMesh extends Construct {
     for (const d of diags) Annotations.of(this).addWarningV2('svc-mesh:warning', d.message);
 
     const project: Project = { options, services, diagnostics: diags, contracts: {} };
+    if (p.types !== false && this.declared.some((d) => d.handlerFile !== undefined)) {
+      // The same contracts (and hashes) `svc-codegen` and the plugin derive from the handlers.
+      const c = extractContractsSync(project);
+      const errors = c.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) throw new CodegenError(c.diagnostics.map(located));
+      for (const d of c.diagnostics) Annotations.of(this).addWarningV2('svc-mesh:types', located(d).message);
+      project.contracts = c.contracts;
+    }
     let generated: GenerateResult;
     try {
       generated = generate(project);

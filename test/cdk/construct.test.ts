@@ -56,7 +56,10 @@ describe.each([
   'a function declared in CDK equals the same function in serverless.yml (stage $stage)',
   ({ stage, stageFallback }) => {
     const cdk = synthShop(stage, stageFallback);
-    const sls = loadProject([SHOP], { stage, stageFallback }).then((p) => ({ project: p, g: generate(p) }));
+    const sls = loadProject([SHOP], { stage, stageFallback, contracts: true }).then((p) => ({
+      project: p,
+      g: generate(p),
+    }));
     const FUNCTIONS = [
       ['orders', 'placeOrder'],
       ['payments', 'charge'],
@@ -122,6 +125,10 @@ describe.each([
         const expected = pick(fragment);
         expect(expected.length).toBeGreaterThan(0);
         expect(pick(n)).toEqual(expected);
+        // The records carry the contract hash, derived from the same handlers on both sides.
+        const records = pick(n).filter((x) => x.includes('AWS::SSM::Parameter'));
+        expect(records.length).toBeGreaterThan(0);
+        for (const r of records) expect(r).toMatch(/\\"contract\\":\\"sha256-/);
         const outputs = (x: Tpl) =>
           Object.values(x.Outputs ?? {})
             .filter((o) => String(o.Export?.Name ?? '').startsWith('svc-mesh:'))
@@ -288,6 +295,9 @@ describe('bad input is refused at synth, naming the construct and declaration; n
     [{ name: '9lives' }, /Shop\/Decl: name "9lives" is not a valid function key/],
     [{ subscribable: 'yes' }, /Shop\/Decl: subscribable must be true or false/],
     [{ calling: ['inventory:reserve'], callng: ['x:y'] }, /Shop\/Decl: unknown key 'callng'/],
+    [{ handler: 'examples/shop/orders/handler.placeOrdr' }, /Shop\/Decl: .*has no export 'placeOrdr'; did you mean/],
+    [{ handler: 'nowhere/handler.place' }, /Shop\/Decl: handler file not found: looked for nowhere\/handler/],
+    [{ handler: 'handler' }, /Shop\/Decl: handler "handler" must be 'path\/to\/file.export'/],
   ])('%j', (decl, expected) => {
     const r = synthBad(decl as never);
     expect(isCodegenError(r.error)).toBe(true);
@@ -367,7 +377,10 @@ describe('svc-mesh.json: the declarations for svc-codegen and svc-mesh dev', () 
   it('is written into the cloud assembly; loadProject(cdk.out) gives the model the constructs used', async () => {
     expect(existsSync(join(outdir, 'svc-mesh.json'))).toBe(true);
     const built = cdk.mesh.generated!;
-    const project = await loadProject([outdir], { stage: 'dev' });
+    const project = await loadProject([outdir], { stage: 'dev', contracts: true });
+    // The same contracts (so the same hashes in the records) from the handlers the manifest names.
+    expect(project.contracts).toEqual(built.project.contracts);
+    expect(Object.keys(project.contracts).sort()).toEqual(['notifications', 'orders', 'payments']);
     expect(project.services.filter((s) => !s.external).map((s) => s.name)).toEqual([
       'notifications',
       'orders',
