@@ -224,6 +224,21 @@ export class SvcMesh extends Construct {
     });
     diags.push(...diagnostics);
     for (const f of this.functions) diags.push(...f._checkTarget());
+    // One role per function: a shared role would give each function the other's grants.
+    const roleOwner = new Map<unknown, SvcMeshFunction>();
+    for (const f of this.functions) {
+      const role = f.function?.role;
+      if (role === undefined) continue;
+      const prev = roleOwner.get(role);
+      if (prev === undefined) roleOwner.set(role, f);
+      else {
+        diags.push({
+          ...f._loc,
+          severity: 'error',
+          message: `${f.node.path}: the function ${f.function.node.path} shares its role ${role.node.path} with ${prev.function.node.path} (${prev.node.path}); svc-mesh gives every function a role of its own, with exactly its grants: leave 'role' unset`,
+        });
+      }
+    }
 
     // Services in serverless.yml this app calls or subscribes to.
     for (const ref of p.references ?? []) {
@@ -310,6 +325,11 @@ export class SvcMeshFunction extends Construct {
     this.declaration = declaration;
     this.loc = callerLoc(this.node.path);
     mesh._register(this);
+  }
+
+  /** @internal Where the declaration was written. */
+  get _loc(): SourceLoc {
+    return this.loc;
   }
 
   /** Topic of one lifecycle type (after synth, when subscribable). */

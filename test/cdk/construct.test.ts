@@ -357,7 +357,26 @@ describe('bad input is refused at synth, naming the construct and declaration; n
       },
     );
     expect(other.message).toMatch(/Shop\/Cross: the function Other\/Fn is in another stack/);
-    for (const r of [named, imported, dup, other]) expect(r.written).toEqual([]);
+    const shared = synthBad(
+      {},
+      {
+        fn: (s) =>
+          inline(s, 'Fn', {
+            role: new iam.Role(s, 'Shared', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
+          }),
+        more: (stack, mesh) =>
+          new SvcMeshFunction(stack, 'Second', {
+            mesh,
+            function: inline(stack, 'Fn2', { role: stack.node.findChild('Shared') as iam.Role }),
+            service: 'cdkorders',
+            name: 'second',
+          }),
+      },
+    );
+    expect(shared.message).toMatch(
+      /Shop\/Second: the function Shop\/Fn2 shares its role Shop\/Shared with Shop\/Fn \(Shop\/Decl\)/,
+    );
+    for (const r of [named, imported, dup, other, shared]) expect(r.written).toEqual([]);
   });
 
   it('every problem at once, and unknownServices: warning lets an unknown service through with a warning', () => {
