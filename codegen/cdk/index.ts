@@ -34,6 +34,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { LIFECYCLE_TYPES, type LifecycleType } from '../../src/internal/names.js';
 import { extractContractsSync } from '../contracts/extract.js';
+import { loadExternalContractsSync } from '../contracts/io.js';
 import { Arns } from '../emit/arns.js';
 import { lambdaLogicalId, serviceTemplate } from '../emit/cloudformation.js';
 import { type GenerateResult, generate } from '../emit/generate.js';
@@ -67,6 +68,11 @@ export interface SvcMeshProps {
    * references (names, Lambda names, subscribable), like the plugin's `custom.svcMesh.paths`.
    */
   readonly references?: readonly string[];
+  /**
+   * Directories of `contracts/<service>.json` from other repositories (`svc-codegen` output):
+   * their services become callable and subscribable, like the plugin's `custom.svcMesh.contracts`.
+   */
+  readonly contracts?: readonly string[];
   /** Calls and subscriptions to services declared nowhere: `error` (default) or `warning`. */
   readonly unknownServices?: 'error' | 'warning';
   /** Managed policies a role may have (IAM default quota 10; 20 on request). Default 10. */
@@ -164,6 +170,7 @@ export class SvcMesh extends Construct {
           },
           this.props.references ?? [],
           this.declared,
+          this.props.contracts ?? [],
         );
         writeFileSync(join(session.outdir, MANIFEST_FILE), `${JSON.stringify(m, null, 2)}\n`);
       },
@@ -262,6 +269,13 @@ export class SvcMesh extends Construct {
         }
       }
     }
+    // Services of other repositories, known by their contracts.
+    const external = loadExternalContractsSync(
+      (p.contracts ?? []).map((d) => resolve(d)),
+      options,
+      diags,
+    );
+    for (const s of external.services) if (!services.some((x) => x.name === s.name)) services.push(s);
     services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
     // codegen's own cross-service validation; messages are prefixed with the construct path.
@@ -281,14 +295,14 @@ export class SvcMesh extends Construct {
     if (diags.some((d) => d.severity === 'error')) throw new CodegenError(diags);
     for (const d of diags) Annotations.of(this).addWarningV2('svc-mesh:warning', d.message);
 
-    const project: Project = { options, services, diagnostics: diags, contracts: {} };
+    const project: Project = { options, services, diagnostics: diags, contracts: { ...external.contracts } };
     if (p.types !== false && this.declared.some((d) => d.handlerFile !== undefined)) {
       // The same contracts (and hashes) `svc-codegen` and the plugin derive from the handlers.
       const c = extractContractsSync(project);
       const errors = c.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) throw new CodegenError(c.diagnostics.map(located));
       for (const d of c.diagnostics) Annotations.of(this).addWarningV2('svc-mesh:types', located(d).message);
-      project.contracts = c.contracts;
+      project.contracts = { ...project.contracts, ...c.contracts };
     }
     let generated: GenerateResult;
     try {

@@ -44,6 +44,8 @@ export interface SvcMeshManifest {
   };
   /** serverless.yml service directories the app referenced (relative to the manifest). */
   references: string[];
+  /** Contract directories of services in other repositories (relative to the manifest). */
+  contracts?: string[];
   functions: ManifestFunction[];
 }
 
@@ -60,12 +62,14 @@ export function manifestFor(
   synthesized: SvcMeshManifest['synthesized'],
   references: readonly string[],
   functions: readonly DeclaredFunction[],
+  contracts: readonly string[] = [],
 ): SvcMeshManifest {
   return {
     svcMesh: 1,
     kind: 'cdk',
     synthesized,
     references: references.map((r) => rel(outdir, resolve(r))),
+    contracts: contracts.map((r) => rel(outdir, resolve(r))),
     functions: functions.map((f) => {
       const m: ManifestFunction = {
         path: f.path,
@@ -91,7 +95,7 @@ export function manifestFor(
 export function readManifest(
   file: string,
   ctx: { stage: string; stages: string[]; region: string | undefined },
-): { services: ServiceModel[]; references: string[]; diagnostics: Diagnostic[] } {
+): { services: ServiceModel[]; references: string[]; contracts: string[]; diagnostics: Diagnostic[] } {
   const at = (message: string): Diagnostic => ({ file, line: 1, col: 1, severity: 'error', message });
   let m: SvcMeshManifest;
   try {
@@ -100,6 +104,7 @@ export function readManifest(
     return {
       services: [],
       references: [],
+      contracts: [],
       diagnostics: [at(`cannot read the svc-mesh CDK manifest: ${(err as Error).message}`)],
     };
   }
@@ -107,6 +112,7 @@ export function readManifest(
     return {
       services: [],
       references: [],
+      contracts: [],
       diagnostics: [
         at(
           `not an svc-mesh CDK manifest (expected {"svcMesh":1,"kind":"cdk","functions":[…]}); run 'npx cdk synth' to write it again`,
@@ -154,5 +160,9 @@ export function readManifest(
     dir,
     file,
   });
-  return { ...r, references: (m.references ?? []).map(abs) };
+  return {
+    ...r,
+    references: (Array.isArray(m.references) ? m.references : []).map(abs),
+    contracts: (Array.isArray(m.contracts) ? m.contracts : []).map(abs),
+  };
 }

@@ -149,6 +149,7 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
   };
   let done = 0;
   const manifestRefs: string[] = [];
+  const manifestContracts: string[] = [];
   for (const file of files) {
     if (isManifestPath(file)) {
       // svc-mesh.json of a CDK app: the same declarations, as the constructs saw them (docs/cdk.md).
@@ -156,6 +157,7 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
       diags.push(...r.diagnostics);
       services.push(...r.services);
       manifestRefs.push(...r.references);
+      manifestContracts.push(...r.contracts);
       options.onProgress?.(++done, files.length, 'read');
       continue;
     }
@@ -190,9 +192,10 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
     }
   }
   const project: Project = { options: resolved, services, diagnostics: [], contracts: {} };
-  if (options.externalContracts !== undefined && options.externalContracts.length > 0) {
+  const externalContracts = [...(options.externalContracts ?? []), ...manifestContracts];
+  if (externalContracts.length > 0) {
     const { loadExternalContracts } = await import('../contracts/io.js');
-    const ext = await loadExternalContracts(options.externalContracts, resolved, diags);
+    const ext = await loadExternalContracts(externalContracts, resolved, diags);
     for (const [name, c] of Object.entries(ext.contracts)) project.contracts[name] = c;
     services.push(...ext.services);
   }

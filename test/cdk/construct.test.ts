@@ -22,6 +22,7 @@ import {
 import { lambdaLogicalId, roleLogicalId } from '../../codegen/emit/cloudformation.js';
 import { generate } from '../../codegen/emit/generate.js';
 import { isCodegenError } from '../../codegen/errors.js';
+import { makeContract } from '../../codegen/contracts/io.js';
 import { loadProject } from '../../codegen/load/loadProject.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -452,5 +453,42 @@ describe('svc-mesh.json: the declarations for svc-codegen and svc-mesh dev', () 
     expect(((await loadProject([bad], { stage: 'dev' }).catch((e: unknown) => e)) as Error).message).toMatch(
       /not an svc-mesh CDK manifest/,
     );
+  });
+});
+
+describe('services of other repositories, by their contracts', () => {
+  it('are callable and subscribable, as with custom.svcMesh.contracts; svc-mesh.json keeps the directory', async () => {
+    const contracts = join(tmp, 'billing-contracts');
+    mkdirSync(contracts);
+    const billing = makeContract('billing', { charge: { subscribable: true, input: {}, output: {} } }, {});
+    writeFileSync(join(contracts, 'billing.json'), JSON.stringify(billing));
+    const outdir = join(tmp, 'contracts.out');
+    const app = new App({ outdir });
+    const mesh = new SvcMesh(app, 'SvcMesh', { stage: 'dev', contracts: [contracts] });
+    const stack = new Stack(app, 'orders');
+    new SvcMeshFunction(stack, 'PlaceMesh', {
+      mesh,
+      function: inline(stack, 'Place'),
+      service: 'orders',
+      name: 'place',
+      calling: ['billing:charge'],
+      events: [{ function: { service: 'billing', name: 'charge', type: 'failed' } }],
+    });
+    const t = Template.fromStack(stack);
+    expect(JSON.stringify(t.toJSON())).toContain('function:billing-dev-charge"');
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: { 'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:billing-dev-charge-failed' },
+    });
+    app.synth();
+    const project = await loadProject([outdir], { stage: 'dev' });
+    expect(project.services.map((s) => [s.name, s.external])).toEqual([
+      ['billing', true],
+      ['orders', false],
+    ]);
+    expect(project.contracts['billing']?.hash).toBe(billing.hash);
+
+    const bad = synthBad({}, { mesh: { contracts: [join(tmp, 'no-contracts')] } });
+    expect(bad.message).toMatch(/contracts directory not found/);
+    expect(bad.written).toEqual([]);
   });
 });
