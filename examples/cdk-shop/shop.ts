@@ -16,12 +16,15 @@ const SHOP = join(import.meta.dirname, '../shop');
 export interface ShopOptions {
   stage: string;
   stageFallback?: string[];
+  /** Derive contracts at synth (default true; see docs/cdk.md). */
+  types?: boolean;
 }
 
-export function shopApp(app: App, { stage, stageFallback = [] }: ShopOptions) {
+export function shopApp(app: App, { stage, stageFallback = [], types = true }: ShopOptions) {
   const mesh = new SvcMesh(app, 'SvcMesh', {
     stage,
     stageFallback,
+    types,
     // Declared in serverless.yml: read for their names and flags, deployed on their own.
     references: [join(SHOP, 'inventory'), join(SHOP, 'ledger')],
   });

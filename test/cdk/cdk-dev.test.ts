@@ -22,7 +22,7 @@ describe('svc-mesh dev on a CDK app (cdk.out/svc-mesh.json)', () => {
 
   beforeAll(async () => {
     const app = new App({ outdir: OUT, context: { 'aws:cdk:bundling-stacks': [] } });
-    shopApp(app, { stage: 'dev' });
+    shopApp(app, { stage: 'dev', types: false });
     app.synth();
     mesh = await startLocalMesh({
       paths: [OUT, join(ROOT, 'examples/shop/inventory'), join(ROOT, 'examples/shop/ledger')],

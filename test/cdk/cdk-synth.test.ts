@@ -41,17 +41,15 @@ function synth(outdir: string, ...args: string[]) {
 let output = '';
 let sls: Packaged;
 beforeAll(async () => {
-  // The same two services through the real `serverless package` + plugin, in parallel.
-  const [r, orders, payments] = await Promise.all([
+  // orders through the real `serverless package` + plugin, in parallel (construct.test.ts
+  // compares every shop function with codegen's fragment, which is what the plugin merges).
+  const [r, orders] = await Promise.all([
     synth(out),
     serverlessPackage(join(ROOT, 'examples/shop/orders'), join(tmp, 'sls-orders')),
-    serverlessPackage(join(ROOT, 'examples/shop/payments'), join(tmp, 'sls-payments')),
   ]);
   output = r.stdout + r.stderr;
   sls = orders;
-  slsPayments = payments;
 }, 240_000);
-let slsPayments: Packaged;
 
 type Tpl = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 const template = (name: string): Tpl => JSON.parse(readFileSync(join(out, `${name}.template.json`), 'utf8'));
@@ -99,41 +97,41 @@ describe('cdk synth (real CLI) on examples/cdk-shop', () => {
     expect(existsSync(join(out, 'svc-mesh.json'))).toBe(true);
   });
 
-  it.each([
-    ['orders', 'placeOrder'],
-    ['payments', 'charge'],
-  ])('%s:%s: the same role policy, environment and record as `serverless package` with the plugin', (service, key) => {
-    const p = service === 'orders' ? sls : slsPayments;
-    const resources = (t: Tpl) => Object.values(t.Resources);
-    const cdk = template(`shop-${service}-dev`);
-    const fnOf = (t: Tpl) =>
-      resources(t).find(
-        (r) => r.Type === 'AWS::Lambda::Function' && r.Properties['FunctionName'] === `${service}-dev-${key}`,
-      )!;
-    const roleOf = (t: Tpl) => t.Resources[fnOf(t).Properties['Role']['Fn::GetAtt'][0]]!;
-    expect(roleOf(cdk).Properties['Policies']).toEqual(roleOf(p.template as Tpl).Properties['Policies']);
-    expect(roleOf(cdk).Properties['ManagedPolicyArns']).toEqual(
-      roleOf(p.template as Tpl).Properties['ManagedPolicyArns'],
-    );
-    const meshEnv = (t: Tpl) =>
-      Object.fromEntries(
-        Object.entries(fnOf(t).Properties['Environment'].Variables).filter(([k]) => k.startsWith('SVC_MESH_')),
+  it.each([['orders', 'placeOrder']])(
+    '%s:%s: the same role policy, environment and record as `serverless package` with the plugin',
+    (service, key) => {
+      const p = sls;
+      const resources = (t: Tpl) => Object.values(t.Resources);
+      const cdk = template(`shop-${service}-dev`);
+      const fnOf = (t: Tpl) =>
+        resources(t).find(
+          (r) => r.Type === 'AWS::Lambda::Function' && r.Properties['FunctionName'] === `${service}-dev-${key}`,
+        )!;
+      const roleOf = (t: Tpl) => t.Resources[fnOf(t).Properties['Role']['Fn::GetAtt'][0]]!;
+      expect(roleOf(cdk).Properties['Policies']).toEqual(roleOf(p.template as Tpl).Properties['Policies']);
+      expect(roleOf(cdk).Properties['ManagedPolicyArns']).toEqual(
+        roleOf(p.template as Tpl).Properties['ManagedPolicyArns'],
       );
-    expect(meshEnv(cdk)).toEqual(meshEnv(p.template as Tpl));
-    const records = (t: Tpl) =>
-      resources(t)
-        .filter((r) => r.Type === 'AWS::SSM::Parameter')
-        .map((r) => r.Properties);
-    // With the contract hash: both sides derive it from the same handler types.
-    expect(records(cdk)).toEqual(records(p.template as Tpl));
-    expect(JSON.stringify(records(cdk))).toContain('sha256-');
-    const topics = (t: Tpl) =>
-      resources(t)
-        .filter((r) => r.Type === 'AWS::SNS::Topic')
-        .map((r) => r.Properties['TopicName'])
-        .sort();
-    expect(topics(cdk)).toEqual(topics(p.template as Tpl));
-  });
+      const meshEnv = (t: Tpl) =>
+        Object.fromEntries(
+          Object.entries(fnOf(t).Properties['Environment'].Variables).filter(([k]) => k.startsWith('SVC_MESH_')),
+        );
+      expect(meshEnv(cdk)).toEqual(meshEnv(p.template as Tpl));
+      const records = (t: Tpl) =>
+        resources(t)
+          .filter((r) => r.Type === 'AWS::SSM::Parameter')
+          .map((r) => r.Properties);
+      // With the contract hash: both sides derive it from the same handler types.
+      expect(records(cdk)).toEqual(records(p.template as Tpl));
+      expect(JSON.stringify(records(cdk))).toContain('sha256-');
+      const topics = (t: Tpl) =>
+        resources(t)
+          .filter((r) => r.Type === 'AWS::SNS::Topic')
+          .map((r) => r.Properties['TopicName'])
+          .sort();
+      expect(topics(cdk)).toEqual(topics(p.template as Tpl));
+    },
+  );
 
   it('svc-codegen reads cdk.out: contracts and typed clients for the CDK-declared services', async () => {
     const gen = join(tmp, 'gen');

@@ -35,9 +35,9 @@ type Tpl = { Resources: Record<string, Res>; Outputs?: Record<string, any> };
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
-function synthShop(stage: string, stageFallback: string[], outdir?: string) {
+function synthShop(stage: string, stageFallback: string[], outdir?: string, types = true) {
   const app = new App({ context: NO_BUNDLING, ...(outdir !== undefined ? { outdir } : {}) });
-  const shop = shopApp(app, { stage, stageFallback });
+  const shop = shopApp(app, { stage, stageFallback, types });
   const templates: Record<string, Tpl> = {};
   for (const [k, s] of Object.entries(shop.stacks)) templates[k] = Template.fromStack(s).toJSON() as Tpl;
   return { app, ...shop, templates };
@@ -426,7 +426,7 @@ describe('svc-mesh.json: the declarations for svc-codegen and svc-mesh dev', () 
     writeFileSync(join(app, 'cdk.json'), '{"app":"npx tsx app.ts"}');
     const err = (await loadProject([app], { stage: 'dev' }).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/is a CDK app without .*cdk\.out\/svc-mesh\.json: run 'npx cdk synth' in it first/);
-    synthShop('dev', [], join(app, 'cdk.out')).app.synth();
+    synthShop('dev', [], join(app, 'cdk.out'), false).app.synth();
     const p = await loadProject([app], { stage: 'dev' });
     expect(p.services.filter((s) => !s.external).map((s) => s.name)).toEqual(['notifications', 'orders', 'payments']);
   });
