@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shopApp } from '../../examples/cdk-shop/shop.js';
-import { createSdk, isRemoteFunctionError } from '../../src/index.js';
-import { type InvocationRecord, type LocalMesh, startLocalMesh } from '../../src/local/index.js';
+import { isRemoteFunctionError } from '../../src/index.js';
+import type { InvocationRecord, LocalMesh } from '../../src/local/index.js';
+import { type ExampleMesh, startExampleMesh } from '../helpers/example-mesh.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 // Inside the checkout, so the workers resolve svc-mesh's dependencies as a CDK app's would.
@@ -17,30 +18,17 @@ const OUT = join(ROOT, `examples/cdk-shop/cdk.out.test-${process.pid}`);
 
 describe('svc-mesh dev on a CDK app (cdk.out/svc-mesh.json)', () => {
   let mesh: LocalMesh;
-  const invocations: InvocationRecord[] = [];
-  let sdk: ReturnType<typeof createSdk>;
+  let invocations: InvocationRecord[];
+  let sdk: ExampleMesh['sdk'];
 
   beforeAll(async () => {
     const app = new App({ outdir: OUT, context: { 'aws:cdk:bundling-stacks': [] } });
     shopApp(app, { stage: 'dev', types: false });
     app.synth();
-    mesh = await startLocalMesh({
+    ({ mesh, sdk, invocations } = await startExampleMesh('cdk-shop', {
       paths: [OUT, join(ROOT, 'examples/shop/inventory'), join(ROOT, 'examples/shop/ledger')],
-      stage: 'dev',
-      port: 0,
-      quiet: true,
-      tracing: false,
       maxWorkersPerFunction: 1,
-    });
-    mesh.onInvoke((r) => invocations.push(r));
-    sdk = createSdk({
-      endpoint: mesh.endpoint,
-      region: mesh.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      stage: 'dev',
-      calling: null,
-      env: {},
-    });
+    }));
   }, 120_000);
   afterAll(async () => {
     await mesh?.stop();
