@@ -49,6 +49,8 @@ export interface SvcMeshManifest {
   functions: ManifestFunction[];
 }
 
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
 export const isManifestPath = (file: string): boolean => basename(file) === MANIFEST_FILE;
 
 const rel = (dir: string, p: string) => {
@@ -122,10 +124,19 @@ export function readManifest(
   }
   const dir = dirname(file);
   const abs = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+  const bad = m.functions.findIndex((f) => f === null || typeof f !== 'object' || Array.isArray(f));
+  if (bad >= 0) {
+    return {
+      services: [],
+      references: [],
+      contracts: [],
+      diagnostics: [at(`functions[${bad}] is not an object; run 'npx cdk synth' to write the manifest again`)],
+    };
+  }
   const decls: DeclaredFunction[] = m.functions.map((f) => {
     const src = f.source;
     const loc =
-      src !== undefined && typeof src.file === 'string'
+      src !== null && typeof src === 'object' && typeof src.file === 'string'
         ? { file: abs(src.file), line: Number(src.line) || 1, col: Number(src.col) || 1 }
         : { file: String(f.path), line: 1, col: 1 };
     const d: {
@@ -135,11 +146,11 @@ export function readManifest(
       path: String(f.path),
       loc,
     };
-    const region = ctx.region ?? f.region;
+    const region = ctx.region ?? (typeof f.region === 'string' ? f.region : undefined);
     if (region !== undefined) d.region = region;
-    if (f.runtime !== undefined) d.runtime = f.runtime;
-    if (f.timeout !== undefined) d.timeout = f.timeout;
-    if (f.memorySize !== undefined) d.memorySize = f.memorySize;
+    if (typeof f.runtime === 'string') d.runtime = f.runtime;
+    if (typeof f.timeout === 'number') d.timeout = f.timeout;
+    if (typeof f.memorySize === 'number') d.memorySize = f.memorySize;
     if (typeof f.handlerFile === 'string') d.handlerFile = abs(f.handlerFile);
     if (typeof f.handlerExport === 'string') d.handlerExport = f.handlerExport;
     if (f.environment !== null && typeof f.environment === 'object') {
@@ -156,13 +167,13 @@ export function readManifest(
   const r = servicesFromDeclarations(decls, {
     stage: ctx.stage,
     stages: ctx.stages,
-    region: ctx.region ?? m.synthesized?.region ?? 'us-east-1',
+    region: ctx.region ?? (typeof m.synthesized?.region === 'string' ? m.synthesized.region : 'us-east-1'),
     dir,
     file,
   });
   return {
     ...r,
-    references: (Array.isArray(m.references) ? m.references : []).map(abs),
-    contracts: (Array.isArray(m.contracts) ? m.contracts : []).map(abs),
+    references: strings(m.references).map(abs),
+    contracts: strings(m.contracts).map(abs),
   };
 }

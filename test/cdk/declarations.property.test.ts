@@ -5,7 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { servicesFromDeclarations } from '../../codegen/cdk/declarations.js';
+import { readManifest } from '../../codegen/cdk/manifest.js';
 
 const CTX = {
   stage: 'dev',
@@ -73,5 +77,42 @@ describe('servicesFromDeclarations', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('readManifest', () => {
+  it('never throws on any JSON, shaped like a manifest or not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-cdk-manifest-'));
+    const file = join(dir, 'svc-mesh.json');
+    const manifestish = fc.record({
+      svcMesh: fc.constantFrom(1, 2, '1'),
+      kind: fc.constantFrom('cdk', 'x'),
+      references: fc.oneof(fc.array(fc.string(), { maxLength: 2 }), fc.anything()),
+      contracts: fc.oneof(fc.array(fc.string(), { maxLength: 2 }), fc.anything()),
+      functions: fc.array(
+        fc.oneof(
+          fc.anything(),
+          fc.record({
+            path: fc.anything(),
+            source: fc.anything(),
+            declaration: fc.anything(),
+            handlerFile: fc.anything(),
+          }),
+        ),
+        { maxLength: 3 },
+      ),
+    });
+    try {
+      fc.assert(
+        fc.property(fc.oneof(fc.jsonValue(), manifestish), (v) => {
+          writeFileSync(file, JSON.stringify(v) ?? 'null');
+          const r = readManifest(file, { stage: 'dev', stages: ['dev'], region: undefined });
+          expect(Array.isArray(r.diagnostics)).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
