@@ -237,6 +237,14 @@ export async function extractContracts(
   project: Project,
   onProgress?: (done: number, total: number, what: string) => void,
 ): Promise<{ contracts: Record<string, ServiceContract>; diagnostics: Diagnostic[] }> {
+  return extractContractsSync(project, onProgress);
+}
+
+/** {@link extractContracts}, synchronously (the CDK constructs run inside a synchronous synth). */
+export function extractContractsSync(
+  project: Project,
+  onProgress?: (done: number, total: number, what: string) => void,
+): { contracts: Record<string, ServiceContract>; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const contracts: Record<string, ServiceContract> = {};
   const services = project.services.filter((s) => !s.external);

@@ -3,7 +3,7 @@
  * boundaries: a caller builds its client and IAM from the callee's contract, not its source.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FUNCTION_NAME_RE, physicalFunctionName, SERVICE_NAME_RE } from 'svc-mesh/internal';
 import type { Diagnostic } from '../errors.js';
@@ -104,10 +104,17 @@ export async function readContractsDir(
   dir: string,
   diags: Diagnostic[],
 ): Promise<{ file: string; contract: ServiceContract }[]> {
+  return readContractsDirSync(dir, diags);
+}
+
+/** {@link readContractsDir}, synchronously (small files; the CDK constructs run in a synchronous synth). */
+export function readContractsDirSync(dir: string, diags: Diagnostic[]): { file: string; contract: ServiceContract }[] {
   const abs = resolve(dir);
   let names: string[];
   try {
-    names = (await readdir(abs)).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(abs)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     diags.push({ file: abs, line: 1, col: 1, message: `contracts directory not found: ${dir}`, severity: 'error' });
     return [];
@@ -117,7 +124,7 @@ export async function readContractsDir(
     const file = join(abs, n);
     let v: unknown;
     try {
-      v = JSON.parse(await readFile(file, 'utf8'));
+      v = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
       diags.push({ file, line: 1, col: 1, message: `not valid JSON: ${(err as Error).message}`, severity: 'error' });
       continue;
@@ -139,11 +146,20 @@ export async function loadExternalContracts(
   options: ResolvedProjectOptions,
   diags: Diagnostic[],
 ): Promise<{ services: ServiceModel[]; contracts: Record<string, ServiceContract> }> {
+  return loadExternalContractsSync(dirs, options, diags);
+}
+
+/** {@link loadExternalContracts}, synchronously. */
+export function loadExternalContractsSync(
+  dirs: readonly string[],
+  options: ResolvedProjectOptions,
+  diags: Diagnostic[],
+): { services: ServiceModel[]; contracts: Record<string, ServiceContract> } {
   const services: ServiceModel[] = [];
   const contracts: Record<string, ServiceContract> = {};
   const stages = [options.stage, ...options.stageFallback];
   for (const dir of dirs) {
-    for (const { file, contract } of await readContractsDir(dir, diags)) {
+    for (const { file, contract } of readContractsDirSync(dir, diags)) {
       const loc = { file, line: 1, col: 1 };
       contracts[contract.service] = contract;
       const functions: FunctionModel[] = Object.keys(contract.functions)

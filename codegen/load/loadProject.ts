@@ -2,10 +2,12 @@
  * loadProject: find every serverless.yml under the given paths, read them with positions and
  * variables, validate across services, optionally derive contracts; all diagnostics at once.
  */
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { missingClientWarnings } from '../validate/clients.js';
 import { DEFAULT_DISCOVERY, DEFAULT_SSM_PREFIX, isValidStage } from 'svc-mesh/internal';
+import { isManifestPath, MANIFEST_FILE, readManifest } from '../cdk/manifest.js';
 import { CodegenError, type Diagnostic } from '../errors.js';
 import type { DiscoverySource, Project, ProjectOptions, ResolvedProjectOptions, ServiceModel } from '../model.js';
 import { validateServices } from '../validate/validate.js';
@@ -43,7 +45,23 @@ export async function findServiceFiles(paths: readonly string[], diags: Diagnost
       diags.push({ file: abs, line: 1, col: 1, message: `path not found: ${p}`, severity: 'error' });
       continue;
     }
-    if (st.isDirectory()) {
+    if (st.isDirectory() && existsSync(join(abs, MANIFEST_FILE))) {
+      // A CDK cloud assembly (cdk.out): the declarations the svc-mesh constructs wrote.
+      found.add(join(abs, MANIFEST_FILE));
+    } else if (st.isDirectory() && existsSync(join(abs, 'cdk.json'))) {
+      // A CDK app: its default cloud assembly.
+      const m = join(abs, 'cdk.out', MANIFEST_FILE);
+      if (existsSync(m)) found.add(m);
+      else {
+        diags.push({
+          file: join(abs, 'cdk.json'),
+          line: 1,
+          col: 1,
+          message: `${p} is a CDK app without ${join(p, 'cdk.out', MANIFEST_FILE)}: run 'npx cdk synth' in it first (its SvcMesh construct writes the declarations there)`,
+          severity: 'error',
+        });
+      }
+    } else if (st.isDirectory()) {
       const before = found.size;
       await walk(abs, 0);
       if (found.size === before) {
@@ -51,7 +69,7 @@ export async function findServiceFiles(paths: readonly string[], diags: Diagnost
           file: abs,
           line: 1,
           col: 1,
-          message: `no serverless.yml found under ${p}; pass the service directories (or their parent)`,
+          message: `no serverless.yml found under ${p}; pass the service directories (or their parent), or a CDK app's cdk.out (after 'npx cdk synth')`,
           severity: 'error',
         });
       }
@@ -136,7 +154,19 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
     env: options.env ?? process.env,
   };
   let done = 0;
+  const manifestRefs: string[] = [];
+  const manifestContracts: string[] = [];
   for (const file of files) {
+    if (isManifestPath(file)) {
+      // svc-mesh.json of a CDK app: the same declarations, as the constructs saw them (docs/cdk.md).
+      const r = readManifest(file, { stage: resolved.stage, stages, region: options.region });
+      diags.push(...r.diagnostics);
+      services.push(...r.services);
+      manifestRefs.push(...r.references);
+      manifestContracts.push(...r.contracts);
+      options.onProgress?.(++done, files.length, 'read');
+      continue;
+    }
     const src = await SourceFile.read(file, ctx);
     const r = readService(src, {
       stage: resolved.stage,
@@ -150,10 +180,11 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
   }
   // Reference services: read for their names, Lambda names and subscribable flags only (like
   // contracts); their own problems are theirs, so their diagnostics are dropped.
-  if (options.referencePaths !== undefined && options.referencePaths.length > 0) {
+  const referencePaths = [...(options.referencePaths ?? []), ...manifestRefs];
+  if (referencePaths.length > 0) {
     const own = new Set(files);
     const refDiags: Diagnostic[] = [];
-    for (const file of await findServiceFiles(options.referencePaths, refDiags)) {
+    for (const file of await findServiceFiles(referencePaths, refDiags)) {
       if (own.has(file)) continue;
       const r = readService(await SourceFile.read(file, ctx), {
         stage: resolved.stage,
@@ -167,9 +198,10 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
     }
   }
   const project: Project = { options: resolved, services, diagnostics: [], contracts: {} };
-  if (options.externalContracts !== undefined && options.externalContracts.length > 0) {
+  const externalContracts = [...(options.externalContracts ?? []), ...manifestContracts];
+  if (externalContracts.length > 0) {
     const { loadExternalContracts } = await import('../contracts/io.js');
-    const ext = await loadExternalContracts(options.externalContracts, resolved, diags);
+    const ext = await loadExternalContracts(externalContracts, resolved, diags);
     for (const [name, c] of Object.entries(ext.contracts)) project.contracts[name] = c;
     services.push(...ext.services);
   }
