@@ -31,6 +31,7 @@ import {
 } from './constants.js';
 import { MeshCore } from './core.js';
 import { LocalMeshStartError, PortInUseError } from './errors.js';
+import { InvocationSpans } from './invocationSpans.js';
 import { LambdaService } from './lambda/LambdaService.js';
 import { createDispatcher, type TraceServiceLike } from './server.js';
 import { SnsService } from './sns/SnsService.js';
@@ -348,6 +349,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     tracing: options.tracing !== false,
     asyncRetryDelaysMs: options.asyncRetryDelaysMs ?? DEFAULT_ASYNC_RETRY_DELAYS_MS,
     log: notice,
+    failures: quiet ? undefined : log,
     ...(options.deadLetterFile === undefined ? {} : { deadLetterFile: resolve(options.deadLetterFile) }),
   });
   for (const f of functions) {
@@ -399,10 +401,24 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
 
   // 3. The trace service (engineer D's), if present.
   let traces: TraceServiceLike | undefined;
+  /** Spans from workers (IPC) and the mesh's own invocation spans go straight into the store. */
+  let ingestSpans: ((body: string) => void) | undefined;
   if (options.tracing !== false) {
     try {
-      const mod = (await import('./traces/index.js')) as { createTraceService?: (o?: object) => TraceServiceLike };
-      if (typeof mod.createTraceService === 'function') traces = mod.createTraceService({});
+      const mod = await import('./traces/index.js');
+      if (typeof mod.createTraceService === 'function') {
+        const service = mod.createTraceService({});
+        traces = service;
+        core.spans = new InvocationSpans((request) => service.store.ingest(request), region);
+        ingestSpans = (body) => {
+          try {
+            const decoded = mod.decodeJsonRequest(body);
+            if (decoded.spanCount > 0) service.store.ingest(decoded.request);
+          } catch (err) {
+            notice(`svc-mesh: spans from a worker were not readable: ${(err as Error).message}`);
+          }
+        };
+      }
     } catch (err) {
       notice(`svc-mesh: trace service unavailable (${(err as Error).message}); /v1/traces answers 404`);
     }
@@ -494,6 +510,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         env: workerEnv,
         log: quiet ? undefined : (fn, line) => log(`[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${line}`),
         maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
+        ...(ingestSpans === undefined ? {} : { onSpans: ingestSpans }),
       }),
     );
   }

@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LAMBDA_ARN_RE, SNS_ARN_RE } from '../../internal/names.js';
+import { snsCarrier } from '../invocationSpans.js';
 import { SNS_MESSAGE_LIMIT } from '../constants.js';
 import type { RequestCtx } from '../context.js';
 import type { MeshCore } from '../core.js';
@@ -226,6 +227,7 @@ export class SnsService {
       subscriptionArn: sub.arn,
       messageId,
       ...(p.traceId === undefined ? {} : { traceId: p.traceId }),
+      ...snsTraceContext(p.attributes),
     };
     if (fn === undefined || pool === undefined) {
       // A client-side delivery failure goes to the dead letters at once, as in SNS.
@@ -602,4 +604,10 @@ function pageStart(token: string | undefined, total: number): number {
   const n = m ? Number(m[1]) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > total) throw invalid('NextToken');
   return n;
+}
+
+/** The publisher's trace context from the message attributes, for the delivery's span. */
+function snsTraceContext(attributes: unknown): { carrier?: { traceparent?: unknown; tracestate?: unknown } } {
+  const carrier = snsCarrier(attributes);
+  return carrier === undefined ? {} : { carrier };
 }

@@ -22,6 +22,8 @@ export interface PoolShared {
   env: (fn: LocalFunction) => Record<string, string>;
   log: ((fn: LocalFunction, line: string) => void) | undefined;
   maxWorkers: number;
+  /** Spans workers send over IPC (tracing on). */
+  onSpans?: (body: string) => void;
 }
 
 export interface RunRequest {
@@ -31,6 +33,8 @@ export interface RunRequest {
   clientContext?: string;
   traceId?: string;
   tail: boolean;
+  /** Ids of the invocation's span (tracing on). */
+  span?: { traceId: string; spanId: string };
 }
 
 export interface RunOutcome extends Omit<InvokeOutcome, 'retire'> {
@@ -126,6 +130,7 @@ export class WorkerPool {
         cwd: fn.dir,
         memorySize: fn.memorySize,
         log: log === undefined ? undefined : (line) => log(fn, line),
+        ...(this.shared.onSpans === undefined ? {} : { onSpans: this.shared.onSpans }),
       },
       this.generation,
     );
@@ -210,14 +215,18 @@ export class WorkerPool {
         ...(req.clientContext === undefined ? {} : { clientContext: req.clientContext }),
         ...(req.traceId === undefined ? {} : { traceId: req.traceId }),
         tail: req.tail,
+        ...(req.span === undefined ? {} : { span: req.span }),
       },
       this.fn.timeout,
+      req.span !== undefined,
     );
     this.release(w, out.retire);
     const r: RunOutcome = { coldStart, durationMs: performance.now() - t0 };
     if (out.result !== undefined) r.result = out.result;
     if (out.error !== undefined) r.error = out.error;
     if (out.log !== undefined) r.log = out.log;
+    if (out.spanRecorded) r.spanRecorded = true;
+    if (out.logs !== undefined) r.logs = out.logs;
     return r;
   }
 

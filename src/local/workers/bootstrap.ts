@@ -16,6 +16,8 @@ const TAIL = 4096;
 let logTail: string | undefined;
 let handler: ((event: unknown, context: unknown, callback?: unknown) => unknown) | undefined;
 let currentId: string | undefined;
+/** From the tracing bootstrap: gives the invocation's first span the ids the mesh chose. */
+let setInvocationIds: ((ids: { traceId: string; spanId: string } | undefined) => void) | undefined;
 
 function appendLog(chunk: unknown): void {
   if (logTail === undefined) return;
@@ -58,8 +60,12 @@ async function init(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
   const t0 = performance.now();
   if (m.tracing !== undefined) {
     try {
-      const mod = (await import(pathToFileURL(m.tracing).href)) as { startTracing?: () => unknown };
+      const mod = (await import(pathToFileURL(m.tracing).href)) as {
+        startTracing?: () => unknown;
+        setInvocationIds?: typeof setInvocationIds;
+      };
       if (typeof mod.startTracing === 'function') await mod.startTracing();
+      if (typeof mod.setInvocationIds === 'function') setInvocationIds = mod.setInvocationIds;
     } catch (err) {
       process.stderr.write(`svc-mesh: tracing did not start in this worker (${(err as Error).message}); continuing\n`);
     }
@@ -144,6 +150,7 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
     getRemainingTimeInMillis: () => Math.max(0, m.deadlineMs - Date.now()),
   };
   const out: DoneMessage = { t: 'done', id: m.id };
+  setInvocationIds?.(m.span);
   try {
     const event = m.payload.length === 0 ? {} : JSON.parse(m.payload);
     const result = await runHandler(event, context);
@@ -166,6 +173,7 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
     );
     out.log = Buffer.from(logTail).subarray(-TAIL).toString('utf8');
   }
+  setInvocationIds?.(undefined);
   logTail = undefined;
   currentId = undefined;
   send(out);
