@@ -7,6 +7,9 @@ import { join, relative } from 'node:path';
 import { InvalidConfigError } from '../../errors/InvalidConfigError.js';
 import { isValidStage } from '../../internal/names.js';
 
+/** A signal repeated within this window is the same keypress forwarded twice (npx), not a second Ctrl-C. */
+const REPEAT_WINDOW_MS = 300;
+
 export interface DevOptions {
   stage?: string;
   stageFallback?: string;
@@ -111,12 +114,18 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   out.write("\nTry: svc-mesh invoke <service:function> --data '{…}'   ·   Ctrl-C drains and stops.\n\n");
 
   let stopping = false;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
+      // The same signal again at once is not a second Ctrl-C: `npx`/`npm exec` forward the signal
+      // the terminal already sent to the whole group. And only Ctrl-C stops at once; a repeated
+      // SIGTERM (a supervisor) keeps draining, announced once.
+      if (signal !== 'SIGINT' || Date.now() - firstSignalAt < REPEAT_WINDOW_MS) return;
       process.stderr.write('svc-mesh dev: stopping now, without waiting.\n');
       process.exit(130);
     }
     stopping = true;
+    firstSignalAt = Date.now();
     process.stderr.write(`\nsvc-mesh dev: ${signal}: draining in-flight invocations (Ctrl-C again to stop at once)…\n`);
     mesh.stop().then(
       () => {

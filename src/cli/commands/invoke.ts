@@ -59,15 +59,23 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     ...(credentials === undefined ? {} : { credentials }),
   });
   try {
-    const result = opts.async
-      ? await sdk.invokeAsync(target as never, input as never)
-      : await sdk.invoke(target as never, input as never);
+    const { withCliSpan } = await import('./invokeTrace.js');
+    const result = await withCliSpan(endpoint, target, () =>
+      opts.async ? sdk.invokeAsync(target as never, input as never) : sdk.invoke(target as never, input as never),
+    );
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
   } catch (err) {
-    const e = err as Error & { code?: string; errorType?: string; requestId?: string; remoteCode?: string };
+    const e = err as Error & {
+      code?: string;
+      errorType?: string;
+      requestId?: string;
+      remoteCode?: string;
+      remoteData?: unknown;
+    };
     const lines = [`${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}`];
     if (e.errorType !== undefined)
       lines.push(`  errorType: ${e.errorType}${e.remoteCode ? ` (code ${e.remoteCode})` : ''}`);
+    if (e.remoteData !== undefined) lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
     process.stderr.write(`${lines.join('\n')}\n`);
     process.exitCode = 1;

@@ -46,6 +46,14 @@ interface Current {
 }
 const MAX_CAPTURED_LINES = 100;
 
+/**
+ * A sandbox runs in its own process group, so the terminal's Ctrl-C (SIGINT to the whole
+ * foreground group) reaches the mesh only, which drains, instead of killing every in-flight
+ * invocation. The mesh stops its sandboxes itself; a sandbox whose mesh is gone exits when the
+ * IPC channel closes (bootstrap: 'disconnect').
+ */
+const OWN_PROCESS_GROUP = { detached: true } as const;
+
 export class Worker {
   readonly proc: ChildProcess;
   /** Resolves when the handler is loaded; rejects with the init error Lambda would report. */
@@ -69,6 +77,7 @@ export class Worker {
       execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`, '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      ...OWN_PROCESS_GROUP,
     });
     const pipe = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
       if (stream === null) return;

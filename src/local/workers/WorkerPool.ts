@@ -10,6 +10,7 @@ import type { RuntimeErrorPayload } from './types.js';
 import { type InvokeOutcome, Worker } from './Worker.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SourceWatch } from './SourceWatch.js';
 
 /** Lambda's init phase limit. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -56,10 +57,13 @@ export class WorkerPool {
   private starting = 0;
   /** Invocations admitted and not finished (running or waiting for a sandbox). */
   inFlight = 0;
+  /** Tells at once when the handler's sources or the installed packages change. */
+  private readonly watch: SourceWatch;
 
   constructor(fn: LocalFunction, shared: PoolShared) {
     this.fn = fn;
     this.shared = shared;
+    this.watch = new SourceWatch(fn.dir);
   }
 
   get workerCount(): number {
@@ -78,7 +82,18 @@ export class WorkerPool {
 
   private ensureBuild(): Promise<BuildOk | BuildFailed> {
     const now = Date.now();
-    if (this.build !== undefined && now - this.checkedAt >= RELOAD_CHECK_MS) {
+    // A save that completed before this call is seen now: the watcher's event, or (if the event
+    // has not been delivered yet) the mtime of the function's own files, checked on every call.
+    const changed = this.build !== undefined ? this.watch.takeChange() : undefined;
+    if (changed === 'packages') {
+      // New or updated packages: the same bundle, but warm sandboxes cached the old resolution.
+      this.checkedAt = now;
+      this.build = this.build!.then((b) => (b.ok ? this.renewGeneration(b) : this.rebuild()));
+    } else if (changed === 'sources') {
+      this.checkedAt = now;
+      const current = this.build!;
+      this.build = current.then((b) => (b.ok && existsSync(b.file) && !inputsChanged(b.inputs) ? b : this.rebuild()));
+    } else if (this.build !== undefined && now - this.checkedAt >= RELOAD_CHECK_MS) {
       this.checkedAt = now;
       const current = this.build;
       this.build = current.then((b) => (b.ok && existsSync(b.file) && !inputsChanged(b.inputs) ? b : this.rebuild()));
@@ -102,6 +117,12 @@ export class WorkerPool {
     this.generation++;
     // A failed build is not cached for long: fixing the file fixes the next invocation.
     if (!b.ok) this.checkedAt = 0;
+    else this.watch.track(b.inputs);
+    return b;
+  }
+
+  private renewGeneration(b: BuildOk): BuildOk {
+    this.generation++;
     return b;
   }
 
@@ -233,6 +254,7 @@ export class WorkerPool {
   /** Kills every sandbox (after the mesh drained). */
   async close(): Promise<void> {
     this.closed = true;
+    this.watch.close();
     for (const wake of this.waiting.splice(0)) wake(undefined);
     const all = [...this.all];
     this.all.clear();
