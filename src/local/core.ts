@@ -224,7 +224,9 @@ export class MeshCore {
     void this.attemptAsync(pool, payload, meta, 1);
   }
 
-  private async attemptAsync(pool: WorkerPool, payload: string, meta: AsyncMeta, attempt: number): Promise<void> {
+  private async attemptAsync(first: WorkerPool, payload: string, meta: AsyncMeta, attempt: number): Promise<void> {
+    // A retry runs on the function's current pool (a serverless.yml reload may have replaced it).
+    const pool = attempt === 1 ? first : (this.pools.get(first.fn.name) ?? first);
     pool.inFlight++;
     let out: RunOutcome;
     try {

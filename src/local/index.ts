@@ -32,6 +32,7 @@ import {
 import { MeshCore } from './core.js';
 import { LocalMeshStartError, PortInUseError } from './errors.js';
 import { InvocationSpans } from './invocationSpans.js';
+import { ConfigWatcher, type LoadedGraph } from './reload.js';
 import { LambdaService } from './lambda/LambdaService.js';
 import { createDispatcher, type TraceServiceLike } from './server.js';
 import { SnsService } from './sns/SnsService.js';
@@ -93,6 +94,11 @@ export interface StartLocalMeshOptions {
   deadLetterFile?: string;
   /** Where notices and function output go (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Follow the serverless.yml files: on a change, validate them again and apply the new graph
+   * (or keep the running one and print the diagnostics). Default true.
+   */
+  watch?: boolean;
 }
 
 export interface LocalMesh {
@@ -149,6 +155,8 @@ interface Loaded {
   /** Warnings codegen found (`file:line:col: warning: …`); errors throw instead. */
   warnings: string[];
   seed: SeedPlan;
+  /** Every serverless.yml loaded (watched for changes). */
+  files: string[];
 }
 
 /** Drops paths inside another path of the list (loading the outer one finds them). */
@@ -235,7 +243,12 @@ async function loadDeployment(
   )
     .filter((x) => x.severity === 'warning')
     .map((x) => `${x.file}:${x.line}:${x.col}: warning: ${x.message}`);
-  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage) };
+  return {
+    functions,
+    warnings,
+    seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage),
+    files: project.services.map((s) => s.file).filter((f) => typeof f === 'string' && f !== ''),
+  };
 }
 
 /** The part of a seed plan that belongs to the functions this deployment runs. */
@@ -287,6 +300,14 @@ function fromSpec(s: FunctionSpec, defaultStage: string, region: string, account
   };
   if (s.reservedConcurrency !== undefined) lf.reservedConcurrency = s.reservedConcurrency;
   return lf;
+}
+
+function graphOf(loaded: Loaded[]): LoadedGraph {
+  return {
+    functions: loaded.flatMap((l) => l.functions),
+    seeds: loaded.map((l) => l.seed),
+    files: [...new Set(loaded.flatMap((l) => l.files))],
+  };
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -501,19 +522,39 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     if (!tracingOn) reserved['OTEL_SDK_DISABLED'] = 'true';
     return { ...base, ...f.environment, ...reserved };
   };
-  for (const f of functions) {
-    core.pools.set(
-      f.name,
-      new WorkerPool(f, {
-        bootstrap: workerBootstrap,
-        tracing: tracingOn ? tracingBootstrap : async () => undefined,
-        env: workerEnv,
-        log: quiet ? undefined : (fn, line) => log(`[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${line}`),
-        maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
-        ...(ingestSpans === undefined ? {} : { onSpans: ingestSpans }),
-      }),
-    );
-  }
+  const makePool = (f: LocalFunction) =>
+    new WorkerPool(f, {
+      bootstrap: workerBootstrap,
+      tracing: tracingOn ? tracingBootstrap : async () => undefined,
+      env: workerEnv,
+      log: quiet ? undefined : (fn, line) => log(`[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${line}`),
+      maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
+      ...(ingestSpans === undefined ? {} : { onSpans: ingestSpans }),
+    });
+  for (const f of functions) core.pools.set(f.name, makePool(f));
+
+  // 6. Follow the serverless.yml files.
+  const config =
+    options.watch === false || deployments.length === 0
+      ? undefined
+      : new ConfigWatcher(
+          {
+            core,
+            sns,
+            ssm,
+            cfn,
+            functions,
+            fixed: new Set(functions.filter((f) => !loaded.some((l) => l.functions.includes(f))).map((f) => f.name)),
+            makePool,
+            load: async () => {
+              const again: Loaded[] = [];
+              for (const d of deployments) again.push(await loadDeployment(d, region, account, options.discovery));
+              return graphOf(again);
+            },
+            log,
+          },
+          graphOf(loaded),
+        );
 
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL: endpoint,
@@ -532,6 +573,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       draining = true;
+      await config?.close();
       const drainMs = options.drainTimeoutMs ?? 30_000;
       core.flushRetries();
       let timer: NodeJS.Timeout | undefined;
@@ -545,6 +587,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       if (timedOut) notice(`svc-mesh: ${core.inFlight} invocation(s) still running after ${drainMs} ms; stopping them`);
       core.stopping = true;
       await Promise.all([...core.pools.values()].map((p) => p.close()));
+      await config?.closePools();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

@@ -136,6 +136,19 @@ export class SnsService {
     return sub;
   }
 
+  /** Removes the subscription of a Lambda endpoint to a topic (a serverless.yml reload); false if there was none. */
+  unsubscribeEndpoint(topicArn: string, endpoint: string): boolean {
+    const topic = this.topics.get(topicArn);
+    if (topic === undefined) return false;
+    for (const s of topic.subscriptions.values()) {
+      if (s.endpoint !== endpoint) continue;
+      topic.subscriptions.delete(s.arn);
+      this.subs.delete(s.arn);
+      return true;
+    }
+    return false;
+  }
+
   /** Publishes and fans out; returns the message id. */
   publish(p: PublishInput): string {
     const topic = this.topics.get(p.topicArn);
