@@ -236,6 +236,7 @@ export class MeshCore {
         invokedFunctionArn: pool.fn.arn,
         ...(meta.traceId === undefined ? {} : { traceId: meta.traceId }),
         tail: false,
+        attempt,
       };
       const span = this.traceInvocation(pool, run, {
         requestId: meta.requestId,

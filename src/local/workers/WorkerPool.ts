@@ -36,6 +36,8 @@ export interface RunRequest {
   tail: boolean;
   /** Ids of the invocation's span (tracing on). */
   span?: { traceId: string; spanId: string };
+  /** Attempt of an Event invocation (1 + retries). */
+  attempt?: number;
 }
 
 export interface RunOutcome extends Omit<InvokeOutcome, 'retire'> {
@@ -237,6 +239,7 @@ export class WorkerPool {
         ...(req.traceId === undefined ? {} : { traceId: req.traceId }),
         tail: req.tail,
         ...(req.span === undefined ? {} : { span: req.span }),
+        ...(req.attempt === undefined ? {} : { attempt: req.attempt }),
       },
       this.fn.timeout,
       req.span !== undefined,

@@ -133,6 +133,8 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
   currentId = m.id;
   const started = performance.now();
   logTail = m.tail ? `START RequestId: ${m.id} Version: $LATEST\n` : undefined;
+  if (m.attempt !== undefined) process.env['SVC_MESH_ATTEMPT'] = String(m.attempt);
+  else delete process.env['SVC_MESH_ATTEMPT'];
   if (m.traceId !== undefined) process.env['_X_AMZN_TRACE_ID'] = m.traceId;
   else delete process.env['_X_AMZN_TRACE_ID'];
   const env = process.env;

@@ -34,6 +34,8 @@ export interface InvokeMessage {
   traceId?: string;
   /** Send back the log tail (X-Amz-Log-Type: Tail). */
   tail: boolean;
+  /** Attempt of the invocation (Event retries), exposed to the handler as `SVC_MESH_ATTEMPT`. */
+  attempt?: number;
   /** Ids of this invocation's span, chosen by the mesh (tracing on): the handler's first span takes them. */
   span?: { traceId: string; spanId: string };
 }

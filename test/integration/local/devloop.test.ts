@@ -3,7 +3,7 @@
  * `svc-mesh invoke` starts its own trace and prints what the callee attached to its error.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -139,4 +139,61 @@ describe('svc-mesh invoke against the local mesh', () => {
     expect(d!.summary.errorCount).toBe(1);
     expect(d!.summary.firstError).toMatchObject({ service: 'devloop', code: 'LIMIT_EXCEEDED' });
   }, 60_000);
+});
+
+describe('Lifecycle events tell the truth', () => {
+  it('follows a provisional timeout `failed` with the real `success`, and tags each attempt of a retried Event', async () => {
+    const dir = scratch();
+    const record = join(dir, 'events.jsonl');
+    writeFileSync(record, '');
+    const prev = process.env['SVC_MESH_TEST_RECORD'];
+    process.env['SVC_MESH_TEST_RECORD'] = record;
+    try {
+      await using m = await startLocalMesh({
+        paths: [DEVLOOP],
+        quiet: true,
+        tracing: false,
+        asyncRetryDelaysMs: [0, 0],
+      });
+      const { lambda } = clients(m.endpoint);
+      const read = () =>
+        readFileSync(record, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map(
+            (l) =>
+              JSON.parse(l) as {
+                type: string;
+                requestId: string;
+                provisional?: boolean;
+                attempt?: number;
+                source: string;
+              },
+          );
+      // a 700 ms success with timeout 1 s: inside the 500 ms margin
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'devloop-dev-nearDeadline', Payload: '{}' }));
+      expect(decode(out.Payload)).toEqual({ done: true });
+      await m.idle();
+      await until(() => read().some((e) => e.type === 'success'));
+      const near = read().filter((e) => e.source === 'devloop:nearDeadline');
+      const requestId = out.$metadata.requestId;
+      expect(near.map((e) => [e.type, e.provisional ?? false, e.requestId])).toEqual([
+        ['failed', true, requestId],
+        ['success', false, requestId],
+      ]);
+      // an Event that fails every attempt: one `failed` per attempt, one request id, attempts 1..3
+      const ev = await lambda.send(
+        new InvokeCommand({ FunctionName: 'devloop-dev-flaky', InvocationType: 'Event', Payload: '{}' }),
+      );
+      await m.idle();
+      await until(() => read().filter((e) => e.source === 'devloop:flaky').length === 3);
+      const flaky = read().filter((e) => e.source === 'devloop:flaky');
+      expect(new Set(flaky.map((e) => e.requestId))).toEqual(new Set([ev.$metadata.requestId]));
+      expect(flaky.map((e) => e.attempt).sort()).toEqual([1, 2, 3]);
+    } finally {
+      if (prev === undefined) delete process.env['SVC_MESH_TEST_RECORD'];
+      else process.env['SVC_MESH_TEST_RECORD'] = prev;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
