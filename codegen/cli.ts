@@ -4,6 +4,8 @@
  * `process.exitCode`, never `process.exit()`, so output is flushed.
  */
 import { cac } from 'cac';
+import { installHelpFix } from '../src/cli/help.js';
+import { nodeVersionNotice } from '../src/cli/nodeNotice.js';
 
 export interface CodegenCLIOptions {
   stage: string;
@@ -77,6 +79,7 @@ function build() {
   // Declared as plain options (not cac's help()/version()), so parsing never prints as a side effect.
   cli.option('-h, --help', 'Display this message');
   cli.option('-v, --version', 'Display the version number');
+  installHelpFix(cli, 'svc-codegen');
   return cli;
 }
 
@@ -176,5 +179,6 @@ if (/svc-codegen(\.[cm]?js)?$|codegen[\\/]cli\.[jt]s$/.test(entry)) {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
+  nodeVersionNotice();
   process.exitCode = await runCLI(process.argv.slice(2));
 }

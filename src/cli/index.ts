@@ -3,6 +3,10 @@
  * is imported lazily, so `svc-mesh invoke` never loads the mesh or the viewer.
  */
 import { cac } from 'cac';
+import { fixHelpSections } from './help.js';
+import { nodeVersionNotice } from './nodeNotice.js';
+
+nodeVersionNotice();
 
 const cli = cac('svc-mesh');
 
@@ -45,7 +49,7 @@ cli
   .option('--json', 'Print the JSON API response instead of a table or waterfall')
   .action(async (traceId: string | undefined, opts) => (await import('./commands/traces.js')).run(traceId, opts));
 
-cli.help();
+cli.help((sections) => fixHelpSections('svc-mesh', sections));
 cli.version('0.1.0');
 
 try {
