@@ -15,7 +15,7 @@ const SDK_NODE_MAJOR = 22;
 
 export function nodeVersionNotice(
   env: NodeJS.ProcessEnv = process.env,
-  write = (t: string) => process.stderr.write(t),
+  write: (t: string) => unknown = (t) => process.stderr.write(t),
   markerDir = tmpdir(),
   nodeVersion = process.versions.node,
 ): boolean {
