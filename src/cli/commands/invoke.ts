@@ -71,11 +71,18 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
       requestId?: string;
       remoteCode?: string;
       remoteData?: unknown;
+      root?: { target: string; errorType: string; message: string; code?: string };
     };
     const lines = [`${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}`];
     if (e.errorType !== undefined)
       lines.push(`  errorType: ${e.errorType}${e.remoteCode ? ` (code ${e.remoteCode})` : ''}`);
-    if (e.remoteData !== undefined) lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
+    const root = e.root;
+    if (root !== undefined && root.target !== target)
+      lines.push(
+        `  root cause: ${root.target}: ${root.errorType}${root.code ? ` [${root.code}]` : ''}: ${root.message}`,
+      );
+    if (e.remoteData !== undefined && root?.target === target)
+      lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
     process.stderr.write(`${lines.join('\n')}\n`);
     process.exitCode = 1;
