@@ -26,6 +26,8 @@ export interface CodegenCLIOptions {
   /** check: compare this contracts directory instead of deriving contracts from sources. */
   current?: string;
   quiet: boolean;
+  /** Generate again whenever a serverless.yml or a handler file changes, until Ctrl-C. */
+  watch?: boolean;
 }
 
 export type CommandName = 'generate' | 'check';
@@ -70,6 +72,7 @@ function build() {
     .option('--out <dir>', 'Output directory (replaced atomically)', { default: '.svc-mesh/codegen' })
     .option('--no-types', 'Skip contracts and clients (no TypeScript type check)')
     .option('--max-managed-policies <n>', 'Managed policies a role may have (IAM quota: 10, 20 on request)')
+    .option('--watch', 'Generate again whenever a serverless.yml or a handler file changes (Ctrl-C stops)')
     .example('svc-codegen services --stage dev --out .svc-mesh/codegen')
     .example('svc-codegen . --stage prod --account 123456789012 --region eu-west-1');
   shared(cli.command('check [...paths]', 'Fail on breaking contract changes against a previous contracts/ directory'))
@@ -116,6 +119,7 @@ export function parseCLI(argv: readonly string[]): ParsedCLI {
     types: o['types'] !== false,
     quiet: o['quiet'] === true,
   };
+  if (o['watch'] === true) options.watch = true;
   const set = <K extends keyof CodegenCLIOptions>(k: K, v: CodegenCLIOptions[K] | undefined) => {
     if (v !== undefined) options[k] = v;
   };
