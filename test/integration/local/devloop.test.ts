@@ -119,6 +119,36 @@ describe('svc-mesh dev: Ctrl-C', () => {
   }, 90_000);
 });
 
+describe('svc-mesh dev: SIGTERM', () => {
+  it('announces a repeated SIGTERM once and drains, instead of stopping at once', async () => {
+    const proc: ChildProcess = spawn(
+      process.execPath,
+      [BIN, 'dev', DEVLOOP, '--port', '0', '--no-tracing', '--quiet'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    try {
+      await until(() => out.includes('Ctrl-C drains'), 60_000);
+      // a supervisor (or npx forwarding) sends it twice
+      proc.kill('SIGTERM');
+      proc.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(err.match(/SIGTERM: draining/g)).toHaveLength(1);
+      expect(err).not.toContain('stopping now');
+    } finally {
+      if (proc.exitCode === null) process.kill(-proc.pid!, 'SIGKILL');
+    }
+  }, 90_000);
+});
+
 describe('svc-mesh invoke against the local mesh', () => {
   it('records its own root span (no phantom parent) and prints the remote code and data', async () => {
     await using m = await startLocalMesh({ paths: [DEVLOOP], quiet: true });

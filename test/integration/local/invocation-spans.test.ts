@@ -177,7 +177,30 @@ describe('Local mesh: a span for every invocation', () => {
       }),
     );
     await mesh.idle();
-    const d = await trace(ctx.traceId, (x) => x.spans.some((s) => s.service === 'fx'));
+    // the publisher's own PRODUCER span, as an instrumented publisher exports it
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const producer = {
+      traceId: ctx.traceId,
+      spanId: ctx.parent,
+      name: 'publish spans-topic',
+      kind: 4,
+      startTimeUnixNano: String(now - 1_000_000n),
+      endTimeUnixNano: String(now),
+      attributes: [{ key: 'svcmesh.hop', value: { stringValue: 'event' } }],
+    };
+    await fetch(`${mesh.endpoint}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'publisher' } }] },
+            scopeSpans: [{ spans: [producer] }],
+          },
+        ],
+      }),
+    });
+    const d = await trace(ctx.traceId, (x) => x.spans.some((s) => s.service === 'fx') && x.spans.length >= 2);
     const s = d.spans.find((x) => x.service === 'fx')!;
     expect(s).toMatchObject({
       kind: 'consumer',
@@ -185,6 +208,8 @@ describe('Local mesh: a span for every invocation', () => {
       parentSpanId: ctx.parent,
       name: 'fx:sub <- spans-topic',
     });
+    // the service map draws the SNS delivery, as the waterfall does
+    expect(d.graph.edges).toContainEqual(expect.objectContaining({ from: 'publisher', to: 'fx', hop: 'event' }));
   });
 
   it('delivers every span under load (counted)', async () => {
@@ -203,4 +228,22 @@ describe('Local mesh: a span for every invocation', () => {
     const ids = new Set(outs.map((o) => o.$metadata.requestId));
     expect(d.spans.filter((s) => ids.has(String(s.attributes['faas.invocation_id'])))).toHaveLength(n);
   }, 60_000);
+});
+
+describe('Local mesh: --quiet', () => {
+  it('prints no failure line when quiet', async () => {
+    const quietLines: string[] = [];
+    await using m = await startLocalMesh({
+      functions: [spec('throws', 'faults.ts', 'throws')],
+      iam: false,
+      tracing: false,
+      quiet: true,
+      log: (l) => quietLines.push(l),
+    });
+    const out = await clients(m.endpoint).lambda.send(
+      new InvokeCommand({ FunctionName: 'fx-dev-throws', Payload: '{}' }),
+    );
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(quietLines).toEqual([]);
+  });
 });
