@@ -137,9 +137,16 @@ describe('svc-mesh dev: SIGTERM', () => {
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     try {
       await until(() => out.includes('Ctrl-C drains'), 60_000);
-      // a supervisor (or npx forwarding) sends it twice
+      const url = /local mesh on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      const { lambda } = clients(url);
+      await lambda.send(new InvokeCommand({ FunctionName: 'devloop-dev-slow', Payload: '{"ms":1}' }));
+      const inflight = lambda.send(new InvokeCommand({ FunctionName: 'devloop-dev-slow', Payload: '{"ms":2000}' }));
+      await new Promise((r) => setTimeout(r, 300));
+      // a supervisor (or npx forwarding) sends it twice, the second while draining
       proc.kill('SIGTERM');
+      await until(() => err.includes('draining'));
       proc.kill('SIGTERM');
+      expect(decode((await inflight).Payload)).toEqual({ slept: 2000 });
       expect(await exited).toBe(0);
       expect(err.match(/SIGTERM: draining/g)).toHaveLength(1);
       expect(err).not.toContain('stopping now');
