@@ -344,7 +344,10 @@ function summarise(e: Entry): TraceSummary {
       const ev = best.events.find((x) => x.name === 'exception');
       const msg = ev?.attributes['exception.message'] ?? best.status.message ?? '';
       const code = best.attributes['svcmesh.error.code'];
-      const type = ev?.attributes['exception.type'];
+      // OpenTelemetry JS records an error's `code` as exception.type; the class name heads the stack
+      const stack = ev?.attributes['exception.stacktrace'];
+      const named = typeof stack === 'string' ? /^([A-Za-z_$][\w$.]*)(?::|$)/.exec(stack)?.[1] : undefined;
+      const type = named ?? ev?.attributes['exception.type'];
       firstError = {
         spanId: best.spanId,
         service: best.service,
