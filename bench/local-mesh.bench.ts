@@ -42,7 +42,8 @@ function startProcess(
   args: string[],
   opts: { cwd: string; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number },
 ) {
-  return new Promise<{ proc: ChildProcess; match: RegExpMatchArray }>((resolve, reject) => {
+  const t0 = performance.now();
+  return new Promise<{ proc: ChildProcess; match: RegExpMatchArray; readyMs: number }>((resolve, reject) => {
     const proc = spawn(cmd, args, {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
@@ -62,7 +63,7 @@ function startProcess(
       if (m) {
         done = true;
         clearTimeout(timer);
-        resolve({ proc, match: m });
+        resolve({ proc, match: m, readyMs: performance.now() - t0 });
       }
     };
     // Both streams: serverless-offline announces itself on stderr.
@@ -216,16 +217,21 @@ export default async function run(): Promise<BenchRow[]> {
     const untracedT = target('svc-mesh --no-tracing, defineFunction', meshUrl, 'bench-dev-defined');
 
     // The default mode: `svc-mesh dev` as users run it (IAM on, tracing on), a defineFunction handler.
-    const dflt = await startProcess(process.execPath, [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'], {
-      cwd: ROOT,
-      ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
-      timeoutMs: 60_000,
-    });
+    const dflt = await startProcess(
+      process.execPath,
+      [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
+      {
+        cwd: ROOT,
+        ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
+        timeoutMs: 60_000,
+      },
+    );
     procs.push(dflt.proc);
     const defaultT = target('svc-mesh default (IAM, tracing, defineFunction)', dflt.match[1]!, 'bench-dev-defined');
 
     // Baseline: serverless-offline 13, its Lambda endpoint.
     let offT: Target | undefined;
+    let offlineReadyMs: number | null = null;
     let offlineNote = '';
     try {
       const sls = await startProcess(join(ROOT, 'node_modules/.bin/serverless'), ['offline', 'start'], {
@@ -240,6 +246,7 @@ export default async function run(): Promise<BenchRow[]> {
         timeoutMs: 90_000,
       });
       procs.push(sls.proc);
+      offlineReadyMs = sls.readyMs;
       offT = target('serverless-offline', `http://127.0.0.1:${lambdaPort}`, 'bench-dev-hello');
     } catch (err) {
       offlineNote = `serverless-offline did not run: ${(err as Error).message.split('\n')[0]}`;
@@ -255,6 +262,14 @@ export default async function run(): Promise<BenchRow[]> {
     const echoT = target('echo', `http://127.0.0.1:${echo.match[1]}`, 'echo');
 
     const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), echoT];
+    // The first call of each (a cold start: the mesh bundles and forks, serverless-offline loads the handler).
+    const firstCall = async (t: Target) => {
+      const t1 = performance.now();
+      await once(t, 0);
+      return performance.now() - t1;
+    };
+    const coldDefault = await firstCall(defaultT);
+    const coldOffline = offT ? await firstCall(offT) : null;
     for (const t of targets) await warm(t);
     for (let r = 0; r < ROUNDS; r++) await round(targets, r);
     for (const t of targets) {
@@ -274,6 +289,20 @@ export default async function run(): Promise<BenchRow[]> {
     const ussPerWorker = Math.max(...mem.map((m) => m.uss));
     const rssPerWorker = Math.max(...mem.map((m) => m.rss));
     for (const p of procs) kill(p);
+
+    // Start to ready for examples/shop (5 services) with the default mode.
+    let shopReadyMs: number | null = null;
+    try {
+      const shop = await startProcess(
+        process.execPath,
+        [join(ROOT, 'bin/svc-mesh.js'), 'dev', join(ROOT, 'examples/shop'), '--port', '0', '--quiet'],
+        { cwd: ROOT, ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 60_000 },
+      );
+      shopReadyMs = shop.readyMs;
+      kill(shop.proc);
+    } catch {
+      shopReadyMs = null;
+    }
 
     // The same with tracing on: what a worker costs with the OpenTelemetry SDK loaded.
     let traced: { rss: number; uss: number } | null = null;
@@ -363,6 +392,42 @@ export default async function run(): Promise<BenchRow[]> {
         goal: '≥ 0.85× (tracing costs ≤ 15 %)',
         met: dfl.conc / untraced.conc >= 0.85,
       },
+      {
+        metric: 'start to ready, one service (the bench service)',
+        baseline: 'serverless-offline 13 (`serverless offline start`, same service)',
+        baselineValue: offT ? (offlineReadyMs ?? null) : null,
+        ours: dflt.readyMs,
+        unit: 'ms',
+        ratio: offlineReadyMs ? dflt.readyMs / offlineReadyMs : null,
+        goal: 'not slower (≤ 1×)',
+        met: offlineReadyMs ? dflt.readyMs <= offlineReadyMs : null,
+        note: 'from spawning the command to its "listening" line; the mesh loads and validates serverless.yml with codegen first',
+      },
+      {
+        metric: 'first call (cold start) of a function',
+        baseline: 'serverless-offline 13, same service',
+        baselineValue: coldOffline,
+        ours: coldDefault,
+        unit: 'ms',
+        ratio: coldOffline ? coldDefault / coldOffline : null,
+        goal: 'not slower (≤ 1×)',
+        met: coldOffline ? coldDefault <= coldOffline : null,
+        note: 'default mode: bundles the handler with esbuild, forks the sandbox, starts tracing, loads svc-mesh',
+      },
+      ...(shopReadyMs === null
+        ? []
+        : [
+            {
+              metric: 'start to ready, examples/shop (5 services)',
+              baseline: 'none',
+              baselineValue: null,
+              ours: shopReadyMs,
+              unit: 'ms',
+              ratio: null,
+              goal: 'report',
+              met: null,
+            },
+          ]),
       {
         metric: 'traces stored by the default mesh (one per invocation, none lost)',
         baseline: 'invocations made (capped at the store’s 5,000 traces)',

@@ -531,7 +531,12 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
       ...(ingestSpans === undefined ? {} : { onSpans: ingestSpans }),
     });
+  // The first call should not pay for bundling: build the worker's modules and every handler now,
+  // in the background (a call that comes first waits for the same build).
+  workerBootstrap().catch(() => undefined);
+  if (tracingOn) tracingBootstrap().catch(() => undefined);
   for (const f of functions) core.pools.set(f.name, makePool(f));
+  for (const p of core.pools.values()) p.prepare();
 
   // 6. Follow the serverless.yml files.
   const config =

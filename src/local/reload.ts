@@ -183,7 +183,9 @@ export class ConfigWatcher {
       if (old !== undefined) core.byAccessKey.delete(old.accessKeyId);
       core.byName.set(name, f);
       core.byAccessKey.set(f.accessKeyId, f);
-      core.pools.set(name, this.t.makePool(f));
+      const pool = this.t.makePool(f);
+      pool.prepare();
+      core.pools.set(name, pool);
       if (oldPool !== undefined) this.retire(oldPool);
       const i = old === undefined ? -1 : functions.indexOf(old);
       if (i >= 0) functions[i] = f;

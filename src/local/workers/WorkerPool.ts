@@ -76,6 +76,14 @@ export class WorkerPool {
     return [...this.all].map((w) => w.proc.pid).filter((p): p is number => p !== undefined);
   }
 
+  /**
+   * Bundles the handler ahead of its first call (in the background; never fails: a failing build
+   * is reported by the call, and built again then).
+   */
+  prepare(): void {
+    if (this.build === undefined) void this.ensureBuild();
+  }
+
   /** False when reserved concurrency is exhausted (the caller answers 429). */
   hasCapacity(): boolean {
     const r = this.fn.reservedConcurrency;

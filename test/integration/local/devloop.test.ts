@@ -3,7 +3,7 @@
  * `svc-mesh invoke` starts its own trace and prints what the callee attached to its error.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -80,6 +80,34 @@ describe('Local mesh: edits take effect', () => {
       expect(await call()).toBe('1.0.0'); // warm
       pkg('2.0.0');
       await until(async () => (await call()) === '2.0.0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('Local mesh: the first call', () => {
+  it('does not pay for bundling: handlers are built in the background at start', async () => {
+    const dir = scratch();
+    const file = join(dir, 'h.mjs');
+    writeFileSync(file, 'export const handler = async () => "built";\n');
+    try {
+      await using m = await startLocalMesh({
+        quiet: true,
+        tracing: false,
+        functions: [{ service: 'b', key: 'h', file }],
+      });
+      // no invocation yet: the bundle appears anyway
+      await until(() => {
+        try {
+          return readdirSync(join(dir, '.svc-mesh', 'build')).some((f) => /^b-dev-h-[0-9a-f]{12}\.mjs$/.test(f));
+        } catch {
+          return false;
+        }
+      });
+      expect(
+        decode((await clients(m.endpoint).lambda.send(new InvokeCommand({ FunctionName: 'b-dev-h' }))).Payload),
+      ).toBe('built');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
