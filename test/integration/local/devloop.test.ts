@@ -197,7 +197,7 @@ describe('svc-mesh invoke against the local mesh', () => {
     await until(async () => {
       const res = await fetch(`${m.endpoint}/api/traces/${traceId}`);
       d = res.status === 200 ? ((await res.json()) as TraceDetail) : undefined;
-      return d !== undefined && d.spans.some((s) => s.service === 'devloop');
+      return d?.spans.some((s) => s.service === 'devloop') === true;
     });
     expect(d!.summary.rootName).toBe('svc-mesh invoke devloop:refuses');
     expect(d!.summary.orphanCount).toBe(0);
