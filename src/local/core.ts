@@ -17,6 +17,7 @@ import {
   type InvocationSpan,
   type InvocationSpans,
   errorCode,
+  newTraceId,
   parentOf,
 } from './invocationSpans.js';
 import type { DeadLetter, InvocationRecord, LocalFunction } from './types.js';
@@ -221,6 +222,11 @@ export class MeshCore {
    */
   enqueueAsync(pool: WorkerPool, payload: string, meta: AsyncMeta): void {
     this.begin();
+    // Without a caller's context, every attempt and the dead letter still share one (new) trace.
+    if (this.spans !== undefined && parentOf(meta.carrier, meta.traceId) === undefined) {
+      const id = newTraceId();
+      meta = { ...meta, traceId: `Root=1-${id.slice(0, 8)}-${id.slice(8)};Sampled=0` };
+    }
     void this.attemptAsync(pool, payload, meta, 1);
   }
 

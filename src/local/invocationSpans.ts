@@ -129,7 +129,7 @@ const int = (key: string, v: number): OtlpKeyValue => ({ key, value: { intValue:
 const bool = (key: string, v: boolean): OtlpKeyValue => ({ key, value: { boolValue: v } });
 
 /** A new X-Ray-style trace id: epoch seconds, then random (X-Ray accepts it; W3C too). */
-function newTraceId(): string {
+export function newTraceId(): string {
   const epoch = Math.floor(Date.now() / 1000)
     .toString(16)
     .padStart(8, '0');

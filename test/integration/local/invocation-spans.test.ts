@@ -164,6 +164,25 @@ describe('Local mesh: a span for every invocation', () => {
     expect(d.summary.errorCount).toBeLessThan(spans.length);
   });
 
+  it('keeps every attempt and the dead letter of a context-less Event invoke in one trace', async () => {
+    const out = await invoke('throws', { message: 'alone' }, { type: 'Event' });
+    await mesh.idle();
+    const requestId = out.$metadata.requestId!;
+    let traces: { traceId: string }[] = [];
+    await until(async () => {
+      const res = await fetch(`${mesh.endpoint}/api/traces?q=${requestId}`);
+      traces = ((await res.json()) as { traces: { traceId: string }[] }).traces;
+      return traces.length > 0;
+    });
+    expect(traces).toHaveLength(1);
+    const d = await trace(traces[0]!.traceId, (x) => ofRequest(x, requestId).length >= 4);
+    expect(
+      ofRequest(d, requestId)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['dead letter fx:throws', 'fx:throws', 'fx:throws', 'fx:throws']);
+  });
+
   it('records a plain SNS subscriber under the publisher’s context', async () => {
     const ctx = newContext();
     const topic = await c.sns.send(new CreateTopicCommand({ Name: 'spans-topic' }));
