@@ -1,8 +1,12 @@
 /**
  * Local mesh against serverless-offline 13 (its Lambda endpoint) and against a raw
- * keep-alive node:http echo, side by side in one run: the same AWS SDK LambdaClient, the
- * same trivial handler (`async (event) => event`), each server in its own process.
+ * keep-alive node:http echo, side by side in one run: the same AWS SDK LambdaClient, each
+ * server in its own process. First the default mode users run (`svc-mesh dev`: IAM on, tracing
+ * on, a `defineFunction` handler), then the same handler with `--no-tracing` (what tracing
+ * costs), then a plain handler (`async (event) => event`) with tracing off.
  * Also the resident memory of a warm worker.
+ *
+ * BENCH_LOCAL_MESH_SMOKE=1: one short round (a smoke test of the bench itself, not a measurement).
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -16,11 +20,12 @@ import type { BenchRow } from './types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Rounds of interleaved measurement: each target gets a slice per round, so load drift hits all alike. */
-const ROUNDS = 5;
-const SEQ = 300; // per round
+const SMOKE = process.env['BENCH_LOCAL_MESH_SMOKE'] === '1';
+const ROUNDS = SMOKE ? 1 : 5;
+const SEQ = SMOKE ? 30 : 300; // per round
 const CONC = 32;
-const CONC_N = 1200; // per round
-const WARM = 200;
+const CONC_N = SMOKE ? 128 : 1200; // per round
+const WARM = SMOKE ? 20 : 200;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -37,7 +42,8 @@ function startProcess(
   args: string[],
   opts: { cwd: string; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number },
 ) {
-  return new Promise<{ proc: ChildProcess; match: RegExpMatchArray }>((resolve, reject) => {
+  const t0 = performance.now();
+  return new Promise<{ proc: ChildProcess; match: RegExpMatchArray; readyMs: number }>((resolve, reject) => {
     const proc = spawn(cmd, args, {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
@@ -57,7 +63,7 @@ function startProcess(
       if (m) {
         done = true;
         clearTimeout(timer);
-        resolve({ proc, match: m });
+        resolve({ proc, match: m, readyMs: performance.now() - t0 });
       }
     };
     // Both streams: serverless-offline announces itself on stderr.
@@ -164,6 +170,11 @@ export default async function run(): Promise<BenchRow[]> {
   const procs: ChildProcess[] = [];
   try {
     writeFileSync(join(dir, 'handler.js'), 'export const hello = async (event) => event;\n');
+    // The default mode's handler: svc-mesh's own wrapper (span, deadline scope, error marker).
+    writeFileSync(
+      join(dir, 'defined.ts'),
+      "import { defineFunction } from 'svc-mesh';\nexport const echo = defineFunction(async (input: unknown) => input);\n",
+    );
     const [lambdaPort, httpPort, wsPort] = [await freePort(), await freePort(), await freePort()];
     writeFileSync(
       join(dir, 'serverless.yml'),
@@ -176,6 +187,8 @@ export default async function run(): Promise<BenchRow[]> {
         'functions:',
         '  hello:',
         '    handler: handler.hello',
+        '  defined:',
+        '    handler: defined.echo',
         'plugins:',
         '  - serverless-offline',
         'custom:',
@@ -201,9 +214,24 @@ export default async function run(): Promise<BenchRow[]> {
     procs.push(mesh.proc);
     const meshUrl = mesh.match[1]!;
     const ourT = target('svc-mesh', meshUrl, 'bench-dev-hello');
+    const untracedT = target('svc-mesh --no-tracing, defineFunction', meshUrl, 'bench-dev-defined');
+
+    // The default mode: `svc-mesh dev` as users run it (IAM on, tracing on), a defineFunction handler.
+    const dflt = await startProcess(
+      process.execPath,
+      [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
+      {
+        cwd: ROOT,
+        ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
+        timeoutMs: 60_000,
+      },
+    );
+    procs.push(dflt.proc);
+    const defaultT = target('svc-mesh default (IAM, tracing, defineFunction)', dflt.match[1]!, 'bench-dev-defined');
 
     // Baseline: serverless-offline 13, its Lambda endpoint.
     let offT: Target | undefined;
+    let offlineReadyMs: number | null = null;
     let offlineNote = '';
     try {
       const sls = await startProcess(join(ROOT, 'node_modules/.bin/serverless'), ['offline', 'start'], {
@@ -218,6 +246,7 @@ export default async function run(): Promise<BenchRow[]> {
         timeoutMs: 90_000,
       });
       procs.push(sls.proc);
+      offlineReadyMs = sls.readyMs;
       offT = target('serverless-offline', `http://127.0.0.1:${lambdaPort}`, 'bench-dev-hello');
     } catch (err) {
       offlineNote = `serverless-offline did not run: ${(err as Error).message.split('\n')[0]}`;
@@ -232,7 +261,15 @@ export default async function run(): Promise<BenchRow[]> {
     procs.push(echo.proc);
     const echoT = target('echo', `http://127.0.0.1:${echo.match[1]}`, 'echo');
 
-    const targets = [ourT, ...(offT ? [offT] : []), echoT];
+    const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), echoT];
+    // The first call of each (a cold start: the mesh bundles and forks, serverless-offline loads the handler).
+    const firstCall = async (t: Target) => {
+      const t1 = performance.now();
+      await once(t, 0);
+      return performance.now() - t1;
+    };
+    const coldDefault = await firstCall(defaultT);
+    const coldOffline = offT ? await firstCall(offT) : null;
     for (const t of targets) await warm(t);
     for (let r = 0; r < ROUNDS; r++) await round(targets, r);
     for (const t of targets) {
@@ -241,6 +278,10 @@ export default async function run(): Promise<BenchRow[]> {
     const ours = rate(ourT);
     const offline = offT ? rate(offT) : null;
     const floor = rate(echoT);
+    const dfl = rate(defaultT);
+    const untraced = rate(untracedT);
+    // Spans all arrived: the default mesh stored one trace per invocation it ran (up to its cap).
+    const stored = ((await (await fetch(`${dflt.match[1]}/api/traces?limit=1`)).json()) as { total: number }).total;
 
     const fns = (await (await fetch(`${meshUrl}/_mesh/functions`)).json()) as { pids: number[] }[];
     const pids = fns.flatMap((f) => f.pids);
@@ -248,6 +289,20 @@ export default async function run(): Promise<BenchRow[]> {
     const ussPerWorker = Math.max(...mem.map((m) => m.uss));
     const rssPerWorker = Math.max(...mem.map((m) => m.rss));
     for (const p of procs) kill(p);
+
+    // Start to ready for examples/shop (5 services) with the default mode.
+    let shopReadyMs: number | null = null;
+    try {
+      const shop = await startProcess(
+        process.execPath,
+        [join(ROOT, 'bin/svc-mesh.js'), 'dev', join(ROOT, 'examples/shop'), '--port', '0', '--quiet'],
+        { cwd: ROOT, ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 60_000 },
+      );
+      shopReadyMs = shop.readyMs;
+      kill(shop.proc);
+    } catch {
+      shopReadyMs = null;
+    }
 
     // The same with tracing on: what a worker costs with the OpenTelemetry SDK loaded.
     let traced: { rss: number; uss: number } | null = null;
@@ -273,7 +328,116 @@ export default async function run(): Promise<BenchRow[]> {
     }
 
     const r = (a: number, b: number | null) => (b === null ? null : a / b);
+    const invocations = WARM * 3 + (SEQ + CONC_N) * ROUNDS;
     const rows: BenchRow[] = [
+      {
+        metric: 'default mode (IAM on, tracing on, defineFunction): sequential invokes/s',
+        baseline: 'serverless-offline 13 Lambda endpoint (plain handler, no tracing)',
+        baselineValue: offline?.seq ?? null,
+        ours: dfl.seq,
+        unit: 'invokes/s',
+        ratio: r(dfl.seq, offline?.seq ?? null),
+        goal: 'headline',
+        met: null,
+        note: `what \`svc-mesh dev\` users run; ${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target${SMOKE ? ' (SMOKE: not a measurement)' : ''}`,
+      },
+      {
+        metric: `default mode: throughput at concurrency ${CONC}`,
+        baseline: 'serverless-offline 13 Lambda endpoint (plain handler, no tracing)',
+        baselineValue: offline?.conc ?? null,
+        ours: dfl.conc,
+        unit: 'invokes/s',
+        ratio: r(dfl.conc, offline?.conc ?? null),
+        goal: 'headline',
+        met: null,
+      },
+      {
+        metric: 'default mode vs the physical floor, sequential',
+        baseline: 'raw keep-alive node:http echo (loopback)',
+        baselineValue: floor.seq,
+        ours: dfl.seq,
+        unit: 'invokes/s',
+        ratio: dfl.seq / floor.seq,
+        goal: '≥ 0.7×',
+        met: dfl.seq / floor.seq >= 0.7,
+      },
+      {
+        metric: `default mode vs the physical floor, concurrency ${CONC}`,
+        baseline: 'raw keep-alive node:http echo (loopback)',
+        baselineValue: floor.conc,
+        ours: dfl.conc,
+        unit: 'invokes/s',
+        ratio: dfl.conc / floor.conc,
+        goal: '≥ 0.7×',
+        met: dfl.conc / floor.conc >= 0.7,
+      },
+      {
+        metric: 'tracing on vs --no-tracing (defineFunction handler), sequential',
+        baseline: 'the same mesh and handler with --no-tracing',
+        baselineValue: untraced.seq,
+        ours: dfl.seq,
+        unit: 'invokes/s',
+        ratio: dfl.seq / untraced.seq,
+        goal: '≥ 0.85× (tracing costs ≤ 15 %)',
+        met: dfl.seq / untraced.seq >= 0.85,
+        note: 'worker spans travel over the IPC channel; the mesh records one span per invocation',
+      },
+      {
+        metric: `tracing on vs --no-tracing (defineFunction handler), concurrency ${CONC}`,
+        baseline: 'the same mesh and handler with --no-tracing',
+        baselineValue: untraced.conc,
+        ours: dfl.conc,
+        unit: 'invokes/s',
+        ratio: dfl.conc / untraced.conc,
+        goal: '≥ 0.85× (tracing costs ≤ 15 %)',
+        met: dfl.conc / untraced.conc >= 0.85,
+      },
+      {
+        metric: 'start to ready, one service (the bench service)',
+        baseline: 'serverless-offline 13 (`serverless offline start`, same service)',
+        baselineValue: offT ? (offlineReadyMs ?? null) : null,
+        ours: dflt.readyMs,
+        unit: 'ms',
+        ratio: offlineReadyMs ? dflt.readyMs / offlineReadyMs : null,
+        goal: 'not slower (≤ 1×)',
+        met: offlineReadyMs ? dflt.readyMs <= offlineReadyMs : null,
+        note: 'from spawning the command to its "listening" line; the mesh loads and validates serverless.yml with codegen first',
+      },
+      {
+        metric: 'first call (cold start) of a function',
+        baseline: 'serverless-offline 13, same service',
+        baselineValue: coldOffline,
+        ours: coldDefault,
+        unit: 'ms',
+        ratio: coldOffline ? coldDefault / coldOffline : null,
+        goal: 'not slower (≤ 1×)',
+        met: coldOffline ? coldDefault <= coldOffline : null,
+        note: 'default mode: bundles the handler with esbuild, forks the sandbox, starts tracing, loads svc-mesh',
+      },
+      ...(shopReadyMs === null
+        ? []
+        : [
+            {
+              metric: 'start to ready, examples/shop (5 services)',
+              baseline: 'none',
+              baselineValue: null,
+              ours: shopReadyMs,
+              unit: 'ms',
+              ratio: null,
+              goal: 'report',
+              met: null,
+            },
+          ]),
+      {
+        metric: 'traces stored by the default mesh (one per invocation, none lost)',
+        baseline: 'invocations made (capped at the store’s 5,000 traces)',
+        baselineValue: Math.min(invocations, 5000),
+        ours: stored,
+        unit: 'traces',
+        ratio: stored / Math.min(invocations, 5000),
+        goal: '= 1',
+        met: stored === Math.min(invocations, 5000),
+      },
       {
         metric: 'sequential invokes/s (SDK InvokeCommand, trivial handler)',
         baseline: 'serverless-offline 13 Lambda endpoint',

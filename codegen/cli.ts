@@ -4,6 +4,8 @@
  * `process.exitCode`, never `process.exit()`, so output is flushed.
  */
 import { cac } from 'cac';
+import { installHelpFix } from '../tools/cli/help.js';
+import { nodeVersionNotice } from '../tools/cli/nodeNotice.js';
 
 export interface CodegenCLIOptions {
   stage: string;
@@ -30,6 +32,8 @@ export interface CodegenCLIOptions {
   /** doctor: print the findings as JSON. */
   json?: true;
   quiet: boolean;
+  /** Generate again whenever a serverless.yml or a handler file changes, until Ctrl-C. */
+  watch?: boolean;
 }
 
 export type CommandName = 'generate' | 'check' | 'doctor';
@@ -75,6 +79,7 @@ function build() {
     .option('--out <dir>', 'Output directory (replaced atomically)', { default: '.svc-mesh/codegen' })
     .option('--no-types', 'Skip contracts and clients (no TypeScript type check)')
     .option('--max-managed-policies <n>', 'Managed policies a role may have (IAM quota: 10, 20 on request)')
+    .option('--watch', 'Generate again whenever a serverless.yml or a handler file changes (Ctrl-C stops)')
     .example('svc-codegen services --stage dev --out .svc-mesh/codegen')
     .example('svc-codegen . --stage prod --account 123456789012 --region eu-west-1');
   shared(cli.command('check [...paths]', 'Fail on breaking contract changes against a previous contracts/ directory'))
@@ -91,6 +96,7 @@ function build() {
   // Declared as plain options (not cac's help()/version()), so parsing never prints as a side effect.
   cli.option('-h, --help', 'Display this message');
   cli.option('-v, --version', 'Display the version number');
+  installHelpFix(cli, 'svc-codegen');
   return cli;
 }
 
@@ -128,6 +134,7 @@ export function parseCLI(argv: readonly string[]): ParsedCLI {
     types: o['types'] !== false,
     quiet: o['quiet'] === true,
   };
+  if (o['watch'] === true) options.watch = true;
   const set = <K extends keyof CodegenCLIOptions>(k: K, v: CodegenCLIOptions[K] | undefined) => {
     if (v !== undefined) options[k] = v;
   };
@@ -197,5 +204,6 @@ if (/svc-codegen(\.[cm]?js)?$|codegen[\\/]cli\.[jt]s$/.test(entry)) {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
+  nodeVersionNotice();
   process.exitCode = await runCLI(process.argv.slice(2));
 }

@@ -266,8 +266,11 @@ try {
       await showTrace(t.traceId, { endpoint: mesh.endpoint, out: (text) => process.stdout.write(indent(text)) });
       say();
     }
+    // Without --serve the mesh stops when the demo ends: the viewer URL would not answer.
     say(
-      `  ${pc.bold('trace viewer')}: ${mesh.endpoint}/   ${pc.dim('(JSON API: /api/traces, /api/traces/<traceId>)')}`,
+      serve
+        ? `  ${pc.bold('trace viewer')}: ${mesh.endpoint}/   ${pc.dim('(JSON API: /api/traces, /api/traces/<traceId>)')}`
+        : `  ${pc.bold('trace viewer')}: the mesh stops with the demo; run ${pc.bold('npm run demo -- --serve')} to keep it running and open its viewer (http://127.0.0.1:4710/).`,
     );
   }
 } catch (err) {

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Installs Debian's Chromium for the browser tests when it is missing (CI, fresh machines).
 # playwright-core drives /usr/bin/chromium; it never downloads a browser of its own.
+# Never prompts: without root or password-less sudo it says what is needed and stops.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then exit 0; fi
-if [ "$(id -u)" != "0" ] && ! command -v sudo >/dev/null; then
-  echo "setup-browser: /usr/bin/chromium is missing and this user cannot install it; run 'apt-get install chromium' as root" >&2
+CHROMIUM="${SVC_MESH_CHROMIUM:-/usr/bin/chromium}"
+if [ -x "$CHROMIUM" ]; then exit 0; fi
+need() {
+  echo "setup-browser: the browser tests need Debian's chromium at $CHROMIUM, which is missing." >&2
+  echo "setup-browser: $1 Install it once with: sudo apt-get install chromium" >&2
   exit 1
+}
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  command -v sudo >/dev/null || need "This user is not root and has no sudo."
+  # -n: fail instead of asking for a password in the middle of 'npm test'
+  sudo -n true 2>/dev/null || need "Installing it needs root, and sudo would ask for a password."
+  SUDO="sudo -n"
 fi
-SUDO=""; [ "$(id -u)" != "0" ] && SUDO=sudo
 echo "setup-browser: installing Debian chromium (once)" >&2
 $SUDO apt-get update -qq >/dev/null
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-/usr/bin/chromium --version >&2
+"$CHROMIUM" --version >&2

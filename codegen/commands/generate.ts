@@ -22,6 +22,12 @@ export function projectOptions(p: ParsedCLI, onProgress?: ProjectOptions['onProg
 }
 
 export async function run(p: ParsedCLI, io: CLIIO): Promise<number> {
+  if (p.options.watch !== true) return once(p, io);
+  const { watchAndRegenerate } = await import('./watch.js');
+  return watchAndRegenerate(p, io, () => once(p, io));
+}
+
+async function once(p: ParsedCLI, io: CLIIO): Promise<number> {
   const bar = progress(io, p.options.quiet);
   try {
     const paths = p.paths.length > 0 ? p.paths : ['.'];

@@ -330,12 +330,28 @@ function contractOf(
       return { schema: {}, ok: false };
     }
   };
-  const input = one(found.input, 'input');
-  const output = one(found.output, 'output');
+  const input = named(one(found.input, 'input'), found.input);
+  const output = named(one(found.output, 'output'), found.output);
   const c: FunctionContract = { subscribable: f.subscribable, input: input.schema, output: output.schema };
   if (found.subscriber === true) c.kind = 'subscriber';
   if (!input.ok || !output.ok) c.untyped = true;
   return c;
+}
+
+/**
+ * The user's own name for a type written as a plain reference (`defineFunction<SendEmailInput, …>`),
+ * kept as the schema's `title`, so generated clients use that name rather than one made up.
+ */
+function named(
+  r: { schema: JsonSchema; ok: boolean },
+  node: ts.TypeNode | undefined,
+): { schema: JsonSchema; ok: boolean } {
+  if (!r.ok || node === undefined || !ts.isTypeReferenceNode(node) || node.typeArguments !== undefined) return r;
+  if (!ts.isIdentifier(node.typeName)) return r;
+  const name = node.typeName.text;
+  if (!/^[A-Z][A-Za-z0-9_]*$/.test(name) || name === 'Promise') return r;
+  if (typeof r.schema !== 'object' || r.schema === null || '$ref' in r.schema) return r;
+  return { schema: { title: name, ...r.schema }, ok: true };
 }
 
 function firstLine(err: unknown): string {

@@ -20,6 +20,12 @@ interface ServiceTypes {
   names: Record<string, [string, string]>;
 }
 
+/** A schema's `title` when it is a usable TypeScript type name (the handler's own name for it). */
+function titleOf(schema: unknown): string | undefined {
+  const t = (schema as { title?: unknown } | null)?.title;
+  return typeof t === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(t) ? t : undefined;
+}
+
 function serviceTypes(c: ServiceContract): ServiceTypes {
   const taken = new Set<string>();
   const unique = (base: string) => {
@@ -32,7 +38,12 @@ function serviceTypes(c: ServiceContract): ServiceTypes {
   for (const key of Object.keys(c.functions).sort()) {
     // Subscribers are invoked by SNS with lifecycle events, never called: no client for them.
     if (c.functions[key]!.kind === 'subscriber') continue;
-    names[key] = [unique(`${pascal(key)}Input`), unique(`${pascal(key)}Output`)];
+    // The handler's own type names when it has them (`SendEmailInput`), else `<Function>Input`.
+    const f = c.functions[key]!;
+    names[key] = [
+      unique(titleOf(f.input) ?? `${pascal(key)}Input`),
+      unique(titleOf(f.output) ?? `${pascal(key)}Output`),
+    ];
   }
   const defNames = new Map<string, string>();
   for (const d of Object.keys(c.definitions).sort()) defNames.set(d, unique(identifier(d)));
@@ -85,7 +96,7 @@ export function clientFiles(
     'type InvokeOptions = Parameters<typeof sdk.invoke>[2];',
     'type InvokeAsyncOptions = Parameters<typeof sdk.invokeAsync>[2];',
     '',
-    '/** A typed call: `await clients.users.createUser(input)`; `.async(input)` sends an Event invoke. */',
+    '/** A typed call: `await clients.<service>.<function>(input)`; `.async(input)` sends an Event invoke. */',
     'export interface Client<I, O> {',
     '  (input: I, options?: InvokeOptions): Promise<O>;',
     '  async(input: I, options?: InvokeAsyncOptions): ReturnType<typeof sdk.invokeAsync>;',

@@ -2,8 +2,9 @@
  * Atomic output: everything is written into a temporary sibling directory, then renamed into
  * place. A failure leaves the previous output untouched and no partial directory behind.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CodegenOutputError } from '../errors.js';
 
@@ -42,7 +43,10 @@ export async function writeOutput(outDir: string, files: Record<string, string>)
   let tmp: string;
   try {
     await mkdir(parent, { recursive: true });
-    tmp = await mkdtemp(join(parent, `.${basename(out)}.tmp-`));
+    // mkdir, not mkdtemp: mkdtemp creates 0700, and the output (renamed from it) must get the
+    // usual permissions (0777 minus the umask) like any folder the user makes.
+    tmp = join(parent, `.${basename(out)}.tmp-${randomUUID().slice(0, 8)}`);
+    await mkdir(tmp);
   } catch (err) {
     throw new CodegenOutputError(out, reason(err), err);
   }

@@ -38,6 +38,10 @@ export interface LifecycleRun {
   result?: unknown;
   error?: LifecycleError;
   durationMs?: number;
+  /** The invocation's attempt, when the platform says (the local mesh does; AWS Lambda does not). */
+  attempt?: number;
+  /** A `failed` sent before the deadline because the function was about to time out. */
+  provisional?: boolean;
 }
 
 /**

@@ -71,6 +71,9 @@ export function decodeLifecycleEvent<I = unknown, O = unknown>(recordOrEvent: un
     if (typeof err['code'] === 'string') event.error.code = err['code'];
   }
   if (typeof d['durationMs'] === 'number') event.durationMs = d['durationMs'];
+  if (typeof d['attempt'] === 'number' && Number.isInteger(d['attempt']) && d['attempt'] > 0)
+    event.attempt = d['attempt'];
+  if (d['provisional'] === true) event.provisional = true;
   if (Array.isArray(d['truncated'])) event.truncated = d['truncated'].filter((x): x is string => typeof x === 'string');
   return event;
 }

@@ -30,6 +30,8 @@ export interface LifecycleMessageInput {
   result?: unknown;
   error?: LifecycleError;
   durationMs?: number;
+  attempt?: number;
+  provisional?: boolean;
   trace: TraceCarrier;
   /** For tests: fixed id and time. */
   id?: string;
@@ -117,6 +119,8 @@ export function buildLifecycleMessage(m: LifecycleMessageInput): SnsMessage {
     if (m.error.message.length > MAX_ERROR_MESSAGE) truncated.push('error.message');
   }
   if (m.durationMs !== undefined) body.data.durationMs = Math.round(m.durationMs * 1000) / 1000;
+  if (m.attempt !== undefined) body.data.attempt = m.attempt;
+  if (m.provisional === true) body.data.provisional = true;
   const fixed = attrBytes(attrs);
   const fits = () => {
     if (truncated.length) body.data.truncated = truncated;

@@ -29,8 +29,24 @@ export interface LifecycleEvent<I = unknown, O = unknown> {
   stage: string;
   /** ISO-8601 time of the event. */
   time: string;
-  /** Lambda request id of the run. */
+  /**
+   * Lambda request id of the invocation: the same on every event of one invocation, and on
+   * every attempt of an async invocation (Lambda retries keep it; each attempt's events get new
+   * `id`s). Deduplicate per invocation on `requestId`; per delivery on `id`.
+   */
   requestId: string;
+  /**
+   * Which attempt of the invocation this is (1, then 2 and 3 for Lambda's async retries), when
+   * the platform says so: the local mesh does; AWS Lambda does not expose it (absent there).
+   */
+  attempt?: number;
+  /**
+   * `true` on a `failed` event sent shortly before the deadline because the function was about
+   * to time out (`error.type` `Sandbox.Timedout`). It is a forecast: if the function still
+   * finished, its real `success` or `failed` follows with the same `requestId`, and the later
+   * event is the truth. Without a later event, the function did time out.
+   */
+  provisional?: boolean;
   /** The run's input (undefined when left out for size: see `truncated`). */
   input: I;
   /** The result (`success` only). */
@@ -59,6 +75,8 @@ export interface CloudEventBody {
     result?: unknown;
     error?: LifecycleError;
     durationMs?: number;
+    attempt?: number;
+    provisional?: boolean;
     truncated?: string[];
   };
 }

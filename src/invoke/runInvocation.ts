@@ -97,7 +97,8 @@ export async function runInvocation(
   if (caller !== undefined) ctx.caller = caller;
   if (prepared.meta?.idempotencyKey !== undefined) ctx.idempotencyKey = prepared.meta.idempotencyKey;
 
-  // Lifecycle events: `start` goes out alongside the handler; one terminal event at most.
+  // Lifecycle events: `start` goes out alongside the handler, then one terminal event; a
+  // `provisional` failed may come before it when the deadline is near (see LifecycleEvent).
   const subscribable = options.subscribable ?? c.subscribable;
   let publisher: LifecyclePublisher | undefined;
   if (subscribable) {
@@ -111,6 +112,8 @@ export async function runInvocation(
   }
   const pending: Promise<unknown>[] = [];
   let terminal = false;
+  const attempt = attemptOf(process.env['SVC_MESH_ATTEMPT']);
+  const tag = attempt === undefined ? {} : { attempt };
   // Events go out in order (start before success/failed); each settles to its error or undefined.
   let last: Promise<unknown> = Promise.resolve();
   const emit = (type: LifecycleType, run: Omit<LifecycleRun, 'requestId'>, parent: Context) => {
@@ -126,7 +129,7 @@ export async function runInvocation(
   };
   let timer: NodeJS.Timeout | undefined;
   if (publisher) {
-    emit('start', { input: prepared.input }, spanCtx);
+    emit('start', { ...tag, input: prepared.input }, spanCtx);
     const margin = options.timeoutEventMarginMs ?? DEFAULT_TIMEOUT_EVENT_MARGIN_MS;
     // Only the process's own timeout kills it: a caller giving up earlier is not a timeout here.
     const wait = lambdaDeadline - margin - Date.now();
@@ -135,10 +138,11 @@ export async function runInvocation(
       timer = setTimeout(
         () => {
           if (terminal) return;
-          terminal = true;
           emit(
             'failed',
             {
+              ...tag,
+              provisional: true,
               input: prepared.input,
               error: {
                 type: 'Sandbox.Timedout',
@@ -162,7 +166,7 @@ export async function runInvocation(
     result = await context.with(spanCtx, () => invocationScope.run(scope, () => body(prepared.arg, ctx)));
     if (!terminal) {
       terminal = true;
-      emit('success', { input: prepared.input, result, durationMs: performance.now() - t0 }, spanCtx);
+      emit('success', { ...tag, input: prepared.input, result, durationMs: performance.now() - t0 }, spanCtx);
     }
   } catch (err) {
     failure = { err };
@@ -180,7 +184,7 @@ export async function runInvocation(
         message: err instanceof Error ? err.message : String(err),
       };
       if (typeof e.code === 'string') error.code = e.code;
-      emit('failed', { input: prepared.input, error, durationMs: performance.now() - t0 }, spanCtx);
+      emit('failed', { ...tag, input: prepared.input, error, durationMs: performance.now() - t0 }, spanCtx);
     }
   } finally {
     if (timer) clearTimeout(timer);
@@ -192,6 +196,12 @@ export async function runInvocation(
   if (failure) throw failure.err;
   if (publishErrors.length > 0 && options.onPublishError === 'throw') throw publishErrors[0];
   return result;
+}
+
+/** `SVC_MESH_ATTEMPT` (set per invocation by the local mesh), if it is a positive integer. */
+function attemptOf(v: string | undefined): number | undefined {
+  if (v === undefined || !/^[1-9]\d{0,2}$/.test(v)) return undefined;
+  return Number(v);
 }
 
 function logPublishError(err: unknown): void {

@@ -275,6 +275,9 @@ describe('Trace viewer in headless Chromium', () => {
         expect(await row.textContent()).toContain('orders:placeOrder');
         await row.click();
         await page.waitForSelector('[data-testid="waterfall"] [data-testid="span-row"]');
+        // the header names the root cause with its code, once
+        const cause = (await page.locator('[data-testid="trace-cause"]').textContent()) ?? '';
+        expect(cause).toContain('payments:charge: CardDeclinedError [CARD_DECLINED]: card declined');
         const services = await page
           .locator('[data-testid="span-row"]')
           .evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-service')))]);

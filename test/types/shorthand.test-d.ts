@@ -32,7 +32,7 @@ declare module 'svc-mesh' {
 describe('Types: short call forms through the generated calling lists', () => {
   it('types the three forms of hello (examples/serverless-2016) as otherService:someFunction', () => {
     const hello = sdkFor('helloService:hello');
-    type Out = OtherServiceTypes.SomeFunctionOutput;
+    type Out = OtherServiceTypes.SomeOutput;
     expectTypeOf(hello.invoke('otherService:someFunction', { name: 'a' })).resolves.toEqualTypeOf<Out>();
     expectTypeOf(hello.invoke('someFunction', { name: 'a' })).resolves.toEqualTypeOf<Out>();
     expectTypeOf(hello.invoke({ name: 'a' })).resolves.toEqualTypeOf<Out>();

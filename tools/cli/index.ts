@@ -4,6 +4,10 @@
  */
 import { cac } from 'cac';
 import { terminalSafe } from '../local/terminal.js';
+import { fixHelpSections } from './help.js';
+import { nodeVersionNotice } from './nodeNotice.js';
+
+nodeVersionNotice();
 
 const cli = cac('svc-mesh');
 
@@ -80,7 +84,7 @@ cli
   .option('--json', 'Print the JSON API response instead of a table or waterfall')
   .action(async (traceId: string | undefined, opts) => (await import('./commands/traces.js')).run(traceId, opts));
 
-cli.help();
+cli.help((sections) => fixHelpSections('svc-mesh', sections));
 cli.version('0.1.0');
 
 try {

@@ -10,18 +10,40 @@ import { dirname } from 'node:path';
 import type { CredentialScope, Principal } from './iam/index.js';
 import { authorize, type Denial } from './iam/index.js';
 import { ASYNC_MAX_RETRIES, DEVELOPER_ACCESS_KEY_ID } from './constants.js';
+import { failureLine } from './failureLine.js';
 import type { AuthFailure } from './guard.js';
+import {
+  type Carrier,
+  type InvocationHop,
+  type InvocationSpan,
+  type InvocationSpans,
+  errorCode,
+  newTraceId,
+  parentOf,
+} from './invocationSpans.js';
 import { terminalSafe } from './terminal.js';
 import type { DeadLetter, InvocationRecord, LocalFunction } from './types.js';
-import type { RunOutcome, WorkerPool } from './workers/WorkerPool.js';
+import type { RunOutcome, RunRequest, WorkerPool } from './workers/WorkerPool.js';
 
 export interface AsyncMeta {
   requestId: string;
+  /** The caller's `X-Amzn-Trace-Id`, if any. */
   traceId?: string;
+  /** The caller's trace context (Event envelope `meta`, SNS message attributes). */
+  carrier?: Carrier;
+  /** `async` for an svc-mesh Event envelope, `event` for SNS, `direct` otherwise. */
+  hop?: InvocationHop;
   source: 'lambda' | 'sns';
   topicArn?: string;
   subscriptionArn?: string;
   messageId?: string;
+}
+
+/** A sync invocation as the Lambda API hands it to the core. */
+export interface SyncRequest extends Omit<RunRequest, 'span'> {
+  /** ClientContext `custom` (the caller's trace context). */
+  carrier?: Carrier;
+  hop?: InvocationHop;
 }
 
 export interface MeshCoreOptions {
@@ -32,6 +54,8 @@ export interface MeshCoreOptions {
   asyncRetryDelaysMs: readonly number[];
   log: (line: string) => void;
   deadLetterFile?: string;
+  /** Where the one-line report of each failed invocation goes (undefined: nowhere, `--quiet`). */
+  failures?: ((line: string) => void) | undefined;
 }
 
 export class MeshCore {
@@ -53,6 +77,8 @@ export class MeshCore {
   stopping = false;
   /** Set when stop() begins: a retry scheduled from now on runs at once instead of after its delay. */
   draining = false;
+  /** Records a span for every invocation (tracing on, trace service present). */
+  spans: InvocationSpans | undefined;
 
   constructor(opts: MeshCoreOptions) {
     this.opts = opts;
@@ -109,22 +135,82 @@ export class MeshCore {
     }
   }
 
-  /** Runs an invocation now (the caller checked capacity). */
-  async runSync(
+  /** Begins the invocation's span and gives the worker its ids and X-Ray header; without tracing, only the header. */
+  private traceInvocation(
     pool: WorkerPool,
-    req: {
-      id: string;
-      payload: string;
-      invokedFunctionArn: string;
-      clientContext?: string;
-      traceId?: string;
-      tail: boolean;
+    run: RunRequest,
+    info: {
+      requestId: string;
+      type: 'RequestResponse' | 'Event';
+      hop: InvocationHop;
+      attempt: number;
+      carrier: Carrier | undefined;
+      topicArn?: string | undefined;
     },
-  ): Promise<RunOutcome> {
+  ): InvocationSpan | undefined {
+    const incoming = run.traceId;
+    if (this.spans === undefined) {
+      run.traceId = incoming ?? newTraceHeader(this.tracing);
+      return undefined;
+    }
+    const span = this.spans.begin({
+      fn: pool.fn,
+      requestId: info.requestId,
+      invocationType: info.type,
+      hop: info.hop,
+      attempt: info.attempt,
+      parent: parentOf(info.carrier, incoming),
+      ...(info.topicArn === undefined ? {} : { topicArn: info.topicArn }),
+    });
+    run.traceId = span.xrayHeader;
+    run.span = { traceId: span.traceId, spanId: span.spanId };
+    return span;
+  }
+
+  /** Ends the span (unless the handler recorded it) and prints the failure line. */
+  private finishInvocation(
+    pool: WorkerPool,
+    span: InvocationSpan | undefined,
+    run: RunRequest,
+    out: RunOutcome,
+    attempt: number,
+  ): void {
+    if (span !== undefined)
+      this.spans?.end(span, {
+        error: out.error,
+        coldStart: out.coldStart,
+        recorded: out.spanRecorded === true,
+        logs: out.logs,
+      });
+    if (out.error !== undefined && this.opts.failures !== undefined) {
+      this.opts.failures(
+        failureLine({
+          fn: pool.fn,
+          error: out.error,
+          code: errorCode(out.error),
+          requestId: run.id,
+          traceId: span?.traceId ?? rootOf(run.traceId),
+          attempt,
+        }),
+      );
+    }
+  }
+
+  /** Runs an invocation now (the caller checked capacity). */
+  async runSync(pool: WorkerPool, sync: SyncRequest): Promise<RunOutcome> {
     this.begin();
     pool.inFlight++;
+    const { carrier, hop, ...req } = sync as SyncRequest & RunRequest;
     try {
+      const span = this.traceInvocation(pool, req, {
+        requestId: req.id,
+        type: 'RequestResponse',
+        hop: hop ?? 'direct',
+        attempt: 1,
+        carrier,
+      });
       const out = await pool.run(req);
+      this.finishInvocation(pool, span, req, out, 1);
       // No record is built when nobody listens (the common `svc-mesh dev --quiet` case).
       if (this.listeners.size > 0)
         this.emit({
@@ -151,20 +237,38 @@ export class MeshCore {
    */
   enqueueAsync(pool: WorkerPool, payload: string, meta: AsyncMeta): void {
     this.begin();
+    // Without a caller's context, every attempt and the dead letter still share one (new) trace.
+    if (this.spans !== undefined && parentOf(meta.carrier, meta.traceId) === undefined) {
+      const id = newTraceId();
+      meta = { ...meta, traceId: `Root=1-${id.slice(0, 8)}-${id.slice(8)};Sampled=0` };
+    }
     void this.attemptAsync(pool, payload, meta, 1);
   }
 
-  private async attemptAsync(pool: WorkerPool, payload: string, meta: AsyncMeta, attempt: number): Promise<void> {
+  private async attemptAsync(first: WorkerPool, payload: string, meta: AsyncMeta, attempt: number): Promise<void> {
+    // A retry runs on the function's current pool (a serverless.yml reload may have replaced it).
+    const pool = attempt === 1 ? first : (this.pools.get(first.fn.name) ?? first);
     pool.inFlight++;
     let out: RunOutcome;
     try {
-      out = await pool.run({
-        id: attempt === 1 ? meta.requestId : meta.requestId,
+      const run: RunRequest = {
+        id: meta.requestId,
         payload,
         invokedFunctionArn: pool.fn.arn,
         ...(meta.traceId === undefined ? {} : { traceId: meta.traceId }),
         tail: false,
+        attempt,
+      };
+      const span = this.traceInvocation(pool, run, {
+        requestId: meta.requestId,
+        type: 'Event',
+        hop: meta.hop ?? (meta.source === 'sns' ? 'event' : 'direct'),
+        attempt,
+        carrier: meta.carrier,
+        topicArn: meta.topicArn,
       });
+      out = await pool.run(run);
+      this.finishInvocation(pool, span, run, out, attempt);
     } finally {
       pool.inFlight--;
     }
@@ -204,6 +308,13 @@ export class MeshCore {
     } catch {
       // keep the text
     }
+    // The user's input, not svc-mesh's Event envelope; its metadata stays beside it.
+    let envelopeMeta: unknown;
+    const env = parsed as { svcmesh?: unknown; meta?: unknown; payload?: unknown } | null;
+    if (typeof env === 'object' && env !== null && env.svcmesh === 1 && 'payload' in env) {
+      envelopeMeta = env.meta;
+      parsed = env.payload;
+    }
     const d: DeadLetter = {
       id: randomUUID(),
       time: new Date().toISOString(),
@@ -213,12 +324,20 @@ export class MeshCore {
       attempts,
       error: { errorType: error.errorType, errorMessage: error.errorMessage },
       payload: parsed,
+      ...(envelopeMeta === undefined ? {} : { meta: envelopeMeta }),
       requestId: meta.requestId,
       ...(meta.topicArn === undefined ? {} : { topicArn: meta.topicArn }),
       ...(meta.subscriptionArn === undefined ? {} : { subscriptionArn: meta.subscriptionArn }),
       ...(meta.messageId === undefined ? {} : { messageId: meta.messageId }),
     };
     this.dead.push(d);
+    this.spans?.deadLetter(
+      { ...fn, ...(this.byName.get(fn.name) ?? {}) },
+      parentOf(meta.carrier, meta.traceId),
+      meta.requestId,
+      attempts,
+      error,
+    );
     const file = this.opts.deadLetterFile;
     if (file !== undefined) {
       try {
@@ -313,4 +432,10 @@ export function newTraceHeader(sampled: boolean): string {
   // randomUUID draws from a cached entropy pool: much cheaper per call than randomBytes.
   const hex = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
   return `Root=1-${epoch}-${hex.slice(0, 24)};Parent=${hex.slice(32, 48)};Sampled=${sampled ? 1 : 0}`;
+}
+
+/** The trace id in an X-Ray header's `Root`, as W3C hex. */
+function rootOf(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})/.exec(header);
+  return m === null ? undefined : `${m[1]}${m[2]}`.toLowerCase();
 }

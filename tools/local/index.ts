@@ -34,6 +34,8 @@ import { MeshCore } from './core.js';
 import { FaultInjector, injectedSpanRequest } from './faults.js';
 import { resilienceView } from './resilienceView.js';
 import { LocalMeshStartError, PortInUseError } from './errors.js';
+import { InvocationSpans } from './invocationSpans.js';
+import { ConfigWatcher, type LoadedGraph } from './reload.js';
 import { LambdaService } from './lambda/LambdaService.js';
 import { createDispatcher, type TraceServiceLike } from './server.js';
 import { SnsService } from './sns/SnsService.js';
@@ -114,6 +116,11 @@ export interface StartLocalMeshOptions {
    * (default: AWS, with the developer's credentials).
    */
   remote?: HybridOptions;
+  /**
+   * Follow the serverless.yml files: on a change, validate them again and apply the new graph
+   * (or keep the running one and print the diagnostics). Default true.
+   */
+  watch?: boolean;
 }
 
 export interface LocalMesh {
@@ -180,6 +187,8 @@ interface Loaded {
   seed: SeedPlan;
   /** `service:function` → contract hash, from every record codegen planned (hybrid mode compares). */
   contracts: Map<string, string>;
+  /** Every serverless.yml loaded (watched for changes). */
+  files: string[];
 }
 
 /** Drops paths inside another path of the list (loading the outer one finds them). */
@@ -275,7 +284,13 @@ async function loadDeployment(
       // not a record
     }
   }
-  return { functions, warnings, seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage), contracts };
+  return {
+    functions,
+    warnings,
+    seed: onlyFor(gen.seed, functions, project.options.ssmPrefix, d.stage),
+    contracts,
+    files: project.services.map((s) => s.file).filter((f) => typeof f === 'string' && f !== ''),
+  };
 }
 
 /** The part of a seed plan that belongs to the functions this deployment runs. */
@@ -327,6 +342,14 @@ function fromSpec(s: FunctionSpec, defaultStage: string, region: string, account
   };
   if (s.reservedConcurrency !== undefined) lf.reservedConcurrency = s.reservedConcurrency;
   return lf;
+}
+
+function graphOf(loaded: Loaded[]): LoadedGraph {
+  return {
+    functions: loaded.flatMap((l) => l.functions),
+    seeds: loaded.map((l) => l.seed),
+    files: [...new Set(loaded.flatMap((l) => l.files))],
+  };
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -390,6 +413,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     tracing: options.tracing !== false,
     asyncRetryDelaysMs: options.asyncRetryDelaysMs ?? DEFAULT_ASYNC_RETRY_DELAYS_MS,
     log: notice,
+    failures: quiet ? undefined : log,
     ...(options.deadLetterFile === undefined ? {} : { deadLetterFile: resolve(options.deadLetterFile) }),
   });
   for (const f of functions) {
@@ -488,11 +512,25 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
 
   // 3. The trace service (engineer D's), if present.
   let traces: TraceServiceLike | undefined;
+  /** Spans from workers (IPC) and the mesh's own invocation spans go straight into the store. */
+  let ingestSpans: ((body: string) => void) | undefined;
   if (options.tracing !== false) {
     try {
-      const mod = (await import('./traces/index.js')) as { createTraceService?: (o?: object) => TraceServiceLike };
-      if (typeof mod.createTraceService === 'function') traces = mod.createTraceService({});
-      traceStore = (traces as { store?: { ingest(r: object): unknown } } | undefined)?.store;
+      const mod = await import('./traces/index.js');
+      if (typeof mod.createTraceService === 'function') {
+        const service = mod.createTraceService({});
+        traces = service;
+        traceStore = service.store;
+        core.spans = new InvocationSpans((request) => service.store.ingest(request), region);
+        ingestSpans = (body) => {
+          try {
+            const decoded = mod.decodeJsonRequest(body);
+            if (decoded.spanCount > 0) service.store.ingest(decoded.request);
+          } catch (err) {
+            notice(`svc-mesh: spans from a worker were not readable: ${(err as Error).message}`);
+          }
+        };
+      }
     } catch (err) {
       notice(`svc-mesh: trace service unavailable (${(err as Error).message}); /v1/traces answers 404`);
     }
@@ -600,23 +638,49 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     if (!tracingOn) reserved['OTEL_SDK_DISABLED'] = 'true';
     return { ...base, ...f.environment, ...reserved };
   };
-  for (const f of functions) {
-    core.pools.set(
-      f.name,
-      new WorkerPool(f, {
-        bootstrap: workerBootstrap,
-        tracing: tracingOn ? tracingBootstrap : async () => undefined,
-        env: workerEnv,
-        log: quiet
-          ? undefined
-          : (fn, line) =>
-              log(
-                `[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${terminalSafe(line, { keepColors: true })}`,
-              ),
-        maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
-      }),
-    );
-  }
+  const makePool = (f: LocalFunction) =>
+    new WorkerPool(f, {
+      bootstrap: workerBootstrap,
+      tracing: tracingOn ? tracingBootstrap : async () => undefined,
+      env: workerEnv,
+      log: quiet
+        ? undefined
+        : (fn, line) =>
+            log(
+              `[${fn.target}${fn.stage === stage ? '' : `@${fn.stage}`}] ${terminalSafe(line, { keepColors: true })}`,
+            ),
+      maxWorkers: Math.max(1, Math.min(maxWorkers, f.reservedConcurrency ?? Number.POSITIVE_INFINITY) || 1),
+      ...(ingestSpans === undefined ? {} : { onSpans: ingestSpans }),
+    });
+  // The first call should not pay for bundling: build the worker's modules and every handler now,
+  // in the background (a call that comes first waits for the same build).
+  workerBootstrap().catch(() => undefined);
+  if (tracingOn) tracingBootstrap().catch(() => undefined);
+  for (const f of functions) core.pools.set(f.name, makePool(f));
+  for (const p of core.pools.values()) p.prepare();
+
+  // 6. Follow the serverless.yml files.
+  const config =
+    options.watch === false || deployments.length === 0
+      ? undefined
+      : new ConfigWatcher(
+          {
+            core,
+            sns,
+            ssm,
+            cfn,
+            functions,
+            fixed: new Set(functions.filter((f) => !loaded.some((l) => l.functions.includes(f))).map((f) => f.name)),
+            makePool,
+            load: async () => {
+              const again: Loaded[] = [];
+              for (const d of deployments) again.push(await loadDeployment(d, region, account, options.discovery));
+              return graphOf(again);
+            },
+            log,
+          },
+          graphOf(loaded),
+        );
 
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL: endpoint,
@@ -635,6 +699,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       draining = true;
+      await config?.close();
       const drainMs = options.drainTimeoutMs ?? 30_000;
       core.flushRetries();
       let timer: NodeJS.Timeout | undefined;
@@ -649,6 +714,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       core.stopping = true;
       core.deadLetterPendingRetries();
       await Promise.all([...core.pools.values()].map((p) => p.close()));
+      await config?.closePools();
       // Attempts cut short by the close end as dead letters (core.stopping); wait until they have.
       await core.whenIdle();
       await new Promise<void>((r) => {

@@ -61,8 +61,10 @@ export interface DeadLetter {
   attempts: number;
   /** Why it ended here: the last error, or e.g. "function not found". */
   error: { errorType: string; errorMessage: string };
-  /** The event the function was (to be) invoked with. */
+  /** The event the function was (to be) invoked with: the user's input, unwrapped from svc-mesh's Event envelope. */
   payload: unknown;
+  /** svc-mesh's Event envelope metadata (caller, trace context…), when the event came in one. */
+  meta?: unknown;
   requestId: string;
   topicArn?: string;
   subscriptionArn?: string;

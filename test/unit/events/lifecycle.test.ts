@@ -36,12 +36,16 @@ describe('Lifecycle events: encode → SNS → decode', () => {
             input,
             ...(type === 'success' ? { result, durationMs: 12.3456 } : {}),
             ...(type === 'failed' ? { error: { type: 'E', message: 'boom', ...(code ? { code } : {}) } } : {}),
+            ...(type === 'failed' && code ? { provisional: true } : {}),
+            attempt: 2,
             trace: { traceparent: tp },
           });
           const e = decodeLifecycleEvent(asRecord(msg));
           expect(e).toMatchObject({ id: msg.body.id, type, source: 'payments:charge', stage: 'dev', requestId: 'r-1' });
           expect(e.input).toEqual(JSON.parse(JSON.stringify(input ?? null)));
           if (type === 'success') expect(e.durationMs).toBe(12.346);
+          expect(e.attempt).toBe(2);
+          expect(e.provisional).toBe(type === 'failed' && code ? true : undefined);
           if (type === 'failed') expect(e.error).toEqual({ type: 'E', message: 'boom', ...(code ? { code } : {}) });
           expect(msg.MessageAttributes['svcmesh_type']).toEqual({ DataType: 'String', StringValue: type });
           expect(msg.MessageAttributes['traceparent']?.StringValue).toBe(tp);

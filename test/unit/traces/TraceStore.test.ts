@@ -18,7 +18,8 @@ describe('Class: TraceStore', () => {
     expect(d.summary.rootName).toBe('orders:placeOrder');
     expect(d.summary.services).toEqual(['orders', 'payments', 'ledger', 'alerts']);
     expect(d.summary.spanCount).toBe(7);
-    expect(d.summary.errorCount).toBe(3);
+    // one failure (the declined charge), counted once: its callers only pass it on
+    expect(d.summary.errorCount).toBe(1);
     expect(d.summary.orphanCount).toBe(1); // the root's remote parent (the test's caller)
     expect(d.summary.durationMs).toBeCloseTo(61, 3);
     expect(d.summary.hops).toEqual({ sync: 1, async: 1, event: 1 });
@@ -28,6 +29,8 @@ describe('Class: TraceStore', () => {
       service: 'payments',
       name: 'payments:charge',
       message: 'card declined',
+      code: 'CARD_DECLINED',
+      type: 'CardDeclinedError',
     });
     const tree = spanTree(d.spans);
     expect(tree.map((r) => [r.span.name, r.depth])).toEqual([

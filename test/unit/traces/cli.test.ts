@@ -18,22 +18,25 @@ describe('Command: svc-mesh traces', () => {
     await postOtlp(srv.url, sc.traceId, sc.spans);
     const out = await capture(undefined, { last: true, endpoint: srv.url });
     const lines = out.split('\n');
-    expect(lines[0]).toMatch(/^orders:placeOrder .* 61\.0 ms .* 7 spans .* 4 services .* ✗ 3 errors/);
+    expect(lines[0]).toMatch(/^orders:placeOrder .* 61\.0 ms .* 7 spans .* 4 services .* ✗ 1 error$/);
+    expect(lines[2]).toMatch(/^cause: payments:charge \(payments\): CardDeclinedError.*: card declined$/);
     expect(out).toContain(`trace ${sc.traceId}`);
     const row = (name: string) => lines.find((l) => l.includes(name)) ?? '';
     expect(row('└─ invoke payments:charge')).toMatch(/orders .*40\.0 ms/);
-    expect(row('└─ payments:charge')).toMatch(/✗ CardDeclinedError: card declined/);
+    expect(row('└─ payments:charge')).toMatch(/✗ CardDeclinedError \[CARD_DECLINED\]: card dec/);
     expect(row('└─ ledger:record [async]')).toMatch(/│ {2}└─ ledger:record \[async\] .*ledger .*┄+▓+ .*12\.0 ms/);
     expect(row('publish payments:charge failed [event]')).toMatch(/└─ publish/);
     expect(row('alerts:onPaymentFailed')).toMatch(/alerts .*·+▒+ .*9\.00 ms/);
     expect(row('└─ ledger:record [async]')).not.toContain('✗');
     // the same trace by id
     expect(await capture(sc.traceId, { endpoint: srv.url })).toBe(out);
+    // and by an unambiguous prefix
+    expect(await capture(sc.traceId.slice(0, 8), { endpoint: srv.url })).toBe(out);
     // the list
     const list = await capture(undefined, { endpoint: srv.url });
     expect(list).toMatch(
       new RegExp(
-        `${sc.traceId}\\s+orders:placeOrder ✗ payments:charge: card declined orders, payments, ledger, alerts`,
+        `${sc.traceId}\\s+orders:placeOrder ✗ payments:charge: \\[CARD_DECLINED\\] card declined orders, payments, ledger, alerts`,
       ),
     );
   });
@@ -45,6 +48,11 @@ describe('Command: svc-mesh traces', () => {
       message: /not stored/,
     });
     await expect(capture('xyz', { endpoint: srv.url })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(capture('abc', { endpoint: srv.url })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(capture('abcd', { endpoint: srv.url })).rejects.toMatchObject({
+      code: 'TRACE_NOT_FOUND',
+      message: /no stored trace id starts with abcd/,
+    });
     await expect(capture(undefined, { last: true, endpoint: srv.url })).rejects.toMatchObject({
       code: 'TRACE_NOT_FOUND',
     });

@@ -8,6 +8,9 @@ import { InvalidConfigError } from 'svc-mesh/errors';
 import { isValidStage } from 'svc-mesh/internal';
 import { writeMeshState } from '../lib/meshState.js';
 
+/** A signal repeated within this window is the same keypress forwarded twice (npx), not a second Ctrl-C. */
+const REPEAT_WINDOW_MS = 300;
+
 export interface DevOptions {
   stage?: string;
   stageFallback?: string;
@@ -214,12 +217,18 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   );
 
   let stopping = false;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
+      // The same signal again at once is not a second Ctrl-C: `npx`/`npm exec` forward the signal
+      // the terminal already sent to the whole group. And only Ctrl-C stops at once; a repeated
+      // SIGTERM (a supervisor) keeps draining, announced once.
+      if (signal !== 'SIGINT' || Date.now() - firstSignalAt < REPEAT_WINDOW_MS) return;
       process.stderr.write('svc-mesh dev: stopping now, without waiting.\n');
       process.exit(130);
     }
     stopping = true;
+    firstSignalAt = Date.now();
     process.stderr.write(`\nsvc-mesh dev: ${signal}: draining in-flight invocations (Ctrl-C again to stop at once)…\n`);
     mesh.stop().then(
       () => {

@@ -107,9 +107,10 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
           `region ${region}${account ? `, account ${account}` : ''}, ${resolved.functionArn} (stage ${resolved.stage ?? stage})\n`,
       );
     }
-    const result = opts.async
-      ? await sdk.invokeAsync(target as never, input as never)
-      : await sdk.invoke(target as never, input as never);
+    const { withCliSpan } = await import('./invokeTrace.js');
+    const result = await withCliSpan(endpoint, target, () =>
+      opts.async ? sdk.invokeAsync(target as never, input as never) : sdk.invoke(target as never, input as never),
+    );
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
   } catch (err) {
     const e = err as Error & {
@@ -118,11 +119,18 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
       requestId?: string;
       remoteCode?: string;
       remoteData?: unknown;
+      root?: { target: string; errorType: string; message: string; code?: string };
     };
     const lines = [`${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}`];
     if (e.errorType !== undefined)
       lines.push(`  errorType: ${e.errorType}${e.remoteCode ? ` (code ${e.remoteCode})` : ''}`);
-    if (e.remoteData !== undefined) lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
+    const root = e.root;
+    if (root !== undefined && root.target !== target)
+      lines.push(
+        `  root cause: ${root.target}: ${root.errorType}${root.code ? ` [${root.code}]` : ''}: ${root.message}`,
+      );
+    if (e.remoteData !== undefined && (root === undefined || root.target === target))
+      lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
     // the error's message and type come from the function (and its callers' input)
     process.stderr.write(`${lines.map((l) => terminalSafe(l)).join('\n')}\n`);

@@ -57,10 +57,8 @@ export async function run(traceId: string | undefined, opts: TracesOptions = {})
   const endpoint = (opts.endpoint ?? 'http://127.0.0.1:4710').replace(/\/+$/, '');
   if (opts.follow) return follow(endpoint, opts, out);
   if (traceId !== undefined) {
-    if (!/^[0-9a-fA-F]{32}$/.test(traceId)) {
-      throw new TracesCommandError('INVALID_ARGUMENT', `${JSON.stringify(traceId)} is not a trace id (32 hex digits)`);
-    }
-    const detail = await getJson<TraceDetail>(endpoint, `/api/traces/${traceId.toLowerCase()}`);
+    const id = await resolveTraceId(endpoint, traceId);
+    const detail = await getJson<TraceDetail>(endpoint, `/api/traces/${id}`);
     return out(opts.json ? `${JSON.stringify(detail, null, 2)}\n` : formatWaterfall(detail, opts));
   }
   if (opts.last) {
@@ -77,6 +75,28 @@ export async function run(traceId: string | undefined, opts: TracesOptions = {})
   if (opts.errors) qs.set('error', 'true');
   const list = await getJson<TraceList>(endpoint, `/api/traces?${qs}`);
   out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : formatList(list, endpoint, opts));
+}
+
+/** A full trace id, or the one stored trace whose id starts with the given prefix (at least 4 hex digits). */
+export async function resolveTraceId(endpoint: string, given: string): Promise<string> {
+  if (!/^[0-9a-fA-F]{4,32}$/.test(given)) {
+    throw new TracesCommandError(
+      'INVALID_ARGUMENT',
+      `${JSON.stringify(given)} is not a trace id: give its 32 hex digits, or a prefix of at least 4`,
+    );
+  }
+  const prefix = given.toLowerCase();
+  if (prefix.length === 32) return prefix;
+  const list = await getJson<TraceList>(endpoint, `/api/traces?${new URLSearchParams({ q: prefix, limit: '10000' })}`);
+  const ids = [...new Set(list.traces.map((t) => t.traceId).filter((t) => t.startsWith(prefix)))];
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0) {
+    throw new TracesCommandError('TRACE_NOT_FOUND', `no stored trace id starts with ${prefix} at ${endpoint}`);
+  }
+  throw new TracesCommandError(
+    'INVALID_ARGUMENT',
+    `${prefix} matches ${ids.length} traces (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}); give more digits`,
+  );
 }
 
 async function getJson<T>(endpoint: string, path: string): Promise<T> {
@@ -125,8 +145,19 @@ function errorText(s: TraceSpan): string {
   // OpenTelemetry JS reports an error's `code` as exception.type; the class name heads the stack
   const named = typeof stack === 'string' ? /^([A-Za-z_$][\w$.]*)(?::|$)/.exec(stack)?.[1] : undefined;
   const type = named ?? ev?.attributes['exception.type'];
+  const code = s.attributes['svcmesh.error.code'];
   const msg = ev?.attributes['exception.message'] ?? s.status.message;
-  return [type, msg].filter((x) => typeof x === 'string' && x !== '').join(': ');
+  const head = [type, typeof code === 'string' && code !== '' ? `[${code}]` : undefined]
+    .filter((x) => typeof x === 'string' && x !== '')
+    .join(' ');
+  return [head, msg].filter((x) => typeof x === 'string' && x !== '').join(': ');
+}
+
+/** The failure's cause, printed in full under the header (the rows only have room for its start). */
+function causeLine(detail: TraceDetail): string | undefined {
+  const id = detail.summary.firstError?.spanId;
+  const s = id === undefined ? undefined : detail.spans.find((x) => x.spanId === id);
+  return s === undefined ? undefined : `cause: ${s.name} (${s.service}): ${errorText(s)}`;
 }
 
 /** Renders one trace as a terminal waterfall: tree, service, bar, duration, error marker. */
@@ -151,7 +182,11 @@ export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}
   );
   const svcW = Math.max(8, ...services.map((s) => s.length)) + 2;
   // leave room for error messages when there are any
-  const errRoom = detail.spans.some((s) => s.status.code === 'error') ? 50 : 0;
+  // (the bars shrink, down to 16 columns, before an error is cut; the cause is printed in full above)
+  const errRoom = Math.max(
+    0,
+    ...detail.spans.filter((s) => s.status.code === 'error').map((s) => errorText(s).length + 3),
+  );
   const barW = Math.max(16, Math.min(60, width - labelW - svcW - 14 - errRoom));
   const t0 = sum.startMs;
   const total = Math.max(sum.durationMs, 1e-3);
@@ -164,6 +199,8 @@ export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}
     `${c.bold(sum.rootName || '(unnamed)')}  ${c.dim('·')}  ${fmtDur(sum.durationMs)}  ${c.dim('·')}  ${sum.spanCount} spans  ${c.dim('·')}  ${sum.services.length} services  ${c.dim('·')}  ${errs}`,
   );
   lines.push(c.dim(`trace ${sum.traceId}  started ${new Date(sum.startMs).toISOString()}`));
+  const cause = causeLine(detail);
+  if (cause !== undefined) lines.push(c.red(cause));
   lines.push('');
   for (const r of rows) {
     const s = r.span;
@@ -184,7 +221,7 @@ export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}
       paint(s.service, (s.hop === 'async' ? '▓' : s.hop === 'event' ? '▒' : '█').repeat(end - start)) +
       ' '.repeat(barW - end);
     const isErr = s.status.code === 'error';
-    const room = Math.max(10, width - labelW - svcW - barW - 14);
+    const room = Math.max(40, width - labelW - svcW - barW - 14);
     const mark = isErr ? c.red(`✗ ${pad(errorText(s), room).trimEnd()}`) : '';
     const orphan = r.missingParent ? c.dim(' (remote parent)') : '';
     lines.push(
@@ -207,8 +244,9 @@ function formatList(untrusted: TraceList, endpoint: string, opts: TracesOptions)
   ];
   for (const t of list.traces as TraceSummary[]) {
     const time = new Date(t.startMs).toTimeString().slice(0, 8);
-    const cause = t.firstError ? ` ${t.firstError.name}: ${t.firstError.message}` : '';
-    const mark = t.hasError ? c.red(` ✗${cause.length > 70 ? `${cause.slice(0, 69)}…` : cause}`) : '';
+    const fe = t.firstError;
+    const cause = fe ? ` ${fe.name}: ${fe.code ? `[${fe.code}] ` : ''}${fe.message}` : '';
+    const mark = t.hasError ? c.red(` ✗${cause.length > 100 ? `${cause.slice(0, 99)}…` : cause}`) : '';
     lines.push(
       `${pad(time, 10)}${pad(fmtDur(t.durationMs), 11)}${pad(String(t.spanCount), 7)}${pad(t.traceId, 34)}${c.bold(t.rootName)}${mark} ${c.dim(t.services.join(', '))}`,
     );

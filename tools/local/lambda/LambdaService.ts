@@ -9,6 +9,7 @@ import { ASYNC_REQUEST_LIMIT, CLIENT_CONTEXT_LIMIT, SYNC_REQUEST_LIMIT, SYNC_RES
 import type { RequestCtx } from '../context.js';
 import { type MeshCore, newTraceHeader } from '../core.js';
 import { applyFault, type FaultInjector } from '../faults.js';
+import { type Carrier, envelopeCarrier } from '../invocationSpans.js';
 import { isValidUtf8, readBody, send, sendJsonError } from '../http.js';
 import type { LocalFunction } from '../types.js';
 import { parseFunctionName } from './functionName.js';
@@ -196,6 +197,7 @@ export class LambdaService {
 
     // ClientContext: base64 JSON object, at most 3,583 bytes.
     let clientContext: string | undefined;
+    let carrier: Carrier | undefined;
     const cc = req.headers['x-amz-client-context'];
     if (typeof cc === 'string' && cc.length > 0) {
       if (cc.length > CLIENT_CONTEXT_LIMIT) {
@@ -215,6 +217,7 @@ export class LambdaService {
             if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
               ok = true;
               clientContext = JSON.stringify(v);
+              carrier = customCarrier(v);
             }
           } catch {
             ok = false;
@@ -243,7 +246,8 @@ export class LambdaService {
       }
       payload = body.body.toString('utf8');
       try {
-        JSON.parse(payload);
+        const event: unknown = JSON.parse(payload);
+        if (type === 'Event') carrier = envelopeCarrier(event);
       } catch (err) {
         return this.error(
           ctx,
@@ -257,8 +261,10 @@ export class LambdaService {
     const pool = this.core.pools.get(fn.name);
     if (pool === undefined) return this.error(ctx, 500, 'ServiceException', `No worker pool for ${fn.name}`);
     const traceHeader = req.headers['x-amzn-trace-id'];
-    const traceId =
-      typeof traceHeader === 'string' && traceHeader.length > 0 ? traceHeader : newTraceHeader(this.core.tracing);
+    // Without one, the core starts the trace (and makes Lambda's header for the worker).
+    const traceId = typeof traceHeader === 'string' && traceHeader.length > 0 ? traceHeader : undefined;
+    // svc-mesh callers put their trace context in ClientContext `custom` (sync) or the envelope (Event).
+    const hop = carrier === undefined ? 'direct' : type === 'Event' ? 'async' : 'sync';
 
     if (type === 'DryRun') {
       send(res, 204, { 'x-amzn-RequestId': requestId }, undefined);
@@ -291,7 +297,13 @@ export class LambdaService {
           Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
         });
       }
-      this.core.enqueueAsync(pool, payload, { requestId, traceId, source: 'lambda' });
+      this.core.enqueueAsync(pool, payload, {
+        requestId,
+        ...(traceId === undefined ? {} : { traceId }),
+        ...(carrier === undefined ? {} : { carrier }),
+        hop,
+        source: 'lambda',
+      });
       if (legacyAsync) {
         send(res, 202, { 'Content-Type': 'application/json', 'x-amzn-RequestId': requestId }, '{"Status":202}');
         return;
@@ -314,7 +326,9 @@ export class LambdaService {
       payload,
       invokedFunctionArn: invokedArn,
       ...(clientContext === undefined ? {} : { clientContext }),
-      traceId,
+      ...(traceId === undefined ? {} : { traceId }),
+      ...(carrier === undefined ? {} : { carrier }),
+      hop,
       tail: logType === 'Tail',
     });
     const headers: Record<string, string> = {
@@ -370,4 +384,11 @@ export class LambdaService {
     if (start + max < all.length) body['NextMarker'] = String(start + max);
     send(ctx.res, 200, { 'Content-Type': 'application/json', 'x-amzn-RequestId': ctx.requestId }, JSON.stringify(body));
   }
+}
+
+/** The trace context svc-mesh callers put in ClientContext `custom`. */
+function customCarrier(clientContext: object): Carrier | undefined {
+  const custom = (clientContext as { custom?: unknown }).custom;
+  if (typeof custom !== 'object' || custom === null) return undefined;
+  return typeof (custom as Carrier).traceparent === 'string' ? (custom as Carrier) : undefined;
 }

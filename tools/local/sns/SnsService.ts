@@ -8,6 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LAMBDA_ARN_RE, SNS_ARN_RE } from 'svc-mesh/internal';
+import { snsCarrier } from '../invocationSpans.js';
 import { SNS_MESSAGE_LIMIT } from '../constants.js';
 import type { RequestCtx } from '../context.js';
 import type { MeshCore } from '../core.js';
@@ -136,6 +137,19 @@ export class SnsService {
     return sub;
   }
 
+  /** Removes the subscription of a Lambda endpoint to a topic (a serverless.yml reload); false if there was none. */
+  unsubscribeEndpoint(topicArn: string, endpoint: string): boolean {
+    const topic = this.topics.get(topicArn);
+    if (topic === undefined) return false;
+    for (const s of topic.subscriptions.values()) {
+      if (s.endpoint !== endpoint) continue;
+      topic.subscriptions.delete(s.arn);
+      this.subs.delete(s.arn);
+      return true;
+    }
+    return false;
+  }
+
   /** Publishes and fans out; returns the message id. */
   publish(p: PublishInput): string {
     const topic = this.topics.get(p.topicArn);
@@ -230,6 +244,7 @@ export class SnsService {
       subscriptionArn: sub.arn,
       messageId,
       ...(p.traceId === undefined ? {} : { traceId: p.traceId }),
+      ...snsTraceContext(p.attributes),
     };
     if (fn === undefined || pool === undefined) {
       // A client-side delivery failure goes to the dead letters at once, as in SNS.
@@ -733,4 +748,10 @@ function pageStart(token: string | undefined, total: number): number {
   const n = m ? Number(m[1]) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > total) throw invalid('NextToken');
   return n;
+}
+
+/** The publisher's trace context from the message attributes, for the delivery's span. */
+function snsTraceContext(attributes: unknown): { carrier?: { traceparent?: unknown; tracestate?: unknown } } {
+  const carrier = snsCarrier(attributes);
+  return carrier === undefined ? {} : { carrier };
 }

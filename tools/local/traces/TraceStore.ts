@@ -85,6 +85,7 @@ export interface TraceSummary {
   startMs: number;
   durationMs: number;
   spanCount: number;
+  /** Failures, each counted once: error spans none of whose children failed, one per invocation. */
   errorCount: number;
   hasError: boolean;
   /** Calls and publishes between mesh functions, by kind (counted on the sending side). */
@@ -96,7 +97,16 @@ export interface TraceSummary {
   /** When the store last received a span of this trace (ms since the epoch). */
   updatedAt: number;
   /** The deepest-cause error: the earliest-ending error span with no error span below it. */
-  firstError: { spanId: string; service: string; name: string; message: string } | null;
+  firstError: {
+    spanId: string;
+    service: string;
+    name: string;
+    message: string;
+    /** Its stable code (`svcmesh.error.code`), when it has one. */
+    code?: string;
+    /** `exception.type`, when recorded. */
+    type?: string;
+  } | null;
 }
 
 export interface ServiceEdge {
@@ -386,14 +396,32 @@ function summarise(e: Entry): TraceSummary {
     const failedParents = new Set<string>();
     for (const s of spans) if (s.status.code === 'error' && s.parentSpanId) failedParents.add(s.parentSpanId);
     let best: TraceSpan | undefined;
+    // One failure is counted once: the callers that pass it on are its echoes, and the retries
+    // and dead letter of one invocation (same `faas.invocation_id`) are one failure.
+    const causes = new Set<string>();
     for (const s of spans) {
       if (s.status.code !== 'error' || failedParents.has(s.spanId)) continue;
+      const inv = s.attributes['faas.invocation_id'];
+      causes.add(typeof inv === 'string' ? `inv:${inv}` : s.spanId);
       if (!best || s.startMs + s.durationMs < best.startMs + best.durationMs) best = s;
     }
+    errorCount = Math.max(1, causes.size);
     if (best) {
       const ev = best.events.find((x) => x.name === 'exception');
       const msg = ev?.attributes['exception.message'] ?? best.status.message ?? '';
-      firstError = { spanId: best.spanId, service: best.service, name: best.name, message: String(msg).slice(0, 300) };
+      const code = best.attributes['svcmesh.error.code'];
+      // OpenTelemetry JS records an error's `code` as exception.type; the class name heads the stack
+      const stack = ev?.attributes['exception.stacktrace'];
+      const named = typeof stack === 'string' ? /^([A-Za-z_$][\w$.]*)(?::|$)/.exec(stack)?.[1] : undefined;
+      const type = named ?? ev?.attributes['exception.type'];
+      firstError = {
+        spanId: best.spanId,
+        service: best.service,
+        name: best.name,
+        message: String(msg).slice(0, 300),
+        ...(typeof code === 'string' ? { code } : {}),
+        ...(typeof type === 'string' ? { type } : {}),
+      };
     }
   }
   return {

@@ -17,6 +17,10 @@ export interface InvokeOutcome {
   log?: string;
   /** The worker is gone or must not be reused. */
   retire: boolean;
+  /** The invocation's span (ids from the mesh) arrived over IPC before `done`. */
+  spanRecorded?: boolean;
+  /** Output lines during the invocation, when asked for (`captureLogs`). */
+  logs?: { line: string; stderr: boolean; timeMs: number }[];
 }
 
 export interface WorkerOptions {
@@ -27,7 +31,20 @@ export interface WorkerOptions {
   memorySize: number;
   /** Where the worker's stdout/stderr lines go (already prefixed by the pool); undefined = discard. */
   log: ((line: string) => void) | undefined;
+  /** Spans the worker sends over IPC (OTLP/JSON text). */
+  onSpans?: (body: string) => void;
 }
+
+interface Current {
+  id: string;
+  resolve: (o: InvokeOutcome) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** `"spanId":"<id>"` of the invocation's span, when tracing. */
+  spanNeedle?: string;
+  spanRecorded?: boolean;
+  logs?: { line: string; stderr: boolean; timeMs: number }[];
+}
+const MAX_CAPTURED_LINES = 100;
 
 export class Worker {
   readonly proc: ChildProcess;
@@ -35,7 +52,7 @@ export class Worker {
   readonly ready: Promise<void>;
   readonly builtAt: number;
   coldStart = true;
-  private current: { id: string; resolve: (o: InvokeOutcome) => void; timer: NodeJS.Timeout | undefined } | undefined;
+  private current: Current | undefined;
   private exited = false;
   private closed = false;
   private stderrTail = '';
@@ -52,7 +69,8 @@ export class Worker {
       execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`, '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
-      // Its own process group: a timeout or stop kills the handler's background children too.
+      // Its own process group: a timeout or stop kills the handler's background children too, and
+      // the terminal's Ctrl-C (SIGINT to the foreground group) reaches the mesh only, which drains.
       detached: GROUPS,
     });
     const pipe = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
@@ -67,17 +85,22 @@ export class Worker {
           if (!this.oomSeen && OOM_RE.test(window)) this.oomSeen = true;
           this.stderrTail = window.slice(-2048);
         }
-        if (opts.log === undefined) return;
+        const captured = this.current?.logs;
+        if (opts.log === undefined && captured === undefined) return;
         buf += chunk;
         let i = buf.indexOf('\n');
         while (i >= 0) {
           const line = buf.slice(0, i);
-          if (line.trim() !== '') opts.log(line);
+          if (line.trim() !== '') {
+            opts.log?.(line);
+            if (captured !== undefined && captured.length < MAX_CAPTURED_LINES)
+              captured.push({ line, stderr: isErr, timeMs: Date.now() });
+          }
           buf = buf.slice(i + 1);
           i = buf.indexOf('\n');
         }
         if (buf.length > 64 * 1024) {
-          opts.log(buf);
+          opts.log?.(buf);
           buf = '';
         }
       });
@@ -103,6 +126,7 @@ export class Worker {
         readyReject(m.error);
         this.kill();
       } else if (m.t === 'done') this.finish(m);
+      else if (m.t === 'spans') this.spans(m.body, opts.onSpans);
     });
     this.proc.on('error', () => {
       // spawn failures surface as 'exit' too; nothing else to do here
@@ -126,10 +150,12 @@ export class Worker {
       if (cur !== undefined) {
         this.current = undefined;
         if (cur.timer) clearTimeout(cur.timer);
-        cur.resolve({
-          error: { errorType: type, errorMessage: `RequestId: ${cur.id} Error: Runtime exited with error: ${how}` },
-          retire: true,
-        });
+        cur.resolve(
+          this.outcomeExtras(cur, {
+            error: { errorType: type, errorMessage: `RequestId: ${cur.id} Error: Runtime exited with error: ${how}` },
+            retire: true,
+          }),
+        );
       }
     });
     this.proc.send(opts.init);
@@ -142,6 +168,18 @@ export class Worker {
     return this.current !== undefined;
   }
 
+  private spans(body: string, sink: ((body: string) => void) | undefined): void {
+    const cur = this.current;
+    if (cur?.spanNeedle !== undefined && !cur.spanRecorded && body.includes(cur.spanNeedle)) cur.spanRecorded = true;
+    sink?.(body);
+  }
+
+  private outcomeExtras(cur: Current, o: InvokeOutcome): InvokeOutcome {
+    if (cur.spanRecorded) o.spanRecorded = true;
+    if (cur.logs !== undefined) o.logs = cur.logs;
+    return o;
+  }
+
   private finish(m: DoneMessage): void {
     const cur = this.current;
     if (cur === undefined || cur.id !== m.id) return;
@@ -152,11 +190,11 @@ export class Worker {
     if (m.error !== undefined) o.error = m.error;
     if (m.log !== undefined) o.log = m.log;
     if (m.fatal) this.kill();
-    cur.resolve(o);
+    cur.resolve(this.outcomeExtras(cur, o));
   }
 
   /** Runs one invocation. Resolves (never rejects) with the outcome. */
-  invoke(msg: InvokeMessage, timeoutSeconds: number): Promise<InvokeOutcome> {
+  invoke(msg: InvokeMessage, timeoutSeconds: number, captureLogs = false): Promise<InvokeOutcome> {
     return new Promise<InvokeOutcome>((resolve) => {
       if (this.exited) {
         resolve({
@@ -167,18 +205,23 @@ export class Worker {
       }
       const ms = Math.max(0, msg.deadlineMs - Date.now());
       const timer = setTimeout(() => {
-        if (this.current?.id !== msg.id) return;
+        const cur = this.current;
+        if (cur?.id !== msg.id) return;
         this.current = undefined;
         this.kill();
-        resolve({
-          error: {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${msg.id} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
-          },
-          retire: true,
-        });
+        resolve(
+          this.outcomeExtras(cur, {
+            error: {
+              errorType: 'Sandbox.Timedout',
+              errorMessage: `RequestId: ${msg.id} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+            },
+            retire: true,
+          }),
+        );
       }, ms);
       this.current = { id: msg.id, resolve, timer };
+      if (msg.span !== undefined) this.current.spanNeedle = `"spanId":"${msg.span.spanId}"`;
+      if (captureLogs) this.current.logs = [];
       this.coldStart = false;
       try {
         this.proc.send(msg);

@@ -10,6 +10,7 @@ import type { RuntimeErrorPayload } from './types.js';
 import { type InvokeOutcome, Worker } from './Worker.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SourceWatch } from './SourceWatch.js';
 
 /** Lambda's init phase limit. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -22,6 +23,8 @@ export interface PoolShared {
   env: (fn: LocalFunction) => Record<string, string>;
   log: ((fn: LocalFunction, line: string) => void) | undefined;
   maxWorkers: number;
+  /** Spans workers send over IPC (tracing on). */
+  onSpans?: (body: string) => void;
 }
 
 export interface RunRequest {
@@ -31,6 +34,10 @@ export interface RunRequest {
   clientContext?: string;
   traceId?: string;
   tail: boolean;
+  /** Ids of the invocation's span (tracing on). */
+  span?: { traceId: string; spanId: string };
+  /** Attempt of an Event invocation (1 + retries). */
+  attempt?: number;
 }
 
 export interface RunOutcome extends Omit<InvokeOutcome, 'retire'> {
@@ -52,10 +59,13 @@ export class WorkerPool {
   private starting = 0;
   /** Invocations admitted and not finished (running or waiting for a sandbox). */
   inFlight = 0;
+  /** Tells at once when the handler's sources or the installed packages change. */
+  private readonly watch: SourceWatch;
 
   constructor(fn: LocalFunction, shared: PoolShared) {
     this.fn = fn;
     this.shared = shared;
+    this.watch = new SourceWatch(fn.dir);
   }
 
   get workerCount(): number {
@@ -66,6 +76,14 @@ export class WorkerPool {
     return [...this.all].map((w) => w.proc.pid).filter((p): p is number => p !== undefined);
   }
 
+  /**
+   * Bundles the handler ahead of its first call (in the background; never fails: a failing build
+   * is reported by the call, and built again then).
+   */
+  prepare(): void {
+    if (this.build === undefined) void this.ensureBuild();
+  }
+
   /** False when reserved concurrency is exhausted (the caller answers 429). */
   hasCapacity(): boolean {
     const r = this.fn.reservedConcurrency;
@@ -74,7 +92,18 @@ export class WorkerPool {
 
   private ensureBuild(): Promise<BuildOk | BuildFailed> {
     const now = Date.now();
-    if (this.build !== undefined && now - this.checkedAt >= RELOAD_CHECK_MS) {
+    // A save that completed before this call is seen now: the watcher's event, or (if the event
+    // has not been delivered yet) the mtime of the function's own files, checked on every call.
+    const changed = this.build !== undefined ? this.watch.takeChange() : undefined;
+    if (changed === 'packages') {
+      // New or updated packages: the same bundle, but warm sandboxes cached the old resolution.
+      this.checkedAt = now;
+      this.build = this.build!.then((b) => (b.ok ? this.renewGeneration(b) : this.rebuild()));
+    } else if (changed === 'sources') {
+      this.checkedAt = now;
+      const current = this.build!;
+      this.build = current.then((b) => (b.ok && existsSync(b.file) && !inputsChanged(b.inputs) ? b : this.rebuild()));
+    } else if (this.build !== undefined && now - this.checkedAt >= RELOAD_CHECK_MS) {
       this.checkedAt = now;
       const current = this.build;
       this.build = current.then((b) => (b.ok && existsSync(b.file) && !inputsChanged(b.inputs) ? b : this.rebuild()));
@@ -98,6 +127,12 @@ export class WorkerPool {
     this.generation++;
     // A failed build is not cached for long: fixing the file fixes the next invocation.
     if (!b.ok) this.checkedAt = 0;
+    else this.watch.track(b.inputs);
+    return b;
+  }
+
+  private renewGeneration(b: BuildOk): BuildOk {
+    this.generation++;
     return b;
   }
 
@@ -126,6 +161,7 @@ export class WorkerPool {
         cwd: fn.dir,
         memorySize: fn.memorySize,
         log: log === undefined ? undefined : (line) => log(fn, line),
+        ...(this.shared.onSpans === undefined ? {} : { onSpans: this.shared.onSpans }),
       },
       this.generation,
     );
@@ -210,20 +246,26 @@ export class WorkerPool {
         ...(req.clientContext === undefined ? {} : { clientContext: req.clientContext }),
         ...(req.traceId === undefined ? {} : { traceId: req.traceId }),
         tail: req.tail,
+        ...(req.span === undefined ? {} : { span: req.span }),
+        ...(req.attempt === undefined ? {} : { attempt: req.attempt }),
       },
       this.fn.timeout,
+      req.span !== undefined,
     );
     this.release(w, out.retire);
     const r: RunOutcome = { coldStart, durationMs: performance.now() - t0 };
     if (out.result !== undefined) r.result = out.result;
     if (out.error !== undefined) r.error = out.error;
     if (out.log !== undefined) r.log = out.log;
+    if (out.spanRecorded) r.spanRecorded = true;
+    if (out.logs !== undefined) r.logs = out.logs;
     return r;
   }
 
   /** Kills every sandbox (after the mesh drained). */
   async close(): Promise<void> {
     this.closed = true;
+    this.watch.close();
     for (const wake of this.waiting.splice(0)) wake(undefined);
     const all = [...this.all];
     this.all.clear();

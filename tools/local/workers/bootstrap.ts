@@ -18,6 +18,8 @@ let handler: ((event: unknown, context: unknown, callback?: unknown) => unknown)
 let currentId: string | undefined;
 /** Between the init message and `ready`/`initError`: an error nobody handled now is an init error. */
 let initPending = false;
+/** From the tracing bootstrap: gives the invocation's first span the ids the mesh chose. */
+let setInvocationIds: ((ids: { traceId: string; spanId: string } | undefined) => void) | undefined;
 
 function appendLog(chunk: unknown): void {
   if (logTail === undefined) return;
@@ -69,8 +71,12 @@ async function initHandler(m: Extract<ParentMessage, { t: 'init' }>): Promise<vo
   const t0 = performance.now();
   if (m.tracing !== undefined) {
     try {
-      const mod = (await import(pathToFileURL(m.tracing).href)) as { startTracing?: () => unknown };
+      const mod = (await import(pathToFileURL(m.tracing).href)) as {
+        startTracing?: () => unknown;
+        setInvocationIds?: typeof setInvocationIds;
+      };
       if (typeof mod.startTracing === 'function') await mod.startTracing();
+      if (typeof mod.setInvocationIds === 'function') setInvocationIds = mod.setInvocationIds;
     } catch (err) {
       process.stderr.write(`svc-mesh: tracing did not start in this worker (${(err as Error).message}); continuing\n`);
     }
@@ -138,6 +144,8 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
   currentId = m.id;
   const started = performance.now();
   logTail = m.tail ? `START RequestId: ${m.id} Version: $LATEST\n` : undefined;
+  if (m.attempt !== undefined) process.env['SVC_MESH_ATTEMPT'] = String(m.attempt);
+  else delete process.env['SVC_MESH_ATTEMPT'];
   if (m.traceId !== undefined) process.env['_X_AMZN_TRACE_ID'] = m.traceId;
   else delete process.env['_X_AMZN_TRACE_ID'];
   const env = process.env;
@@ -155,6 +163,7 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
     getRemainingTimeInMillis: () => Math.max(0, m.deadlineMs - Date.now()),
   };
   const out: DoneMessage = { t: 'done', id: m.id };
+  setInvocationIds?.(m.span);
   try {
     const event = m.payload.length === 0 ? {} : JSON.parse(m.payload);
     const result = await runHandler(event, context);
@@ -177,6 +186,7 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
     );
     out.log = Buffer.from(logTail).subarray(-TAIL).toString('utf8');
   }
+  setInvocationIds?.(undefined);
   logTail = undefined;
   currentId = undefined;
   send(capResponse(out));

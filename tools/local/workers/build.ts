@@ -302,6 +302,20 @@ export const workerBootstrap: () => Promise<string> = builtOnce(async () => {
 });
 
 /**
+ * What the worker's tracing bootstrap runs: `startTracing()` with spans sent over the IPC channel
+ * and the invocation span's ids taken from the mesh (see tracingIpc.ts).
+ */
+function tracingEntry(): string {
+  const ipc = JSON.stringify(join(dirname(here), FROM_SOURCE ? 'tracingIpc.ts' : 'tracingIpc.js'));
+  return (
+    "import { startTracing as start } from 'svc-mesh/tracing';\n" +
+    `import { IpcSpanExporter, MeshIdGenerator, setInvocationIds } from ${ipc};\n` +
+    'export { setInvocationIds };\n' +
+    'export const startTracing = () => start({ exporter: new IpcSpanExporter(), idGenerator: new MeshIdGenerator() });\n'
+  );
+}
+
+/**
  * The tracing bootstrap (`startTracing` from `svc-mesh/tracing`), bundled like a handler.
  * Undefined when that module is missing or does not export `startTracing`: workers then
  * run without tracing rather than not at all.
@@ -312,7 +326,7 @@ export const tracingBootstrap: () => Promise<string | undefined> = builtOnce(asy
   const esbuild = await import('esbuild');
   try {
     const r = await esbuild.build({
-      stdin: { contents: "export { startTracing } from 'svc-mesh/tracing';", resolveDir: TOOLS_ROOT, loader: 'ts' },
+      stdin: { contents: tracingEntry(), resolveDir: TOOLS_ROOT, loader: 'ts' },
       ...NODE_ESM_BUNDLE,
       banner: { js: BANNER },
       plugins: [resolvePlugin],

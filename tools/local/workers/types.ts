@@ -34,6 +34,10 @@ export interface InvokeMessage {
   traceId?: string;
   /** Send back the log tail (X-Amz-Log-Type: Tail). */
   tail: boolean;
+  /** Attempt of the invocation (Event retries), exposed to the handler as `SVC_MESH_ATTEMPT`. */
+  attempt?: number;
+  /** Ids of this invocation's span, chosen by the mesh (tracing on): the handler's first span takes them. */
+  span?: { traceId: string; spanId: string };
 }
 
 export type ParentMessage = InitMessage | InvokeMessage;
@@ -57,4 +61,9 @@ export interface DoneMessage {
   /** The worker must not be reused (e.g. an uncaught exception). */
   fatal?: boolean;
 }
-export type WorkerMessage = ReadyMessage | InitErrorMessage | DoneMessage;
+/** Finished spans (OTLP/JSON text), sent before the `done` of the invocation that flushed them. */
+export interface SpansMessage {
+  t: 'spans';
+  body: string;
+}
+export type WorkerMessage = ReadyMessage | InitErrorMessage | DoneMessage | SpansMessage;

@@ -248,7 +248,9 @@ function renderList() {
           'div',
           { class: 'ti-line1' },
           h('span', { class: 'ti-name', title: t.rootName }, t.rootName || '(unnamed)'),
-          t.hasError ? h('span', { class: 'err-badge', title: 'spans with error status' }, `⚠ ${t.errorCount}`) : null,
+          t.hasError
+            ? h('span', { class: 'err-badge', title: causeText(t.firstError) || 'failures' }, `⚠ ${t.errorCount}`)
+            : null,
           h('span', { class: 'ti-dur' }, fmtDur(t.durationMs)),
         ),
         h(
@@ -425,6 +427,9 @@ function renderDetail() {
       h('h1', { 'data-testid': 'trace-title' }, sum.rootName || '(unnamed)'),
       sum.hasError
         ? h('span', { class: 'err-badge' }, `⚠ ${sum.errorCount} error${sum.errorCount === 1 ? '' : 's'}`)
+        : null,
+      sum.firstError
+        ? h('span', { class: 'err-cause', 'data-testid': 'trace-cause' }, causeText(sum.firstError))
         : null,
       h(
         'a',
@@ -1444,3 +1449,10 @@ async function main() {
 }
 
 void main();
+
+/** The root cause of a trace's failure, as one line: `name: Type [CODE]: message`. */
+function causeText(fe) {
+  if (!fe) return '';
+  const head = [fe.type, fe.code ? `[${fe.code}]` : ''].filter(Boolean).join(' ');
+  return `${fe.name}: ${head ? `${head}: ` : ''}${fe.message}`;
+}

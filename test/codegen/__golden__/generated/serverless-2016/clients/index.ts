@@ -14,7 +14,7 @@ export type * as TestServiceTypes from './testService.js';
 type InvokeOptions = Parameters<typeof sdk.invoke>[2];
 type InvokeAsyncOptions = Parameters<typeof sdk.invokeAsync>[2];
 
-/** A typed call: `await clients.users.createUser(input)`; `.async(input)` sends an Event invoke. */
+/** A typed call: `await clients.<service>.<function>(input)`; `.async(input)` sends an Event invoke. */
 export interface Client<I, O> {
   (input: I, options?: InvokeOptions): Promise<O>;
   async(input: I, options?: InvokeAsyncOptions): ReturnType<typeof sdk.invokeAsync>;
@@ -43,7 +43,7 @@ export const clients = {
   },
   otherService: {
     /** `otherService:someFunction` */
-    someFunction: client<OtherServiceTypes.SomeFunctionInput, OtherServiceTypes.SomeFunctionOutput>('otherService:someFunction'),
+    someFunction: client<OtherServiceTypes.SomeInput, OtherServiceTypes.SomeOutput>('otherService:someFunction'),
   },
   subscriberService: {
     /** `subscriberService:createUser` */
@@ -51,16 +51,16 @@ export const clients = {
   },
   testService: {
     /** `testService:publicFunction` */
-    publicFunction: client<TestServiceTypes.PublicFunctionInput, TestServiceTypes.PublicFunctionOutput>('testService:publicFunction'),
+    publicFunction: client<TestServiceTypes.PublicInput, TestServiceTypes.PublicOutput>('testService:publicFunction'),
   },
 } as const;
 
 declare module 'svc-mesh' {
   interface SvcMeshTargets {
     'helloService:hello': { input: HelloServiceTypes.HelloInput; output: HelloServiceTypes.HelloOutput };
-    'otherService:someFunction': { input: OtherServiceTypes.SomeFunctionInput; output: OtherServiceTypes.SomeFunctionOutput };
+    'otherService:someFunction': { input: OtherServiceTypes.SomeInput; output: OtherServiceTypes.SomeOutput };
     'subscriberService:createUser': { input: SubscriberServiceTypes.CreateUserInput; output: SubscriberServiceTypes.CreateUserOutput };
-    'testService:publicFunction': { input: TestServiceTypes.PublicFunctionInput; output: TestServiceTypes.PublicFunctionOutput };
+    'testService:publicFunction': { input: TestServiceTypes.PublicInput; output: TestServiceTypes.PublicOutput };
   }
 
   /** Each function's `calling:` list: `sdkFor('service:function')` types its short call forms by it. */

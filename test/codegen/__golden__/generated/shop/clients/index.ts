@@ -16,7 +16,7 @@ export type * as PaymentsTypes from './payments.js';
 type InvokeOptions = Parameters<typeof sdk.invoke>[2];
 type InvokeAsyncOptions = Parameters<typeof sdk.invokeAsync>[2];
 
-/** A typed call: `await clients.users.createUser(input)`; `.async(input)` sends an Event invoke. */
+/** A typed call: `await clients.<service>.<function>(input)`; `.async(input)` sends an Event invoke. */
 export interface Client<I, O> {
   (input: I, options?: InvokeOptions): Promise<O>;
   async(input: I, options?: InvokeAsyncOptions): ReturnType<typeof sdk.invokeAsync>;
