@@ -442,7 +442,8 @@ export class SvcMeshFunction extends Construct {
     const created: [CfnResource, Record<string, Json>][] = [];
     let rolePatch: Record<string, Json> | undefined;
     for (const [lid, r] of Object.entries(fragment.Resources)) {
-      if (r.Type === undefined) continue; // the patch of the function itself: applied below
+      // the patch of the function itself (a Serverless logical id; it may carry a Type): applied below
+      if (r.Type === undefined || r.Type === 'AWS::Lambda::Function' || lid === lambdaLogicalId(f)) continue;
       if (r.Type === 'AWS::IAM::Role') {
         targets.set(lid, cfnRole);
         rolePatch = r.Properties;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/svc-codegen.js');
+const BIN = join(ROOT, 'tools/bin/svc-codegen.js');
 
 async function until(cond: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;

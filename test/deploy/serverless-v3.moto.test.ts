@@ -142,7 +142,10 @@ describe.skipIf(skip)('examples/shop through serverless v3 into moto', () => {
     );
     const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'payments-dev-charge' }));
     expect(rec).toMatchObject({
-      v: 1,
+      v: 2,
+      service: 'payments',
+      function: 'charge',
+      stage: 'dev',
       functionArn: fn.FunctionArn,
       topics: { failed: `arn:aws:sns:us-east-1:${moto.account}:payments-dev-charge-failed` },
     });

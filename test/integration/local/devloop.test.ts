@@ -12,7 +12,7 @@ import { startLocalMesh } from '../../../tools/local/index.js';
 import type { TraceDetail } from '../../../tools/local/traces/index.js';
 import { FIXTURES, clients, decode, until } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/svc-mesh.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../tools/bin/svc-mesh.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEVLOOP = join(FIXTURES, 'devloop');
 

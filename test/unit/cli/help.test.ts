@@ -11,7 +11,7 @@ const run = (bin: string, args: string[]) =>
   new Promise<string>((resolve) => {
     execFile(
       process.execPath,
-      [fileURLToPath(new URL(`../../../bin/${bin}.js`, import.meta.url)), ...args],
+      [fileURLToPath(new URL(`../../../tools/bin/${bin}.js`, import.meta.url)), ...args],
       (_e, out, err) => resolve(out + err),
     );
   });
