@@ -442,7 +442,10 @@ export class SvcMeshFunction extends Construct {
     const created: [CfnResource, Record<string, Json>][] = [];
     let rolePatch: Record<string, Json> | undefined;
     for (const [lid, r] of Object.entries(fragment.Resources)) {
-      if (r.Type === undefined) continue; // the patch of the function itself: applied below
+      // The patch of the function itself (its Role and Environment; the fragment types it
+      // AWS::Lambda::Function for the resources: ${file(…)} route): applied to the function below,
+      // never a resource of its own (a second, code-less function would fail the deploy).
+      if (lid === lambdaLogicalId(f) || r.Type === undefined) continue;
       if (r.Type === 'AWS::IAM::Role') {
         targets.set(lid, cfnRole);
         rolePatch = r.Properties;
