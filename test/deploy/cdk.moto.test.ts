@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -123,6 +124,15 @@ async function cdkDeploy(stack: string) {
   return createStack(moto, stack, JSON.parse(readFileSync(join(out, `${stack}.template.json`), 'utf8')));
 }
 
+async function cdkDescribe(stack: string) {
+  const cfn = new CloudFormationClient(moto.config);
+  try {
+    return await cfn.send(new DescribeStacksCommand({ StackName: stack }));
+  } finally {
+    cfn.destroy();
+  }
+}
+
 /** `svc-codegen doctor <cdk.out> --stage dev --endpoint <moto> --json`. */
 async function doctor(...extra: string[]) {
   let text = '';
@@ -181,35 +191,49 @@ describe.skipIf(skip)('examples/cdk-shop (cdk synth) into moto, subscriber first
     ]);
   });
 
-  it('the subscriber deployed before its publishers: doctor names each missing publisher with the cdk deploy that fixes it', async () => {
-    await bootstrap();
-    const r = await cdkDeploy(STACKS.notifications);
-    // moto skips AWS::SNS::Subscription; AWS CloudFormation would fail here and roll back (docs/deploy.md).
-    expect({ status: r.status, reasons: r.reasons }).toEqual({ status: 'CREATE_COMPLETE', reasons: [] });
-    const d = await doctor('--no-types');
-    expect(d.code).toBe(1);
-    expect(codes(d.findings.filter((f) => f.code === 'PUBLISHER_MISSING'))).toEqual([
-      'PUBLISHER_MISSING notifications:onOrderPlaced',
-      'PUBLISHER_MISSING notifications:onPaymentFailed',
-    ]);
-    const pay = d.findings.find((f) => f.code === 'PUBLISHER_MISSING' && f.subject.endsWith('onPaymentFailed'))!;
-    expect(pay.message).toContain('payments-dev-charge-failed');
-    // cdk.out here is outside the app directory: the command deploys that assembly as synthesized.
-    expect(pay.fix.startsWith(`npx cdk deploy --app ${out} shop-payments-dev, then svc-codegen doctor `), pay.fix).toBe(
-      true,
+  it('subscriber first: `cdk deploy` orders the stacks, and CloudFormation refuses the subscriber before creating anything while a publisher is missing', async () => {
+    // Within one app: the subscriber's stack depends on its publishers' (cdk deploy deploys them first).
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.artifacts[STACKS.notifications].dependencies).toEqual(
+      expect.arrayContaining([STACKS.orders, STACKS.payments]),
     );
-    expect(pay.fix).toMatch(/ --stage dev --endpoint http:\/\/127\.0\.0\.1:\d+ --repair$/);
+    expect(manifest.artifacts[STACKS.payments].dependencies).not.toContain(STACKS.orders);
+    // Deployed on its own anyway (cdk deploy --exclusively, or CloudFormation directly): one
+    // AWS::SSM::Parameter::Value parameter per publisher's discovery record, resolved first.
+    expect(templates['notifications']!.Parameters).toMatchObject({
+      SvcMeshPublisherpaymentschargeRecord: {
+        Type: 'AWS::SSM::Parameter::Value<String>',
+        Default: '/svc-mesh/dev/payments/charge',
+      },
+      SvcMeshPublisherordersplaceOrderRecord: { Default: '/svc-mesh/dev/orders/placeOrder' },
+    });
+    expect(templates['orders']!.Parameters).not.toHaveProperty('SvcMeshPublisherpaymentschargeRecord');
+    await bootstrap();
+    const { lambda, ssm } = aws();
+    const nothingCreated = async () => {
+      await expect(
+        lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'notifications-dev-onPaymentFailed' })),
+      ).rejects.toThrow();
+      await expect(
+        ssm.send(new GetParameterCommand({ Name: '/svc-mesh/dev/notifications/onPaymentFailed' })),
+      ).rejects.toThrow();
+      await expect(cdkDescribe(STACKS.notifications)).rejects.toThrow(/does not exist/);
+    };
+    // AWS answers ValidationError "Parameters: [/svc-mesh/dev/payments/charge] cannot be found.";
+    // moto answers 500 (ParameterNotFound inside its CloudFormation). Either way: no stack.
+    await expect(cdkDeploy(STACKS.notifications)).rejects.toThrow();
+    await nothingCreated();
+    expect((await cdkDeploy(STACKS.payments)).status).toBe('CREATE_COMPLETE');
+    // orders:placeOrder still missing: still refused.
+    await expect(cdkDeploy(STACKS.notifications)).rejects.toThrow();
+    await nothingCreated();
   }, 60_000);
 
-  it('the publishers deployed after: CREATE_COMPLETE, and doctor --repair subscribes with the declared filter policies', async () => {
-    for (const s of ['payments', 'orders'] as const) {
-      const r = await cdkDeploy(STACKS[s]);
-      expect({ stack: s, status: r.status, reasons: r.reasons }).toEqual({
-        stack: s,
-        status: 'CREATE_COMPLETE',
-        reasons: [],
-      });
-    }
+  it('the publishers deployed: the subscriber reaches CREATE_COMPLETE, and doctor --repair subscribes with the declared filter policies', async () => {
+    expect((await cdkDeploy(STACKS.orders)).status).toBe('CREATE_COMPLETE');
+    const r = await cdkDeploy(STACKS.notifications);
+    expect({ status: r.status, reasons: r.reasons }).toEqual({ status: 'CREATE_COMPLETE', reasons: [] });
+    // moto's CloudFormation skipped the AWS::SNS::Subscription resources (AWS creates them):
     const before = await doctor('--no-types');
     expect(codes(before.findings)).toEqual([
       'SUBSCRIPTION_MISSING notifications:onOrderPlaced',
@@ -401,6 +425,13 @@ describe.skipIf(skip)('examples/cdk-shop (cdk synth) into moto, subscriber first
     const gone = await doctor('--no-types');
     expect(codes(gone.findings)).toContain('PUBLISHER_MISSING notifications:onPaymentFailed');
     expect(codes(gone.findings)).toContain('RECORD_MISSING payments:charge');
+    const pay = gone.findings.find((f) => f.code === 'PUBLISHER_MISSING')!;
+    expect(pay.message).toContain('payments-dev-charge-failed');
+    // cdk.out here is outside the app directory: the command deploys that assembly as synthesized.
+    expect(pay.fix.startsWith(`npx cdk deploy --app ${out} shop-payments-dev, then svc-codegen doctor `), pay.fix).toBe(
+      true,
+    );
+    expect(pay.fix).toMatch(/ --stage dev --endpoint http:\/\/127\.0\.0\.1:\d+ --repair$/);
     expect((await cdkDeploy(STACKS.payments)).status).toBe('CREATE_COMPLETE');
     expect(codes((await doctor('--no-types')).findings)).toEqual([
       'SUBSCRIPTION_MISSING notifications:onPaymentFailed',
