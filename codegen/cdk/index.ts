@@ -429,7 +429,7 @@ export class SvcMeshFunction extends Construct {
    * publisher in another stack (this app's, a serverless.yml service, another repository's), the
    * stack gets a parameter of type `AWS::SSM::Parameter::Value<String>` naming the publisher's
    * discovery record: CloudFormation resolves it before creating anything and refuses the stack
-   * ("Parameters: [/svc-mesh/dev/payments/charge] cannot be found") while the publisher is missing.
+   * ("Unable to fetch parameters [/svc-mesh/dev/payments/charge] …") while the publisher is missing.
    * Two stacks subscribing to each other cannot both be checked (neither could go first): such a
    * pair gets neither, and a warning.
    */

@@ -219,7 +219,8 @@ describe.skipIf(skip)('examples/cdk-shop (cdk synth) into moto, subscriber first
       ).rejects.toThrow();
       await expect(cdkDescribe(STACKS.notifications)).rejects.toThrow(/does not exist/);
     };
-    // AWS answers ValidationError "Parameters: [/svc-mesh/dev/payments/charge] cannot be found.";
+    // AWS answers ValidationError "Unable to fetch parameters [/svc-mesh/dev/payments/charge] from
+    // parameter store for this account.";
     // moto answers 500 (ParameterNotFound inside its CloudFormation). Either way: no stack.
     await expect(cdkDeploy(STACKS.notifications)).rejects.toThrow();
     await nothingCreated();
