@@ -16,7 +16,7 @@
  * against moto), and does not evaluate IAM.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -47,11 +47,16 @@ const SHOP = join(ROOT, 'examples/shop');
 const CDK = join(ROOT, 'node_modules/aws-cdk/bin/cdk');
 const skip = motoSkipReason('deploy tests on moto (CDK)');
 const tmp = mkdtempSync(join(tmpdir(), 'svc-deploy-cdk-'));
-const out = join(tmp, 'cdk.out');
+// An app directory (cdk.json) holding the assembly, as `cdk synth` leaves it: doctor's fixes cd there.
+const appDir = join(tmp, 'app');
+const out = join(appDir, 'cdk.out');
 const STACKS = { orders: 'shop-orders-dev', payments: 'shop-payments-dev', notifications: 'shop-notifications-dev' };
 
 let moto: Moto;
-type Tpl = Template & { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+type Tpl = Template & {
+  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
+};
 const templates: Record<string, Tpl> = {};
 /** What svc-codegen generates for examples/shop (serverless.yml): the fragment the plugin merges. */
 let fragments: Record<string, Tpl>;
@@ -67,6 +72,8 @@ beforeAll(async () => {
     CDK_DISABLE_VERSION_CHECK: '1',
     CDK_DISABLE_CLI_TELEMETRY: 'true',
   };
+  mkdirSync(appDir);
+  copyFileSync(join(APP, 'cdk.json'), join(appDir, 'cdk.json'));
   await promisify(execFile)(process.execPath, [CDK, 'synth', '--no-notices', '--quiet', '--output', out], {
     cwd: APP,
     env,
@@ -133,8 +140,9 @@ async function cdkDescribe(stack: string) {
   }
 }
 
-/** `svc-codegen doctor <cdk.out> --stage dev --endpoint <moto> --json`. */
-async function doctor(...extra: string[]) {
+/** `svc-codegen doctor <cdk.out> --stage <stage> --endpoint <moto> --json`. */
+const doctor = (...extra: string[]) => doctorStage('dev', ...extra);
+async function doctorStage(stage: string, ...extra: string[]) {
   let text = '';
   const sink = new Writable({
     write(c, _e, cb) {
@@ -142,7 +150,7 @@ async function doctor(...extra: string[]) {
       cb();
     },
   });
-  const code = await runCLI(['doctor', out, '--stage', 'dev', '--endpoint', moto.endpoint, '--json', ...extra], {
+  const code = await runCLI(['doctor', out, '--stage', stage, '--endpoint', moto.endpoint, '--json', ...extra], {
     stdout: sink,
     stderr: sink,
   });
@@ -428,10 +436,11 @@ describe.skipIf(skip)('examples/cdk-shop (cdk synth) into moto, subscriber first
     expect(codes(gone.findings)).toContain('RECORD_MISSING payments:charge');
     const pay = gone.findings.find((f) => f.code === 'PUBLISHER_MISSING')!;
     expect(pay.message).toContain('payments-dev-charge-failed');
-    // cdk.out here is outside the app directory: the command deploys that assembly as synthesized.
-    expect(pay.fix.startsWith(`npx cdk deploy --app ${out} shop-payments-dev, then svc-codegen doctor `), pay.fix).toBe(
-      true,
-    );
+    // The assembly as synthesized, deployed from the app directory.
+    expect(
+      pay.fix.startsWith(`(cd ${appDir} && npx cdk deploy --app cdk.out shop-payments-dev), then svc-codegen doctor `),
+      pay.fix,
+    ).toBe(true);
     expect(pay.fix).toMatch(/ --stage dev --endpoint http:\/\/127\.0\.0\.1:\d+ --repair$/);
     expect((await cdkDeploy(STACKS.payments)).status).toBe('CREATE_COMPLETE');
     expect(codes((await doctor('--no-types')).findings)).toEqual([
@@ -439,5 +448,11 @@ describe.skipIf(skip)('examples/cdk-shop (cdk synth) into moto, subscriber first
       ...REFERENCES_NOT_DEPLOYED,
     ]);
     expect(codes((await doctor('--repair', '--no-types')).findings)).toEqual(REFERENCES_NOT_DEPLOYED);
+    // Another stage than the assembly's: no cdk deploy of the wrong stacks, but what to synthesize.
+    const alice = await doctorStage('alice', '--no-types');
+    const rec = alice.findings.find((f) => f.code === 'RECORD_MISSING' && f.subject === 'payments:charge')!;
+    expect(rec.fix).toBe(
+      `synthesize the CDK app in ${appDir} for stage alice (${join(out, 'svc-mesh.json')} is for stage dev), then deploy the stacks of service payments`,
+    );
   }, 60_000);
 });
