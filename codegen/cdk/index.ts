@@ -430,8 +430,8 @@ export class SvcMeshFunction extends Construct {
    * stack gets a parameter of type `AWS::SSM::Parameter::Value<String>` naming the publisher's
    * discovery record: CloudFormation resolves it before creating anything and refuses the stack
    * ("Unable to fetch parameters [/svc-mesh/dev/payments/charge] …") while the publisher is missing.
-   * Two stacks subscribing to each other cannot both be checked (neither could go first): such a
-   * pair gets neither, and a warning.
+   * Two stacks subscribing to each other cannot both be checked (neither can go first): the
+   * direction that would close the cycle gets neither, and a warning.
    */
   _deployOrder(project: Project, all: readonly SvcMeshFunction[]): void {
     const stack = Stack.of(this);
