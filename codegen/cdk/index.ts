@@ -23,7 +23,10 @@ import {
   Aspects,
   attachCustomSynthesis,
   CfnOutput,
+  CfnParameter,
   CfnResource,
+  CfnRule,
+  Fn,
   type IAspect,
   Intrinsic,
   Lazy,
@@ -32,7 +35,7 @@ import {
 } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
-import { LIFECYCLE_TYPES, type LifecycleType } from 'svc-mesh/internal';
+import { discoveryRecordName, LIFECYCLE_TYPES, type LifecycleType } from 'svc-mesh/internal';
 import { extractContractsSync } from '../contracts/extract.js';
 import { loadExternalContractsSync } from '../contracts/io.js';
 import { Arns } from '../emit/arns.js';
@@ -314,6 +317,7 @@ export class SvcMesh extends Construct {
     this.result = { project, generated };
     const byName = new Map<string, ServiceModel>(services.map((s) => [s.name, s]));
     for (const f of this.functions) f._emit(project, generated, byName);
+    for (const f of this.functions) f._deployOrder(project, this.functions);
   }
 }
 
@@ -418,6 +422,62 @@ export class SvcMeshFunction extends Construct {
     return out;
   }
 
+  /**
+   * @internal Deploy order (docs/deploy.md): this function subscribes to its publishers' topics
+   * by constructed ARN, so each publisher must be deployed first. A publisher declared in this app
+   * in another stack becomes a stack dependency (`cdk deploy` deploys it first); and for every
+   * publisher in another stack (this app's, a serverless.yml service, another repository's), the
+   * stack gets a parameter of type `AWS::SSM::Parameter::Value<String>` naming the publisher's
+   * discovery record: CloudFormation resolves it before creating anything and refuses the stack
+   * ("Unable to fetch parameters [/svc-mesh/dev/payments/charge] …") while the publisher is missing.
+   * Two stacks subscribing to each other cannot both be checked (neither can go first): the
+   * direction that would close the cycle gets neither, and a warning.
+   */
+  _deployOrder(project: Project, all: readonly SvcMeshFunction[]): void {
+    const stack = Stack.of(this);
+    const model = project.services
+      .find((s) => s.name === this.declaration.service)
+      ?.functions.find((x) => x.key === this.declaration.name);
+    const done = new Set<string>();
+    for (const sub of model?.subscriptions ?? []) {
+      const target = `${sub.service}:${sub.function}`;
+      if (done.has(target)) continue;
+      done.add(target);
+      const publisher = all.find((x) => x.declaration.service === sub.service && x.declaration.name === sub.function);
+      if (publisher !== undefined) {
+        const other = Stack.of(publisher);
+        if (other === stack) continue; // the topic is created by this very stack
+        try {
+          stack.addStackDependency(other, `svc-mesh: ${this.node.path} subscribes to ${target}`);
+        } catch (err) {
+          Annotations.of(this).addWarningV2(
+            'svc-mesh:deploy-order',
+            `${this.node.path} subscribes to ${target} in stack ${other.stackName}, which cannot be deployed before ${stack.stackName} (${(err as Error).message}); deploy order is not checked for this subscription: run 'svc-codegen doctor cdk.out --stage ${project.options.stage} --repair' after deploying both`,
+          );
+          continue;
+        }
+      }
+      const name = discoveryRecordName(project.options.ssmPrefix, project.options.stage, sub.service, sub.function);
+      const id = `SvcMeshPublisher${`${sub.service}${sub.function}`.replace(/[^A-Za-z0-9]/g, '')}Record`;
+      const prev = stack.node.tryFindChild(id) as CfnParameter | undefined;
+      if (prev !== undefined && prev.default === name) continue;
+      const param = new CfnParameter(stack, prev === undefined ? id : `${id}${done.size}`, {
+        type: 'AWS::SSM::Parameter::Value<String>',
+        default: name,
+        description: `svc-mesh deploy order: ${target} (stage ${project.options.stage}) publishes the lifecycle topics this stack subscribes to; deploy it first. The stack is refused while its discovery record ${name} does not exist.`,
+      });
+      // Referenced by the stack's rule (a parameter nothing references is cfn-lint's W2001, which
+      // CDK's validation prints at every synth); the check itself is CloudFormation resolving it.
+      const rule =
+        (stack.node.tryFindChild('SvcMeshDeployOrder') as CfnRule | undefined) ??
+        new CfnRule(stack, 'SvcMeshDeployOrder');
+      rule.addAssertion(
+        Fn.conditionNot(Fn.conditionEquals(param.valueAsString, '')),
+        `svc-mesh: the discovery record ${name} of ${target} is empty; deploy ${target} (stage ${project.options.stage}) again`,
+      );
+    }
+  }
+
   /** @internal Adds this function's part of codegen's CloudFormation fragment to the stack. */
   _emit(project: Project, g: GenerateResult, byName: ReadonlyMap<string, ServiceModel>): void {
     const service = byName.get(this.declaration.service)!;
@@ -442,7 +502,9 @@ export class SvcMeshFunction extends Construct {
     const created: [CfnResource, Record<string, Json>][] = [];
     let rolePatch: Record<string, Json> | undefined;
     for (const [lid, r] of Object.entries(fragment.Resources)) {
-      // the patch of the function itself (a Serverless logical id; it may carry a Type): applied below
+      // The patch of the function itself (its Role and Environment; the fragment types it
+      // AWS::Lambda::Function for the resources: ${file(…)} route): applied to the function below,
+      // never a resource of its own (a second, code-less function would fail the deploy).
       if (r.Type === undefined || r.Type === 'AWS::Lambda::Function' || lid === lambdaLogicalId(f)) continue;
       if (r.Type === 'AWS::IAM::Role') {
         targets.set(lid, cfnRole);

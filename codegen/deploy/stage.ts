@@ -12,6 +12,9 @@ import {
   lifecycleTopicName,
   parseDiscoveryRecord,
 } from 'svc-mesh/internal';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { isManifestPath, type SvcMeshManifest } from '../cdk/manifest.js';
 import { Arns } from '../emit/arns.js';
 import { subscriptionFilterPolicy } from '../emit/seed.js';
 import type { FunctionModel, Project, ServiceModel } from '../model.js';
@@ -113,7 +116,38 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 const deployCmd = (s: ServiceModel | undefined, name: string, stage: string) =>
-  s !== undefined ? `(cd ${s.dir} && serverless deploy --stage ${stage})` : `deploy service ${name} to stage ${stage}`;
+  s === undefined
+    ? `deploy service ${name} to stage ${stage}`
+    : isManifestPath(s.file)
+      ? cdkDeployCmd(s, stage)
+      : `(cd ${s.dir} && serverless deploy --stage ${stage})`;
+
+/**
+ * A service declared in CDK (its file is the app's cdk.out/svc-mesh.json): `cdk deploy` of the
+ * synthesized assembly's stacks that hold its functions, when that assembly was synthesized for
+ * this stage; otherwise what to synthesize first (the stage's context key is the app's own).
+ */
+function cdkDeployCmd(s: ServiceModel, stage: string): string {
+  let m: SvcMeshManifest | undefined;
+  try {
+    m = JSON.parse(readFileSync(s.file, 'utf8')) as SvcMeshManifest;
+  } catch {
+    /* read and reported by loadProject already */
+  }
+  const stacks = [
+    ...new Set(
+      (m?.functions ?? [])
+        .filter((f) => (f.declaration as { service?: unknown } | null)?.service === s.name)
+        .map((f) => String(f.path).split('/')[0]!),
+    ),
+  ];
+  const app = existsSync(join(dirname(s.dir), 'cdk.json')) ? dirname(s.dir) : undefined;
+  const deploy = `npx cdk deploy --app ${app !== undefined ? basename(s.dir) : s.dir} ${stacks.join(' ')}`.trimEnd();
+  if (m?.synthesized?.stage !== stage) {
+    return `synthesize the CDK app${app !== undefined ? ` in ${app}` : ''} for stage ${stage} (${s.file} is for stage ${m?.synthesized?.stage ?? '?'}), then deploy the stacks of service ${s.name}`;
+  }
+  return app !== undefined ? `(cd ${app} && ${deploy})` : deploy;
+}
 
 export interface InspectOptions {
   /** The command that re-runs this check with --repair (printed in fixes). */
