@@ -1,9 +1,13 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
 import { clients, decode, spec } from './helpers.js';
 
 let mesh: LocalMesh;
+const dryRecord = join(mkdtempSync(join(tmpdir(), 'svc-mesh-dryrun-')), 'runs.jsonl');
 let lambda: ReturnType<typeof clients>['lambda'];
 
 beforeAll(async () => {
@@ -30,6 +34,8 @@ beforeAll(async () => {
       spec('missingFile', 'does-not-exist.ts', 'handler'),
       spec('reserved', 'faults.ts', 'sleeps', { reservedConcurrency: 1 }),
       spec('zero', 'faults.ts', 'pid', { reservedConcurrency: 0 }),
+      // Invoked by the DryRun test only: records every run in a file.
+      spec('dry', 'record.ts', 'handler', { environment: { RECORD_FILE: dryRecord } }),
     ],
   });
   lambda = clients(mesh.endpoint).lambda;
@@ -239,14 +245,29 @@ describe('Lambda Invoke: Event and DryRun', () => {
   });
 
   it('answers 204 for DryRun without running anything', async () => {
-    let ran = false;
+    // Watch the whole window until the mesh is idle (nothing running, queued or retrying), not just
+    // until the 204: an invocation enqueued by DryRun would run after the answer.
+    const runs: string[] = [];
     const off = mesh.onInvoke((r) => {
-      if (r.functionName === 'fx-dev-pid') ran = true;
+      if (r.functionName === 'fx-dev-dry') runs.push(r.type);
     });
-    const out = await invoke('fx-dev-pid', {}, { InvocationType: 'DryRun' });
-    off();
-    expect(out.StatusCode).toBe(204);
-    expect(ran).toBe(false);
+    try {
+      const out = await invoke('fx-dev-dry', { dry: true }, { InvocationType: 'DryRun' });
+      expect(out.StatusCode).toBe(204);
+      await mesh.idle();
+      expect(runs).toEqual([]);
+      expect(existsSync(dryRecord)).toBe(false); // the handler never ran
+      expect(mesh.workerPids('fx-dev-dry')).toEqual([]); // no sandbox was even started
+      // The same observations see a real run (so the checks above can fail).
+      expect((await invoke('fx-dev-dry', { real: true })).StatusCode).toBe(200);
+      await mesh.idle();
+      expect(runs).toEqual(['RequestResponse']);
+      expect(readFileSync(dryRecord, 'utf8').trim().split('\n').map((l) => JSON.parse(l).event)).toEqual([
+        { real: true },
+      ]);
+    } finally {
+      off();
+    }
   });
 });
 
