@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../../src/local/index.js';
-import { clients, decode, spec } from './helpers.js';
+import { clients, decode, spec, until } from './helpers.js';
+
+/** Whether a process exists (signal 0 only checks). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 let mesh: LocalMesh;
 const dryRecord = join(mkdtempSync(join(tmpdir(), 'svc-mesh-dryrun-')), 'runs.jsonl');
@@ -159,14 +169,20 @@ describe('Lambda Invoke: function errors (HTTP 200, X-Amz-Function-Error)', () =
   });
 
   it('times out with Sandbox.Timedout exactly and kills the worker', async () => {
+    const warm = decode((await invoke('fx-dev-sleeps', { ms: 1 })).Payload) as { pid: number };
+    expect(mesh.workerPids('fx-dev-sleeps')).toEqual([warm.pid]);
     const out = await invoke('fx-dev-sleeps', { ms: 5000 });
     expect(out.FunctionError).toBe('Unhandled');
     expect(decode(out.Payload)).toEqual({
       errorType: 'Sandbox.Timedout',
       errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`,
     });
-    const ok = await invoke('fx-dev-sleeps', { ms: 1 });
-    expect(decode(ok.Payload)).toEqual({ slept: 1 });
+    // The timed-out sandbox's process is gone, and the next call runs in a new one.
+    expect(mesh.workerPids('fx-dev-sleeps')).not.toContain(warm.pid);
+    await until(() => !alive(warm.pid));
+    const ok = decode((await invoke('fx-dev-sleeps', { ms: 1 })).Payload) as { slept: number; pid: number };
+    expect(ok.slept).toBe(1);
+    expect(ok.pid).not.toBe(warm.pid);
   });
 
   it('stops a handler that never yields', async () => {
@@ -195,9 +211,16 @@ describe('Lambda Invoke: function errors (HTTP 200, X-Amz-Function-Error)', () =
   }, 30_000);
 
   it('fails the invocation on an uncaught exception and replaces the worker', async () => {
+    const before = decode((await invoke('fx-dev-uncaught', { pid: true })).Payload) as number;
+    expect(mesh.workerPids('fx-dev-uncaught')).toEqual([before]);
     const out = await invoke('fx-dev-uncaught', {});
     expect(out.FunctionError).toBe('Unhandled');
     expect((decode(out.Payload) as any).errorMessage).toBe('thrown later');
+    expect(mesh.workerPids('fx-dev-uncaught')).not.toContain(before);
+    await until(() => !alive(before));
+    const after = decode((await invoke('fx-dev-uncaught', { pid: true })).Payload) as number;
+    expect(after).not.toBe(before);
+    expect(alive(after)).toBe(true);
   });
 
   it('answers init errors as Lambda does', async () => {
