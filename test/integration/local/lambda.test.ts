@@ -285,9 +285,12 @@ describe('Lambda Invoke: Event and DryRun', () => {
       expect((await invoke('fx-dev-dry', { real: true })).StatusCode).toBe(200);
       await mesh.idle();
       expect(runs).toEqual(['RequestResponse']);
-      expect(readFileSync(dryRecord, 'utf8').trim().split('\n').map((l) => JSON.parse(l).event)).toEqual([
-        { real: true },
-      ]);
+      expect(
+        readFileSync(dryRecord, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).event),
+      ).toEqual([{ real: true }]);
     } finally {
       off();
     }
