@@ -1,0 +1,96 @@
+// @ts-check
+/**
+ * Mutation testing (StrykerJS + its vitest runner): `npm run mutate -- <area>` (see docs/mutation.md).
+ * One area at a time: each names the files to mutate and the only test files that run against
+ * them, so an area finishes on 2 busy cores. Paths live here only; when src/local moves to
+ * tools/local, update the two local areas below.
+ *
+ * `npm run mutate -- <area>` sets MUTATE_AREA; `npx stryker run stryker.config.mjs --mutate <glob>
+ * --testFiles <glob>` works for anything else.
+ */
+
+/** @type {Record<string, { mutate: string[]; testFiles: string[] }>} */
+export const AREAS = {
+  // Lifecycle events: runInvocation's start/terminal logic, the publisher, encode/decode.
+  events: {
+    mutate: [
+      'src/invoke/runInvocation.ts',
+      'src/events/LifecyclePublisher.ts',
+      'src/events/encode.ts',
+      'src/events/decode.ts',
+    ],
+    testFiles: [
+      'test/unit/events/*.test.ts',
+      'test/integration/runtime/tracing-lifecycle.test.ts',
+      'test/integration/runtime/lifecycle-record.test.ts',
+    ],
+  },
+  // The invoke path: the Sdk's call, options, payload, wire format.
+  invoke: {
+    mutate: ['src/invoke/Sdk.ts', 'src/invoke/payload.ts', 'src/invoke/wire.ts'],
+    testFiles: [
+      'test/unit/invoke/*.test.ts',
+      'test/integration/runtime/invoke.test.ts',
+      'test/integration/runtime/bad-input.test.ts',
+      'test/integration/runtime/local-mesh.test.ts',
+    ],
+  },
+  // Retry safety: bounded by deadline and signal, Retry-After honoured, only what may be retried.
+  retry: {
+    mutate: ['src/internal/retry.ts'],
+    testFiles: ['test/unit/internal/retry.test.ts', 'test/unit/internal/retry-safety.test.ts'],
+  },
+  discovery: {
+    mutate: ['src/discovery/ServiceResolver.ts'],
+    testFiles: ['test/unit/discovery/*.test.ts', 'test/integration/runtime/invoke.test.ts'],
+  },
+  // The local mesh's IAM evaluator (moves to tools/local/iam/evaluate.ts with the package split).
+  'iam-evaluator': {
+    mutate: ['src/local/iam/evaluate.ts'],
+    testFiles: ['test/unit/local/iamEvaluate.test.ts', 'test/integration/local/iam.test.ts'],
+  },
+  // SNS filter policies in the local mesh (moves to tools/local/sns/filterPolicy.ts).
+  'sns-filter': {
+    mutate: ['src/local/sns/filterPolicy.ts'],
+    testFiles: ['test/unit/local/filterPolicy.test.ts'],
+  },
+  // Codegen's IAM emission: the policies and the ARNs in them.
+  'iam-emission': {
+    mutate: ['codegen/emit/iam.ts', 'codegen/emit/arns.ts'],
+    testFiles: [
+      'test/codegen/least-privilege.test.ts',
+      'test/codegen/iam-split.test.ts',
+      'test/codegen/golden.test.ts',
+      'test/codegen/unit-iam.test.ts',
+    ],
+  },
+};
+
+const area = process.env['MUTATE_AREA'];
+if (area !== undefined && !(area in AREAS))
+  throw new Error(`Unknown mutation area "${area}". Areas: ${Object.keys(AREAS).join(', ')}.`);
+const chosen = area === undefined ? Object.values(AREAS) : [AREAS[area]];
+const name = area ?? 'all';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  plugins: ['@stryker-mutator/vitest-runner'],
+  vitest: { configFile: 'vitest.config.ts', related: false },
+  coverageAnalysis: 'perTest',
+  mutate: chosen.flatMap((a) => a.mutate),
+  testFiles: chosen.flatMap((a) => a.testFiles),
+  // Two shared cores: one test process at a time.
+  concurrency: 1,
+  timeoutMS: 15_000,
+  timeoutFactor: 2,
+  ignoreStatic: true,
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: true },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+  ignorePatterns: ['reports', '.svc-mesh', 'dist'],
+  thresholds: { high: 90, low: 80, break: null },
+};
