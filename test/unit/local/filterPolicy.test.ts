@@ -94,6 +94,9 @@ describe('Function: matchesAttributes (MessageAttributes scope)', () => {
     ['Number.custom subtype', 7, { Type: 'Number.int', Value: '7' }, true],
     ['Binary never matches a value', 'a', { Type: 'Binary', Value: 'a' }, false],
     ['Binary exists', { exists: true }, { Type: 'Binary', Value: 'a' }, true],
+    ['Binary vs anything-but', { 'anything-but': 'x' }, { Type: 'Binary', Value: 'a' }, false],
+    ['array: not JSON vs anything-but', { 'anything-but': 'x' }, { Type: 'String.Array', Value: '[a' }, false],
+    ['array: empty vs anything-but', { 'anything-but': 'x' }, A([]), false],
     // conditions that never match an attribute
     ['null vs String', null, S('null'), false],
     ['boolean vs String', true, S('true'), false],
@@ -161,6 +164,22 @@ describe('Function: matchesBody (MessageBody scope)', () => {
     ['two keys, one misses', { type: ['failed'], amount: [1] }, false],
   ])('%s', (_name, policy, expected) => {
     expect(matchesBody(policy, body)).toBe(expected);
+  });
+
+  it('never applies string operators to numbers, booleans or null in a body', () => {
+    const b = { amount: 250, flag: true, none: null };
+    for (const k of ['amount', 'flag', 'none']) {
+      for (const op of [{ prefix: '2' }, { suffix: '0' }, { 'equals-ignore-case': '250' }])
+        expect(matchesBody({ [k]: [op] } as Policy, b), `${k} ${JSON.stringify(op)}`).toBe(false);
+      // ...and a value that is not a string is never excluded by an anything-but prefix/suffix.
+      expect(matchesBody({ [k]: [{ 'anything-but': { prefix: '2' } }] } as Policy, b)).toBe(true);
+    }
+  });
+
+  it('reads no property of a body that is a string or an array', () => {
+    expect(matchesBody({ length: [4] }, 'text')).toBe(false);
+    expect(matchesBody({ length: [1] }, ['a'])).toBe(false);
+    expect(matchesBody({ 0: ['a'] } as Policy, ['a'])).toBe(false);
   });
 
   it('matches nothing but absence in a body that is not an object', () => {
@@ -249,6 +268,15 @@ describe('Function: validateFilterPolicy', () => {
       'a: "numeric" needs [op, number] pairs with op one of = < <= > >=',
     ],
     ['unknown operator', { a: [{ regex: '.*' }] }, 'a: unsupported operator "regex"'],
+    ['a bad condition after a good one', { a: ['x', { prefix: 1 }] }, 'a: "prefix" needs a string'],
+    [
+      'a bad key after a good nested one',
+      { n: { a: ['x'] }, b: 'y' },
+      'b: must be a list of conditions, e.g. ["value"]',
+    ],
+    ['a bad key after a good list', { a: ['x'], b: [] }, 'b: the list of conditions is empty'],
+    ['anything-but list with an object', { a: [{ 'anything-but': ['x', {}] }] }, 'a: unsupported "anything-but" value'],
+    ['anything-but unknown operator', { a: [{ 'anything-but': { foo: 'x' } }] }, 'a: unsupported "anything-but" value'],
   ])('refuses %s', (_name, policy, message) => {
     expect(validateFilterPolicy(policy)).toBe(message);
   });
