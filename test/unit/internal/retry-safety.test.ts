@@ -63,6 +63,8 @@ describe('withRetries on a fake clock', () => {
   it('spaces attempts by the jittered backoff, counting each failure once', async () => {
     // Math.random 0.5: the first wait is base × 0.75, p-retry's next ones base × 2^k × 1.5.
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    // Every timer started: without Retry-After, one wait per retry and nothing else.
+    const timers = vi.spyOn(globalThis, 'setTimeout');
     const failed: number[] = [];
     const r = track((n) => (n < 4 ? throttled() : undefined), {
       retries: 5,
@@ -75,6 +77,17 @@ describe('withRetries on a fake clock', () => {
     expect(r.out.value).toBe('ok');
     expect(r.at).toEqual([0, 75, 75 + 150, 75 + 150 + 300]);
     expect(failed).toEqual([1, 2, 3]);
+    expect(timers.mock.calls.map((c) => c[1])).toEqual([75, 150, 300]);
+  });
+
+  it('adds no wait for a Retry-After of 0', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const r = track((n) => (n < 3 ? throttled('0') : undefined), { retries: 5, baseMs: 100, deadline: 60_000 });
+    await vi.runAllTimersAsync();
+    await r.p;
+    expect(r.at).toEqual([0, 50, 150]);
+    expect(timers.mock.calls.map((c) => c[1])).toEqual([50, 100]);
   });
 
   it('waits base × (0.5 … 1) before the first retry', async () => {

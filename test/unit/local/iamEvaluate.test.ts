@@ -60,6 +60,12 @@ describe('Function: wildcardMatch', () => {
     expect(wildcardMatch(pattern, value, ci)).toBe(expected);
   });
 
+  it('anchors a compiled pattern at both ends (patterns used nowhere else, so each compiles here)', () => {
+    expect(wildcardMatch('anchored-start*', 'x-anchored-start')).toBe(false);
+    expect(wildcardMatch('*anchored-end', 'anchored-end-x')).toBe(false);
+    expect(wildcardMatch('mid?le*', 'a-mid-le')).toBe(false);
+  });
+
   it('keeps case-sensitive and case-insensitive compilations apart in its cache', () => {
     // A cache keyed by the pattern alone (or a prefix only one mode gets) would mix these up.
     expect(wildcardMatch('abc*', 'ABCD', false)).toBe(false);
