@@ -14,7 +14,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type HandlerContext, type MeshSdk, createSdk, defineFunction } from 'svc-mesh';
+import { type HandlerContext, createSdk, defineFunction } from 'svc-mesh';
 import { type WireServer, startWireServer } from '../../helpers/wire-server.js';
 
 const exporter = new InMemorySpanExporter();
@@ -46,7 +46,7 @@ const events = (ws: WireServer): Event[] =>
 
 describe('runInvocation', () => {
   let ws: WireServer;
-  let mesh: MeshSdk;
+  let mesh: ReturnType<typeof createSdk>;
   const spans = () => exporter.getFinishedSpans();
   const server = () => spans().find((s) => s.kind === SpanKind.SERVER) as ReadableSpan;
 
