@@ -22,6 +22,7 @@ export const AREAS = {
     testFiles: [
       'test/unit/events/*.test.ts',
       'test/integration/runtime/run-invocation.test.ts',
+      'test/integration/runtime/lifecycle-publisher.test.ts',
       'test/integration/runtime/tracing-lifecycle.test.ts',
       'test/integration/runtime/lifecycle-record.test.ts',
     ],
