@@ -26,10 +26,15 @@ describe('LifecyclePublisher', () => {
   let ws: WireServer;
   let inject: ((attempt: number) => InjectedError | undefined) | undefined;
   let base: SdkConfig;
-  const publisher = (extra: Partial<SdkConfig> = {}) =>
-    new LifecyclePublisher(
-      createSdk({ ...base, service: 'pay', function: 'charge', subscribable: true, topics, ...extra }) as never,
-    );
+  /** A publisher for pay:charge; `undefined` in `extra` removes a setting. */
+  const publisher = (extra: Record<string, unknown> = {}) => {
+    const cfg: Record<string, unknown> = { ...base, service: 'pay', function: 'charge', subscribable: true, topics };
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === undefined) delete cfg[k];
+      else cfg[k] = v;
+    }
+    return new LifecyclePublisher(createSdk(cfg as SdkConfig) as never);
+  };
   const producer = () => exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER) as ReadableSpan;
   const saved = { ...process.env };
 
