@@ -11,14 +11,10 @@
 
 /** @type {Record<string, { mutate: string[]; testFiles: string[] }>} */
 export const AREAS = {
-  // Lifecycle events: runInvocation's start/terminal logic, the publisher, encode/decode.
+  // Lifecycle events: runInvocation's start/terminal logic and the publisher. The message codec
+  // (src/events/encode.ts, decode.ts) is its own area, events-codec.
   events: {
-    mutate: [
-      'src/invoke/runInvocation.ts',
-      'src/events/LifecyclePublisher.ts',
-      'src/events/encode.ts',
-      'src/events/decode.ts',
-    ],
+    mutate: ['src/invoke/runInvocation.ts', 'src/events/LifecyclePublisher.ts'],
     testFiles: [
       'test/unit/events/*.test.ts',
       'test/integration/runtime/run-invocation.test.ts',
@@ -26,6 +22,10 @@ export const AREAS = {
       'test/integration/runtime/tracing-lifecycle.test.ts',
       'test/integration/runtime/lifecycle-record.test.ts',
     ],
+  },
+  'events-codec': {
+    mutate: ['src/events/encode.ts', 'src/events/decode.ts'],
+    testFiles: ['test/unit/events/*.test.ts'],
   },
   // The invoke path: the Sdk's call, options, payload, wire format.
   invoke: {
