@@ -254,6 +254,54 @@ describe('Function: functionPolicies (quotas)', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
+  it('fills the inline policy first, up to exactly its quota, when splitting', () => {
+    // The caller's own name (in its log group ARN) tunes the inline policy one character at a time.
+    let exactAt: number | undefined;
+    for (let len = 1; len < 400 && exactAt === undefined; len++) {
+      const res = sized(60, len).res as PolicyDocument[];
+      expect(res.length).toBeGreaterThan(1);
+      // Greedy: the inline policy is filled to within one target's grants of its quota.
+      expect(policySize(res[0]!)).toBeGreaterThan(INLINE_POLICY_QUOTA - 300);
+      if (policySize(res[0]!) === INLINE_POLICY_QUOTA) exactAt = len;
+    }
+    expect(exactAt, 'no caller name made the inline policy exactly 10,240 characters').toBeDefined();
+  });
+
+  it('puts a target whose grants are exactly a managed policy in one of its own', () => {
+    // Target a fills the inline policy; target b (31 stages) goes alone into a managed policy whose
+    // size is tuned by b's key (31 records) and one stage's physical name (2 ARNs).
+    const stages = Array.from({ length: 31 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const build = (keyLen: number, nameLen: number) => {
+      const a = fn('billing', 'a', stages, {
+        physicalNames: Object.fromEntries(stages.map((st) => [st, `${'a'.repeat(60)}-${st}`])),
+      });
+      const bKey = `b${'k'.repeat(keyLen)}`;
+      const b = fn('billing', bKey, stages, {
+        physicalNames: Object.fromEntries(stages.map((st, i) => [st, i === 0 ? 'n'.repeat(nameLen) : `bb-${st}`])),
+      });
+      const caller = fn('orders', 'place', stages, {
+        calling: [
+          { service: 'billing', function: 'a' },
+          { service: 'billing', function: bKey },
+        ],
+      });
+      const orders = svc('orders', [caller]);
+      const p = project([svc('billing', [a, b]), orders], {
+        stage: stages[0]!,
+        stageFallback: stages.slice(1),
+        account: '123456789012',
+      });
+      return policiesOf(p, Arns.preferred(p), orders, caller);
+    };
+    let exact: PolicyDocument[] | undefined;
+    for (let keyLen = 1; keyLen <= 2 && exact === undefined; keyLen++)
+      for (let nameLen = 1; nameLen < 800 && exact === undefined; nameLen++) {
+        const res = build(keyLen, nameLen);
+        if (Array.isArray(res) && res.length === 2 && policySize(res[1]!) === MANAGED_POLICY_QUOTA) exact = res;
+      }
+    expect(exact, 'no size tuning gave a managed policy of exactly 6,144 characters').toBeDefined();
+  });
+
   it('fails, naming the quota and the fix, when the policies would need more managed policies than allowed', () => {
     const many = sized(200, 1, 1).res;
     expect(Array.isArray(many)).toBe(false);
@@ -284,8 +332,9 @@ describe('Function: functionPolicies (quotas)', () => {
     });
     const orders = svc('orders', [caller]);
     const p = project([callee, orders], { stageFallback: stages.slice(1), account: '123456789012' });
-    const d = policiesOf(p, Arns.preferred(p), orders, caller) as { message: string; line: number };
+    const d = policiesOf(p, Arns.preferred(p), orders, caller) as { message: string; line: number; severity: string };
     expect(d.line).toBe(9);
+    expect(d.severity).toBe('error');
     expect(d.message).toBe("the grants for 'billing:k' alone exceed IAM's 6144-character managed policy quota");
   });
 
