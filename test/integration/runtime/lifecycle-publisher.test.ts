@@ -166,7 +166,17 @@ describe('LifecyclePublisher', () => {
     );
     expect(producer().name).toBe('publish (unknown) start');
     const noStage = publisher({ stage: undefined });
-    await expect(noStage.publish('start', { requestId: 'r' }, ROOT_CONTEXT)).rejects.toThrow(/stage/i);
+    await expect(noStage.publish('start', { requestId: 'r' }, ROOT_CONTEXT)).rejects.toThrow(
+      'No stage is configured, so the lifecycle events of pay:charge cannot be resolved.',
+    );
+    await expect(publisher({ stage: undefined, topics: undefined }).topics()).rejects.toThrow(
+      'No stage is configured, so the lifecycle topics of pay:charge cannot be resolved.',
+    );
+    // Half a name is no name.
+    for (const missing of ['service', 'function'])
+      await expect(
+        publisher({ [missing]: undefined, self: undefined }).publish('start', { requestId: 'r' }, ROOT_CONTEXT),
+      ).rejects.toThrow(/SVC_MESH_SERVICE and SVC_MESH_FUNCTION are not set\./);
     const partial = publisher({ topics: { start: topic('start') } });
     await expect(partial.publish('failed', { requestId: 'r' }, ROOT_CONTEXT)).rejects.toThrow(
       "no topic ARN for 'failed' (SVC_MESH_TOPICS / discovery record)",
@@ -174,11 +184,26 @@ describe('LifecyclePublisher', () => {
     expect(ws.published).toEqual([]);
   });
 
+  it('does not keep a failed lookup of its topics: the next publish looks again', async () => {
+    let ssmCalls = 0;
+    await using flaky = await startWireServer({
+      onSsm: () => (++ssmCalls === 1 ? { status: 400, type: 'AccessDeniedException', message: 'no' } : undefined),
+    });
+    flaky.parameters.set('/svc-mesh/dev/pay/charge', JSON.stringify({ v: 1, functionArn: flaky.arn('f'), topics }));
+    const p = new LifecyclePublisher(
+      createSdk({ ...base, endpoint: flaky.endpoint, service: 'pay', function: 'charge', subscribable: true }) as never,
+    );
+    await expect(p.topics()).rejects.toThrow();
+    expect(await p.topics()).toEqual(topics);
+  });
+
   it('finds its topics in its own discovery record, and tries again after a failure', async () => {
     const name = '/svc-mesh/dev/pay/charge';
     const p = publisher({ topics: undefined });
     ws.parameters.set(name, JSON.stringify({ v: 1, functionArn: ws.arn('pay-dev-charge') }));
-    await expect(p.topics()).rejects.toThrow(/its discovery record \(.*\) has no topics; is it subscribable: true\?/);
+    await expect(p.topics()).rejects.toThrow(
+      /^Could not publish the 'start' lifecycle event of 'pay:charge': its discovery record \(.*\) has no topics; is it subscribable: true\?/,
+    );
     ws.parameters.set(name, JSON.stringify({ v: 1, functionArn: ws.arn('pay-dev-charge'), topics }));
     // The failure was not cached (the resolver's own cache aside, a new publisher sees the record).
     const fresh = publisher({ topics: undefined });
@@ -188,6 +213,11 @@ describe('LifecyclePublisher', () => {
     expect(ws.published.map((x) => x.topicArn)).toEqual([topic('start')]);
     ws.parameters.delete(name);
 
+    // Found through a route (no stage to compare): the record has no topics, and says so.
+    await expect(
+      publisher({ topics: undefined, routes: { 'pay:charge': ws.arn('pay-dev-charge') } }).topics(),
+    ).rejects.toThrow(/has no topics; is it subscribable: true\?/);
+
     const anonymous = new LifecyclePublisher(createSdk({ ...base, subscribable: true }) as never);
     await expect(anonymous.topics()).rejects.toThrow(
       "'(unknown)': SVC_MESH_SERVICE and SVC_MESH_FUNCTION are not set, so the function cannot find its own topics",
@@ -196,7 +226,9 @@ describe('LifecyclePublisher', () => {
     // A record found only in a fallback stage is not this stage's.
     ws.parameters.set('/svc-mesh/shared/pay/charge', JSON.stringify({ v: 1, functionArn: ws.arn('x'), topics }));
     const fallback = publisher({ topics: undefined, stageFallback: ['shared'] });
-    await expect(fallback.topics()).rejects.toThrow('its discovery record exists only in stage shared, not dev');
+    await expect(fallback.topics()).rejects.toThrow(
+      "Could not publish the 'start' lifecycle event of 'pay:charge': its discovery record exists only in stage shared, not dev",
+    );
     ws.parameters.delete('/svc-mesh/shared/pay/charge');
   });
 });

@@ -13,7 +13,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HandlerContext, createSdk, defineFunction } from 'svc-mesh';
 import { type WireServer, startWireServer } from '../../helpers/wire-server.js';
 
@@ -136,10 +136,82 @@ describe('runInvocation', () => {
     expect(seen?.deadline).toBeLessThanOrEqual(Date.now() + 3_000);
     expect(seen?.deadline).toBeGreaterThan(Date.now() + 2_000);
     expect(seen?.caller).toBeUndefined();
+    expect(seen && 'caller' in seen).toBe(false);
+    expect(seen && 'idempotencyKey' in seen).toBe(false);
+    expect(server().links).toEqual([]);
     // Past the deadline, remainingMs() says 0, never a negative number.
     await h({}, lambdaCtx(1));
     await new Promise((r) => setTimeout(r, 5));
     expect(seen?.remainingMs()).toBe(0);
+  });
+
+  it('passes the idempotency key, and links no span for a plain call with a trace context', async () => {
+    let seen: HandlerContext | undefined;
+    const h = defineFunction(
+      async (_i, ctx) => {
+        seen = ctx;
+      },
+      { sdk: mesh },
+    );
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', idempotencyKey: 'k-1', traceparent } } }));
+    expect(seen?.idempotencyKey).toBe('k-1');
+    expect(server().parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(server().links).toEqual([]);
+  });
+
+  it('treats an SNS event as an event hop: a CONSUMER span triggered by pubsub', async () => {
+    const h = defineFunction(async () => 'ok', { sdk: mesh });
+    const sns = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          EventVersion: '1.0',
+          EventSubscriptionArn: `${topic('start')}:sub`,
+          Sns: {
+            Type: 'Notification',
+            MessageId: 'm-1',
+            TopicArn: topic('start'),
+            Message: '{}',
+            MessageAttributes: {},
+          },
+        },
+      ],
+    };
+    await h(sns, lambdaCtx(5_000));
+    const s = spans().find((x) => x.name === 'pay:charge')!;
+    expect(s.kind).toBe(SpanKind.CONSUMER);
+    expect(s.attributes['faas.trigger']).toBe('pubsub');
+    expect(s.attributes['svcmesh.hop']).toBe('event');
+    expect(s.links).toEqual([]);
+  });
+
+  it('is named after the Lambda function, or "handler", when the sdk does not name it', async () => {
+    const anon = createSdk({ region: 'us-east-1', endpoint: ws.endpoint, env: {} });
+    const h = defineFunction(async () => 1, { sdk: anon });
+    await h({}, lambdaCtx(5_000));
+    expect(server().name).toBe('pay-dev-charge');
+    exporter.reset();
+    await h({}, undefined as never);
+    expect(server().name).toBe('handler');
+  });
+
+  it('waits for the span flush at most until shortly before its own deadline, and at most 2 s', async () => {
+    const h = defineFunction(async () => 1, { sdk: mesh });
+    const delays = async (remaining: number) => {
+      const spy = vi.spyOn(globalThis, 'setTimeout');
+      try {
+        await h({}, lambdaCtx(remaining));
+        return spy.mock.calls.map((c) => c[1] as number);
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    // The flush's timer is the last one set before the handler returns.
+    const short = (await delays(1_000)).at(-1)!;
+    expect(short).toBeLessThanOrEqual(950);
+    expect(short).toBeGreaterThan(700);
+    expect((await delays(60_000)).at(-1)).toBe(2_000);
   });
 
   it('makes up a Lambda context outside Lambda, with the default timeout as deadline', async () => {
@@ -177,6 +249,18 @@ describe('runInvocation', () => {
     expect(left).toBeGreaterThan(6_000);
     expect(left).toBeLessThanOrEqual(7_000);
     expect(server().attributes['faas.invocation_id']).toBe(seen?.requestId);
+    process.env['AWS_LAMBDA_FUNCTION_NAME'] = 'from-env';
+    process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] = '512';
+    try {
+      await h({}, undefined as never);
+    } finally {
+      if (savedName === undefined) delete process.env['AWS_LAMBDA_FUNCTION_NAME'];
+      else process.env['AWS_LAMBDA_FUNCTION_NAME'] = savedName;
+      if (savedMem === undefined) delete process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'];
+      else process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] = savedMem;
+    }
+    expect(seen?.lambda.functionName).toBe('from-env');
+    expect(seen?.lambda.memoryLimitInMB).toBe('512');
     // A context whose getRemainingTimeInMillis is missing also falls back to the default timeout.
     await h({}, lambdaCtx(0, { getRemainingTimeInMillis: undefined }));
     expect(seen?.deadline).toBeGreaterThan(Date.now() + 6_000);
@@ -192,6 +276,7 @@ describe('runInvocation', () => {
     expect(ev[0]!.data).toEqual({ requestId: lambda.awsRequestId, input: { n: 4 } });
     expect(ev[1]!.data).toMatchObject({ requestId: lambda.awsRequestId, input: { n: 4 }, result: { doubled: 8 } });
     expect(ev[1]!.data['durationMs']).toBeGreaterThanOrEqual(0);
+    expect(ev[1]!.data['durationMs']).toBeLessThan(60_000);
     expect(ev[1]!.data['error']).toBeUndefined();
   });
 
@@ -214,6 +299,7 @@ describe('runInvocation', () => {
     expect(ev[1]!.data['error']).toEqual({ type: 'TypeError', message: 'bad card', code: 'CARD_DECLINED' });
     expect(ev[1]!.data['input']).toEqual({ o: 1 });
     expect(ev[1]!.data['durationMs']).toBeGreaterThanOrEqual(0);
+    expect(ev[1]!.data['durationMs']).toBeLessThan(60_000);
     expect(ws.published[1]!.attributes['svcmesh_code']?.StringValue).toBe('CARD_DECLINED');
 
     // A thrown non-Error: its type and text, no code, no exception event.
@@ -230,6 +316,33 @@ describe('runInvocation', () => {
     expect(server().events).toEqual([]);
     expect(server().attributes['svcmesh.error.code']).toBeUndefined();
     expect(events(ws)[1]!.data['error']).toEqual({ type: 'string', message: 'plain' });
+  });
+
+  it('takes only a string code from an error', async () => {
+    const h = defineFunction(
+      async () => {
+        throw Object.assign(new Error('numeric'), { code: 42 });
+      },
+      { sdk: mesh },
+    );
+    await h({}, lambdaCtx(5_000)).catch(() => undefined);
+    expect(server().attributes['svcmesh.error.code']).toBeUndefined();
+    expect(events(ws)[1]!.data['error']).toEqual({ type: 'Error', message: 'numeric' });
+  });
+
+  it('publishes one failed event when the handler throws after its timeout event', async () => {
+    const h = defineFunction(
+      async () => {
+        while (events(ws).length < 2) await new Promise((r) => setTimeout(r, 5));
+        throw new Error('gave up late');
+      },
+      { sdk: mesh, timeoutEventMarginMs: 900 },
+    );
+    const err = await h({}, lambdaCtx(1_000)).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('gave up late');
+    const ev = events(ws);
+    expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
+    expect(ev[1]!.data['error'].type).toBe('Sandbox.Timedout');
   });
 
   it('publishes failed a margin before its own Lambda deadline, and nothing after', async () => {
@@ -250,6 +363,7 @@ describe('runInvocation', () => {
     });
     expect(ev[1]!.data['requestId']).toBe(lambda.awsRequestId);
     expect(ev[1]!.data['durationMs']).toBeGreaterThanOrEqual(0);
+    expect(ev[1]!.data['durationMs']).toBeLessThan(60_000);
   });
 
   it("does not publish a timeout when only the caller's deadline is near, nor past Node's timer range", async () => {
@@ -308,6 +422,13 @@ describe('runInvocation', () => {
     } finally {
       console.error = orig;
     }
+  });
+
+  it("returns the result with onPublishError: 'throw' when every event was published", async () => {
+    expect(await defineFunction(async () => 'fine', { sdk: mesh, onPublishError: 'throw' })({}, lambdaCtx(5_000))).toBe(
+      'fine',
+    );
+    expect(events(ws).map((e) => e.type)).toEqual(['start', 'success']);
   });
 
   it('publishes nothing for a function that is not subscribable', async () => {
