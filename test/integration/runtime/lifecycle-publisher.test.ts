@@ -220,7 +220,7 @@ describe('LifecyclePublisher', () => {
 
     const anonymous = new LifecyclePublisher(createSdk({ ...base, subscribable: true }) as never);
     await expect(anonymous.topics()).rejects.toThrow(
-      "'(unknown)': SVC_MESH_SERVICE and SVC_MESH_FUNCTION are not set, so the function cannot find its own topics",
+      "Could not publish the 'start' lifecycle event of '(unknown)': SVC_MESH_SERVICE and SVC_MESH_FUNCTION are not set, so the function cannot find its own topics",
     );
 
     // A record found only in a fallback stage is not this stage's.

@@ -269,14 +269,16 @@ describe('runInvocation', () => {
   it('publishes start then success with the input, result and a duration, in order', async () => {
     const h = defineFunction(async (i: { n: number }) => ({ doubled: i.n * 2 }), { sdk: mesh });
     const lambda = lambdaCtx(5_000);
+    const t0 = performance.now();
     await h({ n: 4 }, lambda);
+    const took = performance.now() - t0;
     const ev = events(ws);
     expect(ev.map((e) => e.type)).toEqual(['start', 'success']);
     expect(ws.published.map((p) => p.topicArn)).toEqual([topic('start'), topic('success')]);
     expect(ev[0]!.data).toEqual({ requestId: lambda.awsRequestId, input: { n: 4 } });
     expect(ev[1]!.data).toMatchObject({ requestId: lambda.awsRequestId, input: { n: 4 }, result: { doubled: 8 } });
     expect(ev[1]!.data['durationMs']).toBeGreaterThanOrEqual(0);
-    expect(ev[1]!.data['durationMs']).toBeLessThan(60_000);
+    expect(ev[1]!.data['durationMs']).toBeLessThanOrEqual(took);
     expect(ev[1]!.data['error']).toBeUndefined();
   });
 
@@ -354,7 +356,9 @@ describe('runInvocation', () => {
       { sdk: mesh, timeoutEventMarginMs: 900 },
     );
     const lambda = lambdaCtx(1_000);
+    const t0 = performance.now();
     expect(await h({}, lambda)).toBe('late');
+    const took = performance.now() - t0;
     const ev = events(ws);
     expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
     expect(ev[1]!.data['error']).toEqual({
@@ -363,7 +367,7 @@ describe('runInvocation', () => {
     });
     expect(ev[1]!.data['requestId']).toBe(lambda.awsRequestId);
     expect(ev[1]!.data['durationMs']).toBeGreaterThanOrEqual(0);
-    expect(ev[1]!.data['durationMs']).toBeLessThan(60_000);
+    expect(ev[1]!.data['durationMs']).toBeLessThanOrEqual(took);
   });
 
   it("does not publish a timeout when only the caller's deadline is near, nor past Node's timer range", async () => {
