@@ -149,6 +149,14 @@ describe('Function: buildLifecycleMessage', () => {
     const data = JSON.parse(m.Message).data;
     expect(data.error.message).toHaveLength(256);
     expect(data.truncated).toEqual(['error.message']);
+    // Past saving (the attributes alone are over the limit): still a message, for SNS to refuse.
+    const hopeless = buildLifecycleMessage({
+      ...base,
+      type: 'success',
+      input: { a: 1 },
+      trace: { baggage: 'b'.repeat(SNS_MESSAGE_LIMIT) },
+    });
+    expect(JSON.parse(hopeless.Message).data).toEqual({ requestId: 'r-1', truncated: ['input', 'error.message'] });
   });
 });
 
@@ -175,6 +183,7 @@ describe('Function: decodeLifecycleEvent', () => {
     );
     for (const m of ['null', '5', '"s"', '[1]']) refuses(m, 'Sns.Message is not a JSON object');
     refuses(body({ specversion: undefined }), 'specversion is undefined, expected "1.0"');
+    refuses(body({ specversion: '0.3' }), 'specversion is "0.3", expected "1.0"');
     refuses(body({ type: 5 }), 'type 5 is not svc-mesh.function.start|success|failed');
     refuses(body({ type: 'svc-mesh.function.other' }), 'type "svc-mesh.function.other" is not');
     refuses(body({ type: 'x.failed' }), 'type "x.failed" is not');
