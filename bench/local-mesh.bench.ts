@@ -285,6 +285,9 @@ export default async function run(): Promise<BenchRow[]> {
 
     const fns = (await (await fetch(`${meshUrl}/_mesh/functions`)).json()) as { pids: number[] }[];
     const pids = fns.flatMap((f) => f.pids);
+    // No PID listed means nothing was measured: the memory rows must not pass on Math.max() = -Infinity.
+    if (pids.length === 0)
+      throw new Error('the mesh listed no worker PIDs (/_mesh/functions), so no memory was measured');
     const mem = pids.map(memMb);
     const ussPerWorker = Math.max(...mem.map((m) => m.uss));
     const rssPerWorker = Math.max(...mem.map((m) => m.rss));
@@ -321,6 +324,7 @@ export default async function run(): Promise<BenchRow[]> {
       for (let i = 0; i < 50; i++) await c.send(new InvokeCommand({ FunctionName: 'bench-dev-hello', Payload: '{}' }));
       const f2 = (await (await fetch(`${tracedMesh.match[1]}/_mesh/functions`)).json()) as { pids: number[] }[];
       const m2 = f2.flatMap((f) => f.pids).map(memMb);
+      if (m2.length === 0) throw new Error('no worker PIDs with tracing on');
       traced = { rss: Math.max(...m2.map((m) => m.rss)), uss: Math.max(...m2.map((m) => m.uss)) };
       kill(tracedMesh.proc);
     } catch {
@@ -504,7 +508,7 @@ export default async function run(): Promise<BenchRow[]> {
         unit: 'MB',
         ratio: null,
         goal: '≤ 40 MB',
-        met: ussPerWorker <= 40,
+        met: pids.length > 0 && Number.isFinite(ussPerWorker) && ussPerWorker <= 40,
         note:
           `max USS (Private_Clean + Private_Dirty from /proc/<pid>/smaps_rollup) of ${pids.length} warm worker process(es), tracing off. ` +
           `Their VmRSS is ${rssPerWorker.toFixed(1)} MB, of which the rest is the Node binary's pages shared by every worker`,

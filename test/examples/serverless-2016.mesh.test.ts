@@ -12,9 +12,10 @@ describe('examples/serverless-2016 on the local mesh', () => {
   let mesh: LocalMesh;
   let invocations: InvocationRecord[];
   let sdk: ExampleMesh['sdk'];
+  let logs: string[];
 
   beforeAll(async () => {
-    ({ mesh, sdk, invocations } = await startExampleMesh('serverless-2016'));
+    ({ mesh, sdk, invocations, logs } = await startExampleMesh('serverless-2016'));
   });
   afterAll(async () => {
     await mesh?.stop();
@@ -43,6 +44,15 @@ describe('examples/serverless-2016 on the local mesh', () => {
     expect(deliveries.map((r) => [r.source, r.errorType])).toEqual([
       ['sns', undefined],
       ['sns', undefined],
+    ]);
+    // Which events: createUser's start (with its input) and publicFunction's failure (with its error).
+    const lines = logs
+      .filter((l) => l.startsWith('[subscriberService:sendWelcomeEmail]'))
+      .map((l) => l.replace(/\[[0-9a-f-]{36}\] /, ''))
+      .sort();
+    expect(lines).toEqual([
+      '[subscriberService:sendWelcomeEmail] testService:publicFunction failed: PublicFunctionError: publicFunction was asked to fail: boom',
+      '[subscriberService:sendWelcomeEmail] welcome@example.com → ada@example.com: welcome, Ada!',
     ]);
   });
 });

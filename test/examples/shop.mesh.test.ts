@@ -12,9 +12,10 @@ describe('examples/shop on the local mesh', () => {
   let mesh: LocalMesh;
   let invocations: InvocationRecord[];
   let sdk: ExampleMesh['sdk'];
+  let logs: string[];
 
   beforeAll(async () => {
-    ({ mesh, sdk, invocations } = await startExampleMesh('shop', { maxWorkersPerFunction: 1 }));
+    ({ mesh, sdk, invocations, logs } = await startExampleMesh('shop', { maxWorkersPerFunction: 1 }));
   });
   afterAll(async () => {
     await mesh?.stop();
@@ -35,5 +36,9 @@ describe('examples/shop on the local mesh', () => {
     const deliveries = invocations.filter((r) => r.target === 'notifications:onPaymentFailed');
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]?.source).toBe('sns');
+    // ...and it was the declined card's event, not the uncoded failure's.
+    expect(logs.filter((l) => l.startsWith('[notifications:onPaymentFailed]'))).toEqual([
+      '[notifications:onPaymentFailed] shop-dev@example.com → customer-of-o-declined: Your payment for o-declined did not go through (CARD_DECLINED)',
+    ]);
   });
 });

@@ -10,6 +10,8 @@ export interface ExampleMesh {
   mesh: LocalMesh;
   sdk: ReturnType<typeof createSdk>;
   invocations: InvocationRecord[];
+  /** Function output (`[service:function] line`) and mesh notices, captured instead of printed. */
+  logs: string[];
 }
 
 /** Starts `examples/<name>` at stage dev on an ephemeral port. Stop it with `mesh.stop()`. */
@@ -18,7 +20,16 @@ export async function startExampleMesh(
   options: Partial<Parameters<typeof startLocalMesh>[0]> = {},
 ): Promise<ExampleMesh> {
   const dir = fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-  const mesh = await startLocalMesh({ paths: [dir], stage: 'dev', port: 0, quiet: true, tracing: false, ...options });
+  const logs: string[] = [];
+  const mesh = await startLocalMesh({
+    paths: [dir],
+    stage: 'dev',
+    port: 0,
+    quiet: false,
+    log: (line) => logs.push(line),
+    tracing: false,
+    ...options,
+  });
   const invocations: InvocationRecord[] = [];
   mesh.onInvoke((r) => invocations.push(r));
   const sdk = createSdk({
@@ -29,5 +40,5 @@ export async function startExampleMesh(
     calling: null,
     env: {},
   });
-  return { mesh, sdk, invocations };
+  return { mesh, sdk, invocations, logs };
 }

@@ -47,6 +47,7 @@ describe('Lazy loading of svc-mesh', () => {
       'let port; export function initialize(d) { port = d.port; }\n' +
         'export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }\n',
     );
+    writeFileSync(join(dir, 'sentinel.mjs'), 'export {};\n');
     writeFileSync(
       join(dir, 'main.mjs'),
       "import { register, createRequire } from 'node:module';\n" +
@@ -56,7 +57,11 @@ describe('Lazy loading of svc-mesh', () => {
         "register('./hooks.mjs', import.meta.url, { data: { port: port2 }, transferList: [port2] });\n" +
         'const m = await import(process.env.SVC_MESH_ENTRY);\n' +
         'if (typeof m.defineFunction !== "function" || typeof m.sdk.invoke !== "function") throw new Error("exports missing");\n' +
-        'await new Promise((r) => setTimeout(r, 50)); port1.close();\n' +
+        // No fixed wait: hook messages arrive in order, so once the sentinel's own resolution is
+        // reported, every module resolved before it (all of svc-mesh's import graph) has been too.
+        "const sentinel = new URL('./sentinel.mjs', import.meta.url).href; await import(sentinel);\n" +
+        'while (!seen.includes(sentinel)) await new Promise((r) => setImmediate(r));\n' +
+        'port1.close();\n' +
         'const cjs = Object.keys(createRequire(import.meta.url).cache);\n' +
         'process.stdout.write(JSON.stringify([...seen, ...cjs]));\n',
     );
@@ -72,6 +77,7 @@ describe('Lazy loading of svc-mesh', () => {
     );
     // Assess
     expect(loaded.some((f) => f === 'src/index.ts')).toBe(true);
+    expect(loaded.some((f) => f.endsWith('sentinel.mjs'))).toBe(true);
     expect(loaded.filter((f) => /@aws-sdk\/|@smithy\//.test(f))).toEqual([]);
     expect(loaded.filter((f) => /^(tools\/|src\/tracing\/sdk|codegen)\//.test(f))).toEqual([]);
     expect(loaded.filter((f) => /p-retry/.test(f))).toEqual([]);

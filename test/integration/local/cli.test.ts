@@ -1,6 +1,15 @@
 /** `svc-mesh dev` and `svc-mesh invoke` as a user runs them: real processes, real output. */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -251,6 +260,15 @@ describe('Local mesh: bundling', () => {
       const out = await lambda.send(new InvokeCommand({ FunctionName: 'w-dev-h' }));
       expect(out.FunctionError, new TextDecoder().decode(out.Payload)).toBeUndefined();
       expect(decode(out.Payload)).toEqual({ text: 'hello ws', sdk: 'function' });
+      // The bundle holds the workspace package's code but only an import of the installed AWS SDK.
+      const build = join(dir, 'svc', '.svc-mesh', 'build');
+      const bundles = readdirSync(build).filter((f) => /^w-dev-h-[0-9a-f]{12}\.mjs$/.test(f));
+      expect(bundles).toHaveLength(1);
+      const code = readFileSync(join(build, bundles[0]!), 'utf8');
+      expect(code).toContain('hello ${n}');
+      expect(code).toMatch(/from ["']@aws-sdk\/client-lambda["']/);
+      expect(code).not.toMatch(/class LambdaClient\b/);
+      expect(code.length).toBeLessThan(20_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,23 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
-import { clients, decode, spec } from './helpers.js';
+import { clients, decode, spec, until } from './helpers.js';
+
+/** Whether a process exists (signal 0 only checks). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 let mesh: LocalMesh;
+const dryRecord = join(mkdtempSync(join(tmpdir(), 'svc-mesh-dryrun-')), 'runs.jsonl');
 let lambda: ReturnType<typeof clients>['lambda'];
 
 beforeAll(async () => {
@@ -30,6 +44,8 @@ beforeAll(async () => {
       spec('missingFile', 'does-not-exist.ts', 'handler'),
       spec('reserved', 'faults.ts', 'sleeps', { reservedConcurrency: 1 }),
       spec('zero', 'faults.ts', 'pid', { reservedConcurrency: 0 }),
+      // Invoked by the DryRun test only: records every run in a file.
+      spec('dry', 'record.ts', 'handler', { environment: { RECORD_FILE: dryRecord } }),
     ],
   });
   lambda = clients(mesh.endpoint).lambda;
@@ -153,14 +169,20 @@ describe('Lambda Invoke: function errors (HTTP 200, X-Amz-Function-Error)', () =
   });
 
   it('times out with Sandbox.Timedout exactly and kills the worker', async () => {
+    const warm = decode((await invoke('fx-dev-sleeps', { ms: 1 })).Payload) as { pid: number };
+    expect(mesh.workerPids('fx-dev-sleeps')).toEqual([warm.pid]);
     const out = await invoke('fx-dev-sleeps', { ms: 5000 });
     expect(out.FunctionError).toBe('Unhandled');
     expect(decode(out.Payload)).toEqual({
       errorType: 'Sandbox.Timedout',
       errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`,
     });
-    const ok = await invoke('fx-dev-sleeps', { ms: 1 });
-    expect(decode(ok.Payload)).toEqual({ slept: 1 });
+    // The timed-out sandbox's process is gone, and the next call runs in a new one.
+    expect(mesh.workerPids('fx-dev-sleeps')).not.toContain(warm.pid);
+    await until(() => !alive(warm.pid));
+    const ok = decode((await invoke('fx-dev-sleeps', { ms: 1 })).Payload) as { slept: number; pid: number };
+    expect(ok.slept).toBe(1);
+    expect(ok.pid).not.toBe(warm.pid);
   });
 
   it('stops a handler that never yields', async () => {
@@ -189,9 +211,16 @@ describe('Lambda Invoke: function errors (HTTP 200, X-Amz-Function-Error)', () =
   }, 30_000);
 
   it('fails the invocation on an uncaught exception and replaces the worker', async () => {
+    const before = decode((await invoke('fx-dev-uncaught', { pid: true })).Payload) as number;
+    expect(mesh.workerPids('fx-dev-uncaught')).toEqual([before]);
     const out = await invoke('fx-dev-uncaught', {});
     expect(out.FunctionError).toBe('Unhandled');
     expect((decode(out.Payload) as any).errorMessage).toBe('thrown later');
+    expect(mesh.workerPids('fx-dev-uncaught')).not.toContain(before);
+    await until(() => !alive(before));
+    const after = decode((await invoke('fx-dev-uncaught', { pid: true })).Payload) as number;
+    expect(after).not.toBe(before);
+    expect(alive(after)).toBe(true);
   });
 
   it('answers init errors as Lambda does', async () => {
@@ -239,14 +268,32 @@ describe('Lambda Invoke: Event and DryRun', () => {
   });
 
   it('answers 204 for DryRun without running anything', async () => {
-    let ran = false;
+    // Watch the whole window until the mesh is idle (nothing running, queued or retrying), not just
+    // until the 204: an invocation enqueued by DryRun would run after the answer.
+    const runs: string[] = [];
     const off = mesh.onInvoke((r) => {
-      if (r.functionName === 'fx-dev-pid') ran = true;
+      if (r.functionName === 'fx-dev-dry') runs.push(r.type);
     });
-    const out = await invoke('fx-dev-pid', {}, { InvocationType: 'DryRun' });
-    off();
-    expect(out.StatusCode).toBe(204);
-    expect(ran).toBe(false);
+    try {
+      const out = await invoke('fx-dev-dry', { dry: true }, { InvocationType: 'DryRun' });
+      expect(out.StatusCode).toBe(204);
+      await mesh.idle();
+      expect(runs).toEqual([]);
+      expect(existsSync(dryRecord)).toBe(false); // the handler never ran
+      expect(mesh.workerPids('fx-dev-dry')).toEqual([]); // no sandbox was even started
+      // The same observations see a real run (so the checks above can fail).
+      expect((await invoke('fx-dev-dry', { real: true })).StatusCode).toBe(200);
+      await mesh.idle();
+      expect(runs).toEqual(['RequestResponse']);
+      expect(
+        readFileSync(dryRecord, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).event),
+      ).toEqual([{ real: true }]);
+    } finally {
+      off();
+    }
   });
 });
 

@@ -63,6 +63,71 @@ describe('Bad input: a typed error and no request', () => {
     expect(ws.invokes.length).toBe(0);
   });
 
+  it('past a declared target, bad inputs and options still only ever give svc-mesh errors, and no request', async () => {
+    // The target is declared (calling: ['a:f']), so every case reaches checkOptions and payload
+    // serialisation; the property is checked to have reached each of them (not just target parsing).
+    const m = createSdk({
+      region: 'us-east-1',
+      endpoint: ws.endpoint,
+      env: {},
+      calling: ['a:f'],
+      routes: { 'a:f': 'f' },
+    });
+    const circular: Record<string, unknown> = { a: 1 };
+    circular['self'] = circular;
+    const input = fc.oneof(
+      fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true }),
+      fc.constantFrom<unknown>(undefined, () => 1, Symbol('s'), 10n, circular, { nested: [{ deep: 1n }] }),
+    );
+    const bad = fc.oneof(fc.anything(), fc.constantFrom<unknown>(-1, 0, Number.NaN, Infinity, '', 'k'.repeat(257)));
+    const options = fc.oneof(
+      fc.anything(),
+      fc.constantFrom<unknown>(null, 'fast', 5),
+      fc.record(
+        {
+          timeoutMs: fc.oneof(fc.integer({ min: 5_000, max: 60_000 }), bad),
+          idempotencyKey: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), bad),
+          stage: fc.oneof(fc.constantFrom('dev', 'prod'), fc.constantFrom('dev/alice', 'a b', ''), bad),
+          signal: fc.oneof(fc.constant(new AbortController().signal), fc.constant(AbortSignal.abort()), bad),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.anything(), { minKeys: 1, maxKeys: 3 }),
+    );
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(input, options, async (i, o) => {
+        const before = requests();
+        const err = await m.invoke('a:f', i as never, o as never).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (err === undefined) {
+          seen.add('ok');
+          return;
+        }
+        expect(isSvcMeshError(err)).toBe(true);
+        const name = (err as Error).name;
+        seen.add(name === 'InvalidConfigError' ? `config:${(err as InvalidConfigError).setting}` : name);
+        // Errors found before the network never send anything (discovery, Invoke or Publish).
+        if (['InvalidConfigError', 'PayloadNotSerializableError', 'AbortedError'].includes(name))
+          expect(requests()).toBe(before);
+      }),
+      { numRuns: 300, seed: 18 },
+    );
+    for (const reached of [
+      'ok',
+      'PayloadNotSerializableError',
+      'AbortedError',
+      'config:options',
+      'config:timeoutMs',
+      'config:idempotencyKey',
+      'config:stage',
+      'config:signal',
+    ])
+      expect(seen, `the property never produced ${reached}`).toContain(reached);
+  });
+
   it('accepts a timeout beyond what a Node timer can hold', async () => {
     const m = createSdk({ region: 'us-east-1', endpoint: ws.endpoint, env: {}, routes: { 'a:f': 'f' } });
     expect(await m.invoke('a:f', {}, { timeoutMs: 3_000_000_000 })).toBe('ok');

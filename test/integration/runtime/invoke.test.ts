@@ -79,7 +79,14 @@ describe('Function: sdk.invoke against the AWS wire protocol (real SDK clients)'
     expect(seen[0]?.caller).toBe('orders:placeOrder');
     expect(seen[0]?.hop).toBe('sync');
     expect(seen[0]?.idem).toBe('k1');
-    expect(seen[0]?.deadline).toBeLessThanOrEqual(before + 5_000 + 50);
+    // The deadline sent is the caller's now + timeoutMs (bounded on both sides); the callee's own
+    // 3 s Lambda timeout is earlier, so that is the one it sees.
+    const after = Date.now();
+    const sent = Number((ws.invokes.at(-1)!.clientContext as { custom: { deadline: string } }).custom.deadline);
+    expect(sent).toBeGreaterThanOrEqual(before + 5_000);
+    expect(sent).toBeLessThanOrEqual(after + 5_000);
+    expect(seen[0]?.deadline).toBeGreaterThanOrEqual(before + 3_000);
+    expect(seen[0]?.deadline).toBeLessThanOrEqual(after + 3_000);
     const inv = ws.invokes.at(-1)!;
     expect(inv.headers['content-type']).toBe('application/octet-stream');
     expect(JSON.parse(inv.payload)).toEqual({ orderId: 'o1', amountCents: 100 });

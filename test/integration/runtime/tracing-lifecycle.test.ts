@@ -199,9 +199,24 @@ describe('Tracing and lifecycle events end to end (real SDK clients, wire server
     // The wrapped callee has 1 s; `failed` goes out 500 ms before that while it is still running.
     await mesh.invoke('p:c', { wait: true });
     await ws.settle();
-    const types = ws.published.map((p) => `${p.attributes['svcmesh_type']?.StringValue}`);
-    expect(types.filter((t) => t === 'failed')).toHaveLength(1);
-    expect(ws.published.find((p) => p.message.includes('Sandbox.Timedout'))).toBeDefined();
+    // Assess: per run (requestId), the events in publish order. The outer run timed out: start then
+    // failed, and nothing after it even though its handler went on to return. The inner run (the
+    // wrapped charge, 5 s deadline) finished normally: start then success. One terminal event each.
+    const runs = new Map<string, string[]>();
+    for (const p of ws.published) {
+      const body = JSON.parse(p.message) as { data: { requestId: string } };
+      const list = runs.get(body.data.requestId) ?? [];
+      list.push(`${p.attributes['svcmesh_type']?.StringValue}`);
+      runs.set(body.data.requestId, list);
+    }
+    const timedOut = JSON.parse(ws.published.find((p) => p.message.includes('Sandbox.Timedout'))!.message) as {
+      data: { requestId: string };
+    };
+    expect(runs.get(timedOut.data.requestId)).toEqual(['start', 'failed']);
+    expect([...runs.values()].sort()).toEqual([
+      ['start', 'failed'],
+      ['start', 'success'],
+    ]);
   });
 
   it('leaves an oversized input out of the event and names it in data.truncated', async () => {

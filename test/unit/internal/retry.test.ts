@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classifyAwsError, loadClassifier, retryAfterMs } from '../../../src/internal/awsErrors.js';
 import { withRetries } from '../../../src/internal/retry.js';
 
@@ -84,6 +84,40 @@ describe('Function: withRetries', () => {
 });
 
 describe('Retry-After', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits at least what AWS asked for when it fits in the budget, before each retry', async () => {
+    // Prepare: fake clock; attempts 1 and 2 are throttled with Retry-After 1 s, attempt 3 succeeds,
+    // all well inside a 60 s budget with a 1 ms base backoff.
+    vi.useFakeTimers();
+    const at: number[] = [];
+    const t0 = Date.now();
+    const done = withRetries(
+      async (attempt) => {
+        at.push(Date.now() - t0);
+        if (attempt < 3) throw Object.assign(new Error('slow down'), { retryAfterSeconds: '1' });
+        return 'ok';
+      },
+      { retries: 5, baseMs: 1, deadline: t0 + 60_000, shouldRetry: () => true, minAttemptMs: 20 },
+    );
+    // Act + Assess: nothing retries before the second has passed, each time.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(at).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(at).toHaveLength(2);
+    expect(at[1]).toBeGreaterThanOrEqual(1_000);
+    await vi.advanceTimersByTimeAsync(990);
+    expect(at).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await done).toBe('ok');
+    expect(at).toHaveLength(3);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1_000);
+    // Well under 2 s of backoff otherwise: base 1 ms doubling.
+    expect(at[2]!).toBeLessThan(2_100);
+  });
+
   it('waits at least what AWS asked for, but never past the deadline', async () => {
     // Prepare: a throttle asking for 60 s inside a 300 ms budget.
     let n = 0;

@@ -46,6 +46,8 @@ describe('Deadline arithmetic', () => {
     expect(ownDeadline).toBeLessThanOrEqual(t1 + 10_000);
     const sent = ws.invokes.map((i) => Number((i.clientContext as { custom: { deadline: string } }).custom.deadline));
     expect(sent[0]).toBe(ownDeadline - 300);
+    // The explicit 50 ms timeout: sent as "now + 50" at the second call, between t0 and t1.
+    expect(sent[1]).toBeGreaterThanOrEqual(t0 + 50);
     expect(sent[1]).toBeLessThanOrEqual(t1 + 50);
   });
 

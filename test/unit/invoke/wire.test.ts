@@ -5,6 +5,7 @@ import {
   attachErrorMarker,
   encodeClientContext,
   isEnvelope,
+  isTimeoutError,
   metaDeadline,
   parseFunctionError,
   readMeta,
@@ -118,6 +119,22 @@ describe('Function: attachErrorMarker / parseFunctionError', () => {
       errorMessage: 'bad',
       trace: ['a'],
     });
+    // Timeout bodies: Lambda's own (Sandbox.Timedout, no trace) and the older message-only form.
+    const timedOut = parseFunctionError(
+      '{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: r-1 Error: Task timed out after 3.00 seconds"}',
+    );
+    expect(timedOut).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: 'RequestId: r-1 Error: Task timed out after 3.00 seconds',
+      trace: [],
+    });
+    expect(isTimeoutError(timedOut)).toBe(true);
+    const legacy = parseFunctionError('{"errorMessage":"2024-01-01T00:00:00Z r-2 Task timed out after 6.01 seconds"}');
+    expect(legacy.errorType).toBe('Error');
+    expect(isTimeoutError(legacy)).toBe(true);
+    expect(
+      isTimeoutError(parseFunctionError('{"errorType":"Error","errorMessage":"timed out talking to the DB"}')),
+    ).toBe(false);
     expect(parseFunctionError('not json').errorType).toBe('Unknown');
     fc.assert(fc.property(fc.string(), (s) => void parseFunctionError(s)));
   });

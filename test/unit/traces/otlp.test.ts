@@ -99,6 +99,76 @@ describe('Function: decodeProtobufRequest', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('decodes generated SDK spans exactly, and damaged real requests into spans or a TraceServiceError', () => {
+    // Generated spans: random names, kinds and attributes through the real SDK and serializer;
+    // each sample decodes to exactly its one span, equal to the JSON serializer's form.
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer('fuzz');
+    const attrValue = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+      fc.double({ noNaN: true, min: -1e15, max: 1e15 }),
+      fc.boolean(),
+      fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+    );
+    let decodedSpans = 0;
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.constantFrom(SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER),
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), attrValue, { maxKeys: 5 }),
+        (name, kind, attributes) => {
+          exporter.reset();
+          tracer.startSpan(name, { kind, attributes }).end();
+          const spans = exporter.getFinishedSpans();
+          const out = decodeProtobufRequest(ProtobufTraceSerializer.serializeRequest(spans)!);
+          expect(out.spanCount).toBe(1);
+          expect(out.rejectedSpans).toBe(0);
+          expect(out.request).toEqual(
+            decodeJsonRequest(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)!)).request,
+          );
+          const span = out.request.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+          expect(span.name).toBe(name);
+          expect(span.kind).toBe(kind + 1);
+          expect(span.attributes.map((a) => a.key).sort()).toEqual(Object.keys(attributes).sort());
+          decodedSpans += out.spanCount;
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(decodedSpans).toBe(300);
+
+    // Damaged real requests: a few bytes overwritten or the tail cut off. Decoding either throws a
+    // TraceServiceError or returns spans whose ids are well formed; some samples still produce spans.
+    const base = ProtobufTraceSerializer.serializeRequest(sdkSpans().spans)!;
+    let withSpans = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+        fc.nat({ max: base.length }),
+        (edits, keep) => {
+          const bytes = Uint8Array.from(base.subarray(0, base.length - (keep % 8 === 0 ? keep % 40 : 0)));
+          for (const [at, b] of edits) if (at < bytes.length) bytes[at] = b;
+          try {
+            const out = decodeProtobufRequest(bytes);
+            const spans = out.request.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans));
+            expect(spans).toHaveLength(out.spanCount);
+            for (const sp of spans) {
+              expect(sp.traceId).toMatch(/^[0-9a-f]{32}$/);
+              expect(sp.spanId).toMatch(/^[0-9a-f]{16}$/);
+            }
+            if (out.spanCount > 0) withSpans++;
+          } catch (e) {
+            if (!isTraceServiceError(e)) throw e;
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(withSpans).toBeGreaterThan(200);
+  });
 });
 
 describe('Function: decodeJsonRequest', () => {
