@@ -112,6 +112,10 @@ export async function runInvocation(
   }
   const pending: Promise<unknown>[] = [];
   let terminal = false;
+  // After a provisional `failed`, the real outcome is published only while the invocation is still
+  // inside its Lambda deadline: past it, Lambda has stopped the sandbox, so nothing of it may speak.
+  let forecast = false;
+  const final = () => !terminal && (!forecast || Date.now() <= lambdaDeadline);
   const attempt = attemptOf(process.env['SVC_MESH_ATTEMPT']);
   const tag = attempt === undefined ? {} : { attempt };
   // Events go out in order (start before success/failed); each settles to its error or undefined.
@@ -138,6 +142,7 @@ export async function runInvocation(
       timer = setTimeout(
         () => {
           if (terminal) return;
+          forecast = true;
           emit(
             'failed',
             {
@@ -164,7 +169,7 @@ export async function runInvocation(
   let result: unknown;
   try {
     result = await context.with(spanCtx, () => invocationScope.run(scope, () => body(prepared.arg, ctx)));
-    if (!terminal) {
+    if (final()) {
       terminal = true;
       emit('success', { ...tag, input: prepared.input, result, durationMs: performance.now() - t0 }, spanCtx);
     }
@@ -177,7 +182,7 @@ export async function runInvocation(
       if (typeof e.code === 'string') span.setAttribute(ATTR_ERROR_CODE, e.code);
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
     }
-    if (!terminal) {
+    if (final()) {
       terminal = true;
       const error: { type: string; message: string; code?: string } = {
         type: err instanceof Error ? err.name : typeof err,

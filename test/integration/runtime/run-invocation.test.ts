@@ -332,7 +332,7 @@ describe('runInvocation', () => {
     expect(events(ws)[1]!.data['error']).toEqual({ type: 'Error', message: 'numeric' });
   });
 
-  it('publishes one failed event when the handler throws after its timeout event', async () => {
+  it('after the provisional timeout event, publishes the real failure once, with the same requestId', async () => {
     const h = defineFunction(
       async () => {
         while (events(ws).length < 2) await new Promise((r) => setTimeout(r, 5));
@@ -343,11 +343,16 @@ describe('runInvocation', () => {
     const err = await h({}, lambdaCtx(1_000)).catch((e: unknown) => e);
     expect((err as Error).message).toBe('gave up late');
     const ev = events(ws);
-    expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
+    // One forecast, then the one real terminal event (it threw inside its deadline), nothing more.
+    expect(ev.map((e) => e.type)).toEqual(['start', 'failed', 'failed']);
     expect(ev[1]!.data['error'].type).toBe('Sandbox.Timedout');
+    expect(ev[1]!.data['provisional']).toBe(true);
+    expect(ev[2]!.data['error'].message).toBe('gave up late');
+    expect(ev[2]!.data['provisional']).toBeUndefined();
+    expect(new Set(ev.map((e) => e.data['requestId'])).size).toBe(1);
   });
 
-  it('publishes failed a margin before its own Lambda deadline, and nothing after', async () => {
+  it('publishes a provisional failed a margin before its own Lambda deadline, then the real success', async () => {
     const h = defineFunction(
       async () => {
         while (events(ws).length < 2) await new Promise((r) => setTimeout(r, 5));
@@ -360,7 +365,10 @@ describe('runInvocation', () => {
     expect(await h({}, lambda)).toBe('late');
     const took = performance.now() - t0;
     const ev = events(ws);
-    expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
+    expect(ev.map((e) => e.type)).toEqual(['start', 'failed', 'success']);
+    expect(ev[1]!.data['provisional']).toBe(true);
+    expect(ev[2]!.data['provisional']).toBeUndefined();
+    expect(ev[2]!.data['requestId']).toBe(lambda.awsRequestId);
     expect(ev[1]!.data['error']).toEqual({
       type: 'Sandbox.Timedout',
       message: 'pay:charge is about to time out (900 ms before its deadline)',
@@ -368,6 +376,24 @@ describe('runInvocation', () => {
     expect(ev[1]!.data['requestId']).toBe(lambda.awsRequestId);
     expect(ev[1]!.data['durationMs']).toBeGreaterThanOrEqual(0);
     expect(ev[1]!.data['durationMs']).toBeLessThanOrEqual(took);
+  });
+
+  it('publishes nothing after the provisional failed once the Lambda deadline has passed (the sandbox is gone)', async () => {
+    const lambda = lambdaCtx(400);
+    const deadline = Date.now() + 400;
+    const h = defineFunction(
+      async () => {
+        while (events(ws).length < 2) await new Promise((r) => setTimeout(r, 5));
+        // Lambda would have stopped the sandbox here; a handler that still returns speaks for nobody.
+        while (Date.now() <= deadline + 20) await new Promise((r) => setTimeout(r, 10));
+        return 'too late';
+      },
+      { sdk: mesh, timeoutEventMarginMs: 300 },
+    );
+    expect(await h({}, lambda)).toBe('too late');
+    const ev = events(ws);
+    expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
+    expect(ev[1]!.data['provisional']).toBe(true);
   });
 
   it("does not publish a timeout when only the caller's deadline is near, nor past Node's timer range", async () => {

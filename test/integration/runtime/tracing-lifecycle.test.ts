@@ -188,7 +188,7 @@ describe('Tracing and lifecycle events end to end (real SDK clients, wire server
     expect(received[0]?.error?.code).toBe('CARD_DECLINED');
   });
 
-  it('publishes failed before the Lambda deadline, and no success after it', async () => {
+  it('publishes a provisional failed before the Lambda deadline, then the real outcome once', async () => {
     ws.published.length = 0;
     const mesh = createSdk({
       region: 'us-east-1',
@@ -199,9 +199,9 @@ describe('Tracing and lifecycle events end to end (real SDK clients, wire server
     // The wrapped callee has 1 s; `failed` goes out 500 ms before that while it is still running.
     await mesh.invoke('p:c', { wait: true });
     await ws.settle();
-    // Assess: per run (requestId), the events in publish order. The outer run timed out: start then
-    // failed, and nothing after it even though its handler went on to return. The inner run (the
-    // wrapped charge, 5 s deadline) finished normally: start then success. One terminal event each.
+    // Assess: per run (requestId), the events in publish order. The outer run was about to time out:
+    // start, the provisional failed, then (its handler returned inside its deadline) the real success.
+    // The inner run (the wrapped charge, 5 s deadline) finished normally: start then success.
     const runs = new Map<string, string[]>();
     for (const p of ws.published) {
       const body = JSON.parse(p.message) as { data: { requestId: string } };
@@ -212,9 +212,12 @@ describe('Tracing and lifecycle events end to end (real SDK clients, wire server
     const timedOut = JSON.parse(ws.published.find((p) => p.message.includes('Sandbox.Timedout'))!.message) as {
       data: { requestId: string };
     };
-    expect(runs.get(timedOut.data.requestId)).toEqual(['start', 'failed']);
+    expect(runs.get(timedOut.data.requestId)).toEqual(['start', 'failed', 'success']);
+    expect(JSON.parse(ws.published.find((p) => p.message.includes('Sandbox.Timedout'))!.message).data.provisional).toBe(
+      true,
+    );
     expect([...runs.values()].sort()).toEqual([
-      ['start', 'failed'],
+      ['start', 'failed', 'success'],
       ['start', 'success'],
     ]);
   });
