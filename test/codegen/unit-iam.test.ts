@@ -294,8 +294,10 @@ describe('Function: functionPolicies (quotas)', () => {
       return policiesOf(p, Arns.preferred(p), orders, caller);
     };
     let exact: PolicyDocument[] | undefined;
-    for (let keyLen = 1; keyLen <= 2 && exact === undefined; keyLen++)
-      for (let nameLen = 1; nameLen < 800 && exact === undefined; nameLen++) {
+    // Lambda names stop at 64 characters, so the key (31 records, 31 characters a step) does the
+    // coarse tuning and the name (2 ARNs, 2 characters a step) the fine one.
+    for (let keyLen = 1; keyLen <= 60 && exact === undefined; keyLen++)
+      for (let nameLen = 1; nameLen <= 64 && exact === undefined; nameLen++) {
         const res = build(keyLen, nameLen);
         if (Array.isArray(res) && res.length === 2 && policySize(res[1]!) === MANAGED_POLICY_QUOTA) exact = res;
       }

@@ -189,7 +189,10 @@ describe('LifecyclePublisher', () => {
     await using flaky = await startWireServer({
       onSsm: () => (++ssmCalls === 1 ? { status: 400, type: 'AccessDeniedException', message: 'no' } : undefined),
     });
-    flaky.parameters.set('/svc-mesh/dev/pay/charge', JSON.stringify({ v: 1, functionArn: flaky.arn('f'), topics }));
+    flaky.parameters.set(
+      '/svc-mesh/dev/pay/charge',
+      JSON.stringify({ v: 1, functionArn: flaky.arn('pay-dev-charge'), topics }),
+    );
     const p = new LifecyclePublisher(
       createSdk({ ...base, endpoint: flaky.endpoint, service: 'pay', function: 'charge', subscribable: true }) as never,
     );
@@ -224,7 +227,10 @@ describe('LifecyclePublisher', () => {
     );
 
     // A record found only in a fallback stage is not this stage's.
-    ws.parameters.set('/svc-mesh/shared/pay/charge', JSON.stringify({ v: 1, functionArn: ws.arn('x'), topics }));
+    ws.parameters.set(
+      '/svc-mesh/shared/pay/charge',
+      JSON.stringify({ v: 1, functionArn: ws.arn('pay-shared-charge'), topics }),
+    );
     const fallback = publisher({ topics: undefined, stageFallback: ['shared'] });
     await expect(fallback.topics()).rejects.toThrow(
       "Could not publish the 'start' lifecycle event of 'pay:charge': its discovery record exists only in stage shared, not dev",
