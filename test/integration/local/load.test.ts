@@ -139,7 +139,7 @@ describe('Local mesh under load', () => {
     await until(() => mesh.workerPids('fx-dev-slow').length > 0);
     await mesh.stop();
     const out = await inFlight;
-    expect(decode(out.Payload)).toEqual({ slept: 800 });
+    expect(decode(out.Payload)).toMatchObject({ slept: 800 });
     expect(asyncDone).toContain(queued.$metadata.requestId);
     await expect(lambda.send(new InvokeCommand({ FunctionName: 'fx-dev-slow', Payload: '{}' }))).rejects.toThrow();
     expect(mesh.workerPids('fx-dev-slow')).toEqual([]);
