@@ -189,7 +189,7 @@ async function discovery(): Promise<BenchRow[]> {
           Name: `/svc-mesh/dev/${s}/${f}`,
           Type: 'String',
           Overwrite: true,
-          Value: JSON.stringify({ v: 1, functionArn: arn }),
+          Value: JSON.stringify({ v: 2, service: s, function: f, stage: 'dev', functionArn: arn }),
         }),
       );
     }
