@@ -125,7 +125,11 @@ export class Worker {
         this.readyDone = true;
         readyReject(m.error);
         this.kill();
-      } else if (m.t === 'done') this.finish(m);
+      } else if (m.t === 'done') {
+        if (Array.isArray(m.spans))
+          for (const body of m.spans) if (typeof body === 'string') this.spans(body, opts.onSpans);
+        this.finish(m);
+      }
       else if (m.t === 'spans') this.spans(m.body, opts.onSpans);
     });
     this.proc.on('error', () => {

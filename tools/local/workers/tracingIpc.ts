@@ -18,6 +18,31 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 
+/**
+ * During an invocation the worker bootstrap puts an empty list here; the exporter appends its
+ * OTLP/JSON texts to it and the bootstrap sends them in the invocation's `done` message (one IPC
+ * message per invocation, not two). Outside an invocation (a timer flush) spans go at once.
+ */
+export const PENDING_SPANS_KEY = Symbol.for('svc-mesh.local.pendingSpans');
+/** Past this many characters of pending spans in one invocation, they go at once (bounded memory). */
+const PENDING_MAX_CHARS = 1 << 20;
+/**
+ * Spans still pending this long after a flush go on their own: a flush in the middle of a long
+ * invocation (the batch timer) reaches the mesh even if the invocation then times out or crashes.
+ */
+const PENDING_MAX_MS = 50;
+
+type Pending = string[] & { chars?: number; timer?: NodeJS.Timeout | undefined };
+
+/** Sends the pending spans now, in order (each still ahead of the invocation's `done`). */
+function drain(pending: Pending): void {
+  if (pending.timer !== undefined) clearTimeout(pending.timer);
+  pending.timer = undefined;
+  pending.chars = 0;
+  if (typeof process.send !== 'function' || !process.connected) return;
+  for (const body of pending.splice(0)) process.send({ t: 'spans', body });
+}
+
 /** Where the worker bootstrap leaves the ids of the invocation about to run (a separate bundle). */
 export const INVOCATION_IDS_KEY = Symbol.for('svc-mesh.local.invocationIds');
 
@@ -25,7 +50,10 @@ interface PendingIds {
   traceId: string;
   spanId: string;
 }
-type Holder = { [INVOCATION_IDS_KEY]?: PendingIds | undefined };
+type Holder = {
+  [INVOCATION_IDS_KEY]?: PendingIds | undefined;
+  [PENDING_SPANS_KEY]?: Pending | undefined;
+};
 
 /** Hands the next invocation's span ids to the id generator (the worker bootstrap calls this). */
 export function setInvocationIds(ids: PendingIds | undefined): void {
@@ -59,7 +87,18 @@ export class IpcSpanExporter implements SpanExporter {
     }
     try {
       const body = decoder.decode(JsonTraceSerializer.serializeRequest(spans));
-      process.send({ t: 'spans', body });
+      const pending = (globalThis as Holder)[PENDING_SPANS_KEY];
+      if (pending === undefined) {
+        process.send({ t: 'spans', body });
+      } else {
+        pending.push(body);
+        pending.chars = (pending.chars ?? 0) + body.length;
+        if (pending.chars > PENDING_MAX_CHARS) drain(pending);
+        else if (pending.timer === undefined) {
+          pending.timer = setTimeout(() => drain(pending), PENDING_MAX_MS);
+          pending.timer.unref?.();
+        }
+      }
       done({ code: 0 });
     } catch (err) {
       done({ code: 1, error: err as Error });

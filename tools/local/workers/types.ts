@@ -60,8 +60,10 @@ export interface DoneMessage {
   log?: string;
   /** The worker must not be reused (e.g. an uncaught exception). */
   fatal?: boolean;
+  /** Spans the invocation flushed (OTLP/JSON texts), carried by its `done`: one IPC message per invocation. */
+  spans?: string[];
 }
-/** Finished spans (OTLP/JSON text), sent before the `done` of the invocation that flushed them. */
+/** Finished spans (OTLP/JSON text) flushed outside an invocation, or ahead of a `done` when many. */
 export interface SpansMessage {
   t: 'spans';
   body: string;
