@@ -14,7 +14,7 @@ const send = (m: WorkerMessage): void => {
 
 /** The spans an invocation flushes collect here (tracingIpc.ts PENDING_SPANS_KEY) and ride its `done`. */
 const PENDING_SPANS_KEY = Symbol.for('svc-mesh.local.pendingSpans');
-type SpanHolder = { [PENDING_SPANS_KEY]?: (string[] & { timer?: NodeJS.Timeout | undefined }) | undefined };
+type SpanHolder = { [PENDING_SPANS_KEY]?: (object[] & { timer?: NodeJS.Timeout | undefined }) | undefined };
 function collectSpans(): void {
   (globalThis as SpanHolder)[PENDING_SPANS_KEY] = [];
 }

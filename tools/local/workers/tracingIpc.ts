@@ -1,16 +1,19 @@
 /**
  * Tracing inside a mesh worker, bundled into the worker's tracing bootstrap (see build.ts):
  *
- * - Spans leave over the worker's IPC channel (`{ t: 'spans', body }`, OTLP/JSON text) instead of
- *   an HTTP request to the collector: a sandbox here is never frozen, and the channel is ordered,
- *   so every span a handler flushed before returning reaches the mesh before its `done` message.
+ * - Spans leave over the worker's IPC channel instead of an HTTP request to the collector: a
+ *   sandbox here is never frozen, and the channel is ordered, so every span a handler flushed
+ *   before returning reaches the mesh with or before its `done` message. They go as the OTLP/JSON
+ *   request object (the library's own transform), so the channel's JSON is their only encoding.
  * - The invocation's own span takes the ids the mesh chose for it ({@link setInvocationIds}):
  *   the first span started in an invocation (defineFunction's SERVER span, defineSubscriber's
  *   CONSUMER span) is the very span the mesh records when the handler records none (a plain
  *   handler, a timeout, a crash). One invocation, one span, whichever side writes it.
  * @internal
  */
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+// The library's OTLP/JSON transform, without its stringify + UTF-8 encode (the IPC channel encodes).
+import { JSON_ENCODER } from '@opentelemetry/otlp-transformer/build/src/common/utils.js';
+import { createExportTraceServiceRequest } from '@opentelemetry/otlp-transformer/build/src/trace/internal.js';
 import {
   type IdGenerator,
   RandomIdGenerator,
@@ -24,21 +27,21 @@ import {
  * message per invocation, not two). Outside an invocation (a timer flush) spans go at once.
  */
 export const PENDING_SPANS_KEY = Symbol.for('svc-mesh.local.pendingSpans');
-/** Past this many characters of pending spans in one invocation, they go at once (bounded memory). */
-const PENDING_MAX_CHARS = 1 << 20;
+/** Past this many pending spans in one invocation, they go at once (bounded memory). */
+const PENDING_MAX_SPANS = 2_048;
 /**
  * Spans still pending this long after a flush go on their own: a flush in the middle of a long
  * invocation (the batch timer) reaches the mesh even if the invocation then times out or crashes.
  */
 const PENDING_MAX_MS = 50;
 
-type Pending = string[] & { chars?: number; timer?: NodeJS.Timeout | undefined };
+type Pending = object[] & { count?: number; timer?: NodeJS.Timeout | undefined };
 
 /** Sends the pending spans now, in order (each still ahead of the invocation's `done`). */
 function drain(pending: Pending): void {
   if (pending.timer !== undefined) clearTimeout(pending.timer);
   pending.timer = undefined;
-  pending.chars = 0;
+  pending.count = 0;
   if (typeof process.send !== 'function' || !process.connected) return;
   for (const body of pending.splice(0)) process.send({ t: 'spans', body });
 }
@@ -76,8 +79,6 @@ export class MeshIdGenerator implements IdGenerator {
   }
 }
 
-const decoder = new TextDecoder();
-
 /** Sends finished spans to the mesh over the IPC channel. */
 export class IpcSpanExporter implements SpanExporter {
   export(spans: ReadableSpan[], done: (r: { code: number; error?: Error }) => void): void {
@@ -86,14 +87,14 @@ export class IpcSpanExporter implements SpanExporter {
       return;
     }
     try {
-      const body = decoder.decode(JsonTraceSerializer.serializeRequest(spans));
+      const body = createExportTraceServiceRequest(spans, JSON_ENCODER);
       const pending = (globalThis as Holder)[PENDING_SPANS_KEY];
       if (pending === undefined) {
         process.send({ t: 'spans', body });
       } else {
         pending.push(body);
-        pending.chars = (pending.chars ?? 0) + body.length;
-        if (pending.chars > PENDING_MAX_CHARS) drain(pending);
+        pending.count = (pending.count ?? 0) + spans.length;
+        if (pending.count > PENDING_MAX_SPANS) drain(pending);
         else if (pending.timer === undefined) {
           pending.timer = setTimeout(() => drain(pending), PENDING_MAX_MS);
           pending.timer.unref?.();
