@@ -337,7 +337,8 @@ export default async function run(): Promise<BenchRow[]> {
     }
 
     const r = (a: number, b: number | null) => (b === null ? null : a / b);
-    const invocations = WARM * 3 + (SEQ + CONC_N) * ROUNDS;
+    // warm-up (WARM sequential + 2 × WARM concurrent), the rounds, and the first (cold) call
+    const invocations = WARM * 3 + (SEQ + CONC_N) * ROUNDS + 1;
     const rows: BenchRow[] = [
       {
         metric: 'default mode (IAM on, tracing on, defineFunction): sequential invokes/s',
