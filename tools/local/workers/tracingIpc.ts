@@ -63,18 +63,34 @@ export function setInvocationIds(ids: PendingIds | undefined): void {
   (globalThis as Holder)[INVOCATION_IDS_KEY] = ids;
 }
 
-/** Random ids, except that the first span of an invocation gets the ids the mesh chose. */
+/**
+ * Random ids, except that the first span of an invocation gets the ids the mesh chose. The SDK
+ * asks for the span id first, then (for a root span only) the trace id, in the same call: the
+ * trace id of the span that just took the mesh's span id is kept for that one question.
+ */
 export class MeshIdGenerator implements IdGenerator {
   private readonly random = new RandomIdGenerator();
+  /** The mesh's trace id, for the root span that has just taken the mesh's span id. */
+  private justTaken: string | undefined;
   generateTraceId(): string {
+    const taken = this.justTaken;
+    if (taken !== undefined) {
+      this.justTaken = undefined;
+      return taken;
+    }
     const ids = (globalThis as Holder)[INVOCATION_IDS_KEY];
     return ids === undefined ? this.random.generateTraceId() : ids.traceId;
   }
   generateSpanId(): string {
+    this.justTaken = undefined;
     const holder = globalThis as Holder;
     const ids = holder[INVOCATION_IDS_KEY];
     if (ids === undefined) return this.random.generateSpanId();
     holder[INVOCATION_IDS_KEY] = undefined;
+    this.justTaken = ids.traceId;
+    queueMicrotask(() => {
+      this.justTaken = undefined;
+    });
     return ids.spanId;
   }
 }
