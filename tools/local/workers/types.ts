@@ -60,17 +60,10 @@ export interface DoneMessage {
   log?: string;
   /** The worker must not be reused (e.g. an uncaught exception). */
   fatal?: boolean;
-  /** Spans the invocation flushed, carried by its `done`: one IPC message per invocation. */
-  spans?: SpansBody[];
 }
-/**
- * Finished spans: an OTLP/JSON `ExportTraceServiceRequest` as an object (the IPC channel's JSON is
- * its only encoding) or as text. Untrusted: the mesh validates it as it does a `/v1/traces` body.
- */
-export type SpansBody = string | object;
-/** Finished spans flushed outside an invocation, or ahead of a `done` when many. */
+/** Finished spans (OTLP/JSON text), sent before the `done` of the invocation that flushed them. */
 export interface SpansMessage {
   t: 'spans';
-  body: SpansBody;
+  body: string;
 }
 export type WorkerMessage = ReadyMessage | InitErrorMessage | DoneMessage | SpansMessage;
