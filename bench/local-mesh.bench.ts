@@ -7,6 +7,7 @@
  * Also the resident memory of a warm worker.
  *
  * BENCH_LOCAL_MESH_SMOKE=1: one short round (a smoke test of the bench itself, not a measurement).
+ * BENCH_LOCAL_MESH_ROUNDS / _SEQ / _CONC_N / _WARM: other counts (a small side-by-side run).
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -21,11 +22,15 @@ import type { BenchRow } from './types.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Rounds of interleaved measurement: each target gets a slice per round, so load drift hits all alike. */
 const SMOKE = process.env['BENCH_LOCAL_MESH_SMOKE'] === '1';
-const ROUNDS = SMOKE ? 1 : 5;
-const SEQ = SMOKE ? 30 : 300; // per round
+const count = (name: string, dflt: number): number => {
+  const v = Number(process.env[`BENCH_LOCAL_MESH_${name}`]);
+  return Number.isInteger(v) && v > 0 ? v : dflt;
+};
+const ROUNDS = count('ROUNDS', SMOKE ? 1 : 5);
+const SEQ = count('SEQ', SMOKE ? 30 : 300); // per round
 const CONC = 32;
-const CONC_N = SMOKE ? 128 : 1200; // per round
-const WARM = SMOKE ? 20 : 200;
+const CONC_N = count('CONC_N', SMOKE ? 128 : 1200); // per round
+const WARM = count('WARM', SMOKE ? 20 : 200);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -219,7 +224,7 @@ export default async function run(): Promise<BenchRow[]> {
     // The default mode: `svc-mesh dev` as users run it (IAM on, tracing on), a defineFunction handler.
     const dflt = await startProcess(
       process.execPath,
-      [join(ROOT, 'bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
+      [join(ROOT, 'tools/bin/svc-mesh.js'), 'dev', dir, '--port', '0', '--quiet'],
       {
         cwd: ROOT,
         ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/,
@@ -298,7 +303,7 @@ export default async function run(): Promise<BenchRow[]> {
     try {
       const shop = await startProcess(
         process.execPath,
-        [join(ROOT, 'bin/svc-mesh.js'), 'dev', join(ROOT, 'examples/shop'), '--port', '0', '--quiet'],
+        [join(ROOT, 'tools/bin/svc-mesh.js'), 'dev', join(ROOT, 'examples/shop'), '--port', '0', '--quiet'],
         { cwd: ROOT, ready: /local mesh on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs: 60_000 },
       );
       shopReadyMs = shop.readyMs;
@@ -332,7 +337,8 @@ export default async function run(): Promise<BenchRow[]> {
     }
 
     const r = (a: number, b: number | null) => (b === null ? null : a / b);
-    const invocations = WARM * 3 + (SEQ + CONC_N) * ROUNDS;
+    // warm-up (WARM sequential + 2 × WARM concurrent), the rounds, and the first (cold) call
+    const invocations = WARM * 3 + (SEQ + CONC_N) * ROUNDS + 1;
     const rows: BenchRow[] = [
       {
         metric: 'default mode (IAM on, tracing on, defineFunction): sequential invokes/s',
