@@ -239,17 +239,22 @@ export default async function run(): Promise<BenchRow[]> {
     let offlineReadyMs: number | null = null;
     let offlineNote = '';
     try {
-      const sls = await startProcess(join(ROOT, 'node_modules/.bin/serverless'), ['offline', 'start'], {
-        cwd: dir,
-        env: {
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_NOTIFICATIONS_MODE: 'off',
-          SLS_DEPRECATION_DISABLE: '*',
-          SLS_INTERACTIVE_SETUP_DISABLE: '1',
+      // The v3 CLI itself: node_modules/.bin/serverless is osls 4 (a devDependency for the deploy tests).
+      const sls = await startProcess(
+        process.execPath,
+        [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start'],
+        {
+          cwd: dir,
+          env: {
+            SLS_TELEMETRY_DISABLED: '1',
+            SLS_NOTIFICATIONS_MODE: 'off',
+            SLS_DEPRECATION_DISABLE: '*',
+            SLS_INTERACTIVE_SETUP_DISABLE: '1',
+          },
+          ready: /listening on http:\/\/localhost:\d+/,
+          timeoutMs: 90_000,
         },
-        ready: /listening on http:\/\/localhost:\d+/,
-        timeoutMs: 90_000,
-      });
+      );
       procs.push(sls.proc);
       offlineReadyMs = sls.readyMs;
       offT = target('serverless-offline', `http://127.0.0.1:${lambdaPort}`, 'bench-dev-hello');
