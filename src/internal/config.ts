@@ -15,6 +15,7 @@ import {
   DEFAULT_DISCOVERY,
   formatTarget,
   isLoopbackUrl,
+  LOCAL_DEVELOPER_CREDENTIALS,
   parseTarget,
 } from './names.js';
 
@@ -33,15 +34,6 @@ const XRAY_HEADER_MODES: readonly XRayHeaderMode[] = ['auto', 'always', 'never']
 export interface SendClient {
   send(command: any, options?: any): Promise<any>;
 }
-
-/**
- * What a client with a loopback endpoint signs with when no credentials are given: the local mesh's
- * documented developer key (docs/local-mesh.md). Never valid in AWS, and never sent anywhere else.
- */
-export const LOCAL_DEVELOPER_CREDENTIALS = {
-  accessKeyId: 'test',
-  secretAccessKey: 'test',
-} as const;
 
 /** Static or provider credentials, as the AWS SDK v3 accepts them. */
 export type Credentials =

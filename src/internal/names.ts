@@ -30,6 +30,22 @@ export function isLoopbackUrl(url: URL): boolean {
   return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** {@link isLoopbackUrl} of an endpoint string; false when it is missing or not a URL. */
+export function isLoopbackEndpoint(endpoint: string | undefined): endpoint is string {
+  if (!endpoint) return false;
+  try {
+    return isLoopbackUrl(new URL(endpoint));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The local mesh's documented developer key (docs/security.md): what a client with a loopback
+ * endpoint signs with when no credentials are given. Never valid in AWS.
+ */
+export const LOCAL_DEVELOPER_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
 /** A parsed `service:function` target. */
 export interface Target {
   readonly service: string;

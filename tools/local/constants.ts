@@ -3,6 +3,7 @@
  * (see ../../../shared/aws-wire.md and docs/local-mesh.md).
  * @internal
  */
+import { LOCAL_DEVELOPER_CREDENTIALS } from 'svc-mesh/internal';
 
 /** The account every local ARN uses. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -17,7 +18,7 @@ export const LOCAL_KEY_PREFIX = 'LOCAL';
  * scripts, the AWS CLI and SDKs. Any other key that is not a function's is refused, as AWS
  * refuses an unknown key (docs/security.md).
  */
-export const DEVELOPER_ACCESS_KEY_ID = 'test';
+export const DEVELOPER_ACCESS_KEY_ID = LOCAL_DEVELOPER_CREDENTIALS.accessKeyId;
 
 /** Lambda: synchronous request payload limit (bytes). */
 export const SYNC_REQUEST_LIMIT = 6_291_456;

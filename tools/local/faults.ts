@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type FaultRule, FaultSpecProblem, matchFault, parseFaultRule } from 'svc-mesh/internal';
+import { type FaultRule, FaultSpecProblem, isLoopbackEndpoint, matchFault, parseFaultRule } from 'svc-mesh/internal';
 import { readBody, send, sendJsonError } from './http.js';
 
 export type { FaultRule } from 'svc-mesh/internal';
@@ -192,7 +192,7 @@ export class FaultInjector {
     const site = req.headers['sec-fetch-site'];
     if (
       !ct.startsWith('application/json') ||
-      (origin !== undefined && origin !== 'null' && !isLoopback(origin)) ||
+      (origin !== undefined && origin !== 'null' && !isLoopbackEndpoint(origin)) ||
       (site !== undefined && site !== 'same-origin' && site !== 'none')
     ) {
       req.resume();
@@ -243,15 +243,6 @@ export class FaultInjector {
       throw err;
     }
     return json(200, this.view());
-  }
-}
-
-function isLoopback(origin: string): boolean {
-  try {
-    const h = new URL(origin).hostname;
-    return h === '127.0.0.1' || h === 'localhost' || h === '[::1]';
-  } catch {
-    return false;
   }
 }
 

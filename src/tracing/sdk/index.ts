@@ -24,6 +24,7 @@ import { type Context, diag, propagation, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
+import { isLoopbackEndpoint } from '../../internal/names.js';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -86,16 +87,6 @@ export interface Tracing {
 
 let current: Tracing | undefined;
 
-function isLoopback(url: string | undefined): url is string {
-  if (!url) return false;
-  try {
-    const h = new URL(url).hostname;
-    return h === '127.0.0.1' || h === 'localhost' || h === '[::1]' || h === '::1';
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves the traces URL: explicit option, then the OTEL variables, then the local mesh, then 4318. */
 export function resolveTracesEndpoint(
   endpoint: string | undefined,
@@ -108,7 +99,7 @@ export function resolveTracesEndpoint(
   const base = env['OTEL_EXPORTER_OTLP_ENDPOINT'];
   if (base) return withPath(base);
   const mesh = env['AWS_ENDPOINT_URL'];
-  if (isLoopback(mesh)) return withPath(mesh);
+  if (isLoopbackEndpoint(mesh)) return withPath(mesh);
   return withPath(OTLP_DEFAULT_ENDPOINT);
 }
 

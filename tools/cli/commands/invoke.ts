@@ -9,7 +9,7 @@
  * any of these it refuses: a pasted command never reaches a real account by accident.
  */
 import { InvalidConfigError } from 'svc-mesh/errors';
-import { isLoopbackUrl, isValidStage, parseTarget } from 'svc-mesh/internal';
+import { isLoopbackUrl, isValidStage, LOCAL_DEVELOPER_CREDENTIALS, parseTarget } from 'svc-mesh/internal';
 import { terminalSafe } from '../../local/terminal.js';
 import { findMeshState } from '../lib/meshState.js';
 
@@ -95,7 +95,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     !isLoopbackUrl(url) &&
     env['AWS_ACCESS_KEY_ID'] === undefined &&
     env['AWS_PROFILE'] === undefined
-      ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
+      ? { credentials: { ...LOCAL_DEVELOPER_CREDENTIALS } }
       : {}),
   });
   try {

@@ -4,20 +4,11 @@
  * for a loopback endpoint (the mesh collects spans on its own port); against AWS nothing changes.
  * @internal
  */
-
-function isLoopback(endpoint: string | undefined): endpoint is string {
-  if (endpoint === undefined) return false;
-  try {
-    const h = new URL(endpoint).hostname;
-    return h === '127.0.0.1' || h === 'localhost' || h === '[::1]';
-  } catch {
-    return false;
-  }
-}
+import { isLoopbackEndpoint } from 'svc-mesh/internal';
 
 /** Runs `call` under a root span exported to the mesh at `endpoint`; prints the trace id to stderr. */
 export async function withCliSpan<T>(endpoint: string | undefined, target: string, call: () => Promise<T>): Promise<T> {
-  if (!isLoopback(endpoint) || (process.env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true') return call();
+  if (!isLoopbackEndpoint(endpoint) || (process.env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true') return call();
   const { startTracing } = await import('svc-mesh/tracing');
   const { SpanKind, SpanStatusCode, trace } = await import('@opentelemetry/api');
   const tracing = startTracing({

@@ -11,6 +11,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { isLoopbackEndpoint, LOCAL_DEVELOPER_CREDENTIALS } from 'svc-mesh/internal';
 import { RemoteCredentialsError, RemoteUnreachableError } from './errors.js';
 
 export interface Credentials {
@@ -53,19 +54,6 @@ export interface RemoteStats {
   lambdaRequests: number;
   otherRequests: number;
 }
-
-/** The dummy key used against a loopback stand-in (moto, LocalStack, another `svc-mesh dev`). */
-export const LOCAL_STANDIN_KEY = 'test';
-
-/** Loopback: the stand-in endpoints of tests and demos, where dummy credentials are right. */
-export const isLoopback = (endpoint: string): boolean => {
-  try {
-    const h = new URL(endpoint).hostname;
-    return h === '127.0.0.1' || h === 'localhost' || h === '[::1]' || h === '::1';
-  } catch {
-    return false;
-  }
-};
 
 /** The `sha256` constructor SignatureV4 takes (what @smithy/hash-node does, on node:crypto). */
 class NodeSha256 {
@@ -186,12 +174,8 @@ export class RemoteStage {
   async #loadCredentials(): Promise<Credentials> {
     if (this.#opts.credentials) return (this.#creds = this.#opts.credentials);
     const all = [this.endpoint, ...Object.values(this.#opts.endpoints ?? {})];
-    if (
-      this.endpoint !== undefined &&
-      all.every((e) => e !== undefined && isLoopback(e)) &&
-      this.#opts.profile === undefined
-    )
-      return (this.#creds = { accessKeyId: LOCAL_STANDIN_KEY, secretAccessKey: 'test' });
+    if (this.endpoint !== undefined && all.every((e) => isLoopbackEndpoint(e)) && this.#opts.profile === undefined)
+      return (this.#creds = { ...LOCAL_DEVELOPER_CREDENTIALS });
     let provider: (() => Promise<Credentials>) | undefined;
     try {
       const mod = (await import('@aws-sdk/credential-provider-node')) as {
