@@ -6,23 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { defineFunction } from '../../../src/invoke/defineFunction.js';
 import { createSdk } from '../../../src/invoke/Sdk.js';
+import { lambdaContext } from '../../helpers/lambda-context.js';
 import { startWireServer } from '../../helpers/wire-server.js';
 
 const REMAINING = 10_000;
-const lambdaCtx = (custom?: Record<string, string>) => {
-  const deadline = Date.now() + REMAINING;
-  return {
-    functionName: 'orders-dev-placeOrder',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:orders-dev-placeOrder',
-    memoryLimitInMB: '128',
-    awsRequestId: 'req-1',
-    logGroupName: '',
-    logStreamName: '',
-    clientContext: custom ? { custom } : undefined,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-  };
-};
+const lambdaCtx = (custom?: Record<string, string>) => lambdaContext(REMAINING, custom);
 
 describe('Caller deadlines are clamped', () => {
   const setup = async () => {

@@ -2,22 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { InvokeTimeoutError } from '../../../src/errors/InvokeTimeoutError.js';
 import { defineFunction } from '../../../src/invoke/defineFunction.js';
 import { createSdk } from '../../../src/invoke/Sdk.js';
+import { lambdaContext } from '../../helpers/lambda-context.js';
 import { startWireServer } from '../../helpers/wire-server.js';
 
-const ctxWith = (remaining: number, custom?: Record<string, string>) => {
-  const deadline = Date.now() + remaining;
-  return {
-    functionName: 'orders-dev-placeOrder',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:orders-dev-placeOrder',
-    memoryLimitInMB: '128',
-    awsRequestId: 'req-1',
-    logGroupName: '',
-    logStreamName: '',
-    clientContext: custom ? { custom } : undefined,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-  };
-};
+const ctxWith = (remaining: number, custom?: Record<string, string>) => lambdaContext(remaining, custom);
 
 describe('Deadline arithmetic', () => {
   it('gives nested calls min(timeoutMs, remaining − margin) and sends it to the callee', async () => {
