@@ -84,6 +84,23 @@ describe('Local mesh: a span for every invocation', () => {
     expect(s!.events.filter((e) => e.name === 'log').map((e) => e.attributes['log.message'])).toContain('line 1');
   });
 
+  it('keeps the last lines a handler printed before returning, however much came before them', async () => {
+    // stdout and the result travel on different channels: the mesh must not close the span
+    // (or print the result) before the lines written ahead of the result have been read
+    for (let round = 0; round < 3; round++) {
+      const ctx = newContext();
+      const out = await invoke(
+        'plain',
+        { lines: 2, padBytes: 512 * 1024 },
+        { custom: { traceparent: ctx.traceparent } },
+      );
+      const d = await trace(ctx.traceId, (x) => ofRequest(x, out.$metadata.requestId!).length > 0);
+      const [s] = ofRequest(d, out.$metadata.requestId!);
+      const logged = s!.events.filter((e) => e.name === 'log').map((e) => e.attributes['log.message']);
+      expect(logged.slice(-2)).toEqual(['line 0', 'line 1']);
+    }
+  });
+
   it('starts a new trace (no invented parent) when the caller sends no context', async () => {
     const out = await invoke('plain', { lines: 0 });
     const traced = lines.length;

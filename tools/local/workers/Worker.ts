@@ -5,6 +5,7 @@
  * @internal
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import type { DoneMessage, InitMessage, InvokeMessage, RuntimeErrorPayload, WorkerMessage } from './types.js';
 
 /** What V8 prints when the heap limit (--max-old-space-size, from memorySize) is reached. */
@@ -45,6 +46,8 @@ interface Current {
   logs?: { line: string; stderr: boolean; timeMs: number }[];
 }
 const MAX_CAPTURED_LINES = 100;
+/** How long a `done` waits for output the worker wrote before it (DoneMessage.written). */
+const DRAIN_WAIT_MS = 200;
 
 export class Worker {
   readonly proc: ChildProcess;
@@ -59,6 +62,10 @@ export class Worker {
   /** V8 printed its out-of-memory line (seen as the output arrives: a native stack trace follows it). */
   private oomSeen = false;
   private readyDone = false;
+  /** Bytes read from the worker's stdout and stderr. */
+  private readonly received: [number, number] = [0, 0];
+  /** A `done` whose output has not all arrived yet. */
+  private pendingDone: { m: DoneMessage; timer: NodeJS.Timeout } | undefined;
 
   constructor(opts: WorkerOptions, builtAt: number) {
     this.builtAt = builtAt;
@@ -76,8 +83,11 @@ export class Worker {
     const pipe = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
       if (stream === null) return;
       let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
+      const decoder = new StringDecoder('utf8');
+      const which = isErr ? 1 : 0;
+      stream.on('data', (bytes: Buffer) => {
+        this.received[which] += bytes.length;
+        const chunk = decoder.write(bytes);
         if (isErr) {
           // Test the joined window before trimming it: Node 22 prints over 2 KB of stack after
           // the FATAL ERROR line, so a tail kept for 'close' may no longer hold it.
@@ -103,6 +113,7 @@ export class Worker {
           opts.log?.(buf);
           buf = '';
         }
+        if (this.pendingDone !== undefined) this.settleWhenDrained();
       });
     };
     pipe(this.proc.stdout, false);
@@ -125,7 +136,7 @@ export class Worker {
         this.readyDone = true;
         readyReject(m.error);
         this.kill();
-      } else if (m.t === 'done') this.finish(m);
+      } else if (m.t === 'done') this.onDone(m);
       else if (m.t === 'spans') this.spans(m.body, opts.onSpans);
     });
     this.proc.on('error', () => {
@@ -139,6 +150,8 @@ export class Worker {
     this.proc.on('close', (code, signal) => {
       this.exited = true;
       this.closed = true;
+      // every byte is read now: a `done` that waited for its output is answered as sent
+      this.settleWhenDrained(true);
       const how = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code ?? 0}`;
       const oom = this.oomSeen;
       const type = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
@@ -178,6 +191,34 @@ export class Worker {
     if (cur.spanRecorded) o.spanRecorded = true;
     if (cur.logs !== undefined) o.logs = cur.logs;
     return o;
+  }
+
+  /**
+   * A `done` is answered once the output the worker wrote before sending it has been read (the
+   * pipes and the IPC channel are read independently), so the invocation's last log lines belong
+   * to it, in its span and ahead of its result in the terminal. Bounded: a worker that wrote
+   * around the counters (fs.writeSync(1)) is not waited for past DRAIN_WAIT_MS.
+   */
+  private onDone(m: DoneMessage): void {
+    const cur = this.current;
+    if (cur === undefined || cur.id !== m.id) return;
+    const w = m.written;
+    if (w === undefined || (this.received[0] >= w[0] && this.received[1] >= w[1])) {
+      this.finish(m);
+      return;
+    }
+    if (this.pendingDone !== undefined) return;
+    this.pendingDone = { m, timer: setTimeout(() => this.settleWhenDrained(true), DRAIN_WAIT_MS) };
+  }
+
+  private settleWhenDrained(force = false): void {
+    const p = this.pendingDone;
+    if (p === undefined) return;
+    const w = p.m.written!;
+    if (!force && (this.received[0] < w[0] || this.received[1] < w[1])) return;
+    this.pendingDone = undefined;
+    clearTimeout(p.timer);
+    this.finish(p.m);
   }
 
   private finish(m: DoneMessage): void {

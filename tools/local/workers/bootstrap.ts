@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { DoneMessage, ParentMessage, RuntimeErrorPayload, WorkerMessage } from './types.js';
 
 const send = (m: WorkerMessage): void => {
+  if (m.t === 'done') m.written = [written[0], written[1]];
   process.send?.(m);
 };
 
@@ -28,10 +29,21 @@ function appendLog(chunk: unknown): void {
   if (logTail.length > TAIL * 4) logTail = logTail.slice(-TAIL * 2);
 }
 
-for (const stream of [process.stdout, process.stderr]) {
+/** Bytes written to stdout and stderr so far (sent with `done`: see DoneMessage.written). */
+const written: [number, number] = [0, 0];
+
+const byteLength = (chunk: unknown, encoding: unknown): number =>
+  typeof chunk === 'string'
+    ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+    : chunk instanceof Uint8Array
+      ? chunk.byteLength
+      : 0;
+
+for (const [i, stream] of [process.stdout, process.stderr].entries()) {
   const orig = stream.write.bind(stream) as (...a: unknown[]) => boolean;
   (stream as unknown as { write: (...a: unknown[]) => boolean }).write = (...args: unknown[]) => {
     appendLog(args[0]);
+    written[i] = (written[i] ?? 0) + byteLength(args[0], args[1]);
     return orig(...args);
   };
 }

@@ -60,6 +60,12 @@ export interface DoneMessage {
   log?: string;
   /** The worker must not be reused (e.g. an uncaught exception). */
   fatal?: boolean;
+  /**
+   * Bytes the worker had written to stdout and stderr (in total) when it sent this message. The
+   * pipes and the IPC channel are separate file descriptors, so the mesh may read `done` before
+   * the last lines; it waits (bounded) until it has received this much.
+   */
+  written?: [number, number];
 }
 /** Finished spans (OTLP/JSON text), sent before the `done` of the invocation that flushed them. */
 export interface SpansMessage {
