@@ -513,7 +513,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   // 3. The trace service (engineer D's), if present.
   let traces: TraceServiceLike | undefined;
   /** Spans from workers (IPC) and the mesh's own invocation spans go straight into the store. */
-  let ingestSpans: ((body: string) => void) | undefined;
+  let ingestSpans: ((body: string | object) => void) | undefined;
   if (options.tracing !== false) {
     try {
       const mod = await import('./traces/index.js');
@@ -524,7 +524,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         core.spans = new InvocationSpans((request) => service.store.ingest(request), region);
         ingestSpans = (body) => {
           try {
-            const decoded = mod.decodeJsonRequest(body);
+            const decoded = typeof body === 'string' ? mod.decodeJsonRequest(body) : mod.normaliseRequest(body);
             if (decoded.spanCount > 0) service.store.ingest(decoded.request);
           } catch (err) {
             notice(`svc-mesh: spans from a worker were not readable: ${(err as Error).message}`);

@@ -22,6 +22,7 @@ beforeAll(async () => {
       spec('plain', 'echo.ts', 'logs'),
       spec('throws', 'faults.ts', 'throws'),
       spec('slow', 'faults.ts', 'sleeps', { timeout: 1 }),
+      spec('flushes', 'flushes.ts', 'flushThenHangs', { timeout: 1 }),
       spec('exits', 'faults.ts', 'exits'),
       spec('defined', 'defined.ts', 'ok'),
       spec('definedFails', 'defined.ts', 'fails'),
@@ -131,6 +132,17 @@ describe('Local mesh: a span for every invocation', () => {
     const line = lines.find((l) => l.includes(out.$metadata.requestId!));
     expect(line).toMatch(/^✗ fx:slow@dev Task timed out after 1\.00 seconds \(request \S+, trace [0-9a-f]{32}\)$/);
     expect(line).toContain(ctx.traceId);
+  }, 30_000);
+
+  it('keeps spans a handler flushed before it timed out, in the invocation’s trace (a root span takes the mesh’s ids)', async () => {
+    const ctx = newContext();
+    const out = await invoke('flushes', { ms: 5_000 }, { custom: { traceparent: ctx.traceparent } });
+    expect(out.FunctionError).toBe('Unhandled');
+    const d = await trace(ctx.traceId, (x) => ofRequest(x, out.$metadata.requestId!).length > 0);
+    const [s] = ofRequest(d, out.$metadata.requestId!);
+    expect(s!.events.find((e) => e.name === 'exception')?.attributes['exception.type']).toBe('Sandbox.Timedout');
+    const early = d.spans.find((x) => x.name === 'flushed early');
+    expect(early?.parentSpanId).toBe(s!.spanId);
   }, 30_000);
 
   it('closes the span with Runtime.ExitError when the worker dies', async () => {

@@ -6,7 +6,14 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import type { DoneMessage, InitMessage, InvokeMessage, RuntimeErrorPayload, WorkerMessage } from './types.js';
+import type {
+  SpansBody,
+  DoneMessage,
+  InitMessage,
+  InvokeMessage,
+  RuntimeErrorPayload,
+  WorkerMessage,
+} from './types.js';
 
 /** What V8 prints when the heap limit (--max-old-space-size, from memorySize) is reached. */
 const OOM_RE = /heap out of memory|Allocation failed/i;
@@ -33,7 +40,7 @@ export interface WorkerOptions {
   /** Where the worker's stdout/stderr lines go (already prefixed by the pool); undefined = discard. */
   log: ((line: string) => void) | undefined;
   /** Spans the worker sends over IPC (OTLP/JSON text). */
-  onSpans?: (body: string) => void;
+  onSpans?: (body: SpansBody) => void;
 }
 
 interface Current {
@@ -42,6 +49,8 @@ interface Current {
   timer: NodeJS.Timeout | undefined;
   /** `"spanId":"<id>"` of the invocation's span, when tracing. */
   spanNeedle?: string;
+  /** The invocation's span id, when tracing (spans that arrive as objects). */
+  spanId?: string;
   spanRecorded?: boolean;
   logs?: { line: string; stderr: boolean; timeMs: number }[];
 }
@@ -136,8 +145,10 @@ export class Worker {
         this.readyDone = true;
         readyReject(m.error);
         this.kill();
-      } else if (m.t === 'done') this.onDone(m);
-      else if (m.t === 'spans') this.spans(m.body, opts.onSpans);
+      } else if (m.t === 'done') {
+        if (Array.isArray(m.spans)) for (const body of m.spans) this.spans(body, opts.onSpans);
+        this.onDone(m);
+      } else if (m.t === 'spans') this.spans(m.body, opts.onSpans);
     });
     this.proc.on('error', () => {
       // spawn failures surface as 'exit' too; nothing else to do here
@@ -181,9 +192,11 @@ export class Worker {
     return this.current !== undefined;
   }
 
-  private spans(body: string, sink: ((body: string) => void) | undefined): void {
+  private spans(body: SpansBody, sink: ((body: SpansBody) => void) | undefined): void {
     const cur = this.current;
-    if (cur?.spanNeedle !== undefined && !cur.spanRecorded && body.includes(cur.spanNeedle)) cur.spanRecorded = true;
+    if (cur?.spanNeedle !== undefined && !cur.spanRecorded) {
+      if (typeof body === 'string' ? body.includes(cur.spanNeedle) : hasSpan(body, cur.spanId)) cur.spanRecorded = true;
+    }
     sink?.(body);
   }
 
@@ -261,7 +274,10 @@ export class Worker {
         );
       }, ms);
       this.current = { id: msg.id, resolve, timer };
-      if (msg.span !== undefined) this.current.spanNeedle = `"spanId":"${msg.span.spanId}"`;
+      if (msg.span !== undefined) {
+        this.current.spanNeedle = `"spanId":"${msg.span.spanId}"`;
+        this.current.spanId = msg.span.spanId;
+      }
       if (captureLogs) this.current.logs = [];
       this.coldStart = false;
       try {
@@ -299,6 +315,22 @@ export class Worker {
       setTimeout(r, EXIT_WAIT_MS).unref();
     });
   }
+}
+
+/** Whether an OTLP/JSON request object (from the worker: any shape) holds a span with this id. */
+function hasSpan(body: unknown, spanId: string | undefined): boolean {
+  const rs = (body as { resourceSpans?: unknown } | null)?.resourceSpans;
+  if (spanId === undefined || !Array.isArray(rs)) return false;
+  for (const r of rs) {
+    const ss = (r as { scopeSpans?: unknown } | null)?.scopeSpans;
+    if (!Array.isArray(ss)) continue;
+    for (const s of ss) {
+      const spans = (s as { spans?: unknown } | null)?.spans;
+      if (!Array.isArray(spans)) continue;
+      for (const span of spans) if ((span as { spanId?: unknown } | null)?.spanId === spanId) return true;
+    }
+  }
+  return false;
 }
 
 /** Process groups exist on POSIX; on Windows a plain kill is all there is. */

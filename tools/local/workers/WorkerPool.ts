@@ -6,7 +6,7 @@
  */
 import type { LocalFunction } from '../types.js';
 import { type BuildFailed, type BuildOk, buildHandler, inputsChanged } from './build.js';
-import type { RuntimeErrorPayload } from './types.js';
+import type { RuntimeErrorPayload, SpansBody } from './types.js';
 import { type InvokeOutcome, Worker } from './Worker.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ export interface PoolShared {
   log: ((fn: LocalFunction, line: string) => void) | undefined;
   maxWorkers: number;
   /** Spans workers send over IPC (tracing on). */
-  onSpans?: (body: string) => void;
+  onSpans?: (body: SpansBody) => void;
 }
 
 export interface RunRequest {

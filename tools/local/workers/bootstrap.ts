@@ -13,6 +13,23 @@ const send = (m: WorkerMessage): void => {
   process.send?.(m);
 };
 
+/** The spans an invocation flushes collect here (tracingIpc.ts PENDING_SPANS_KEY) and ride its `done`. */
+const PENDING_SPANS_KEY = Symbol.for('svc-mesh.local.pendingSpans');
+type SpanHolder = { [PENDING_SPANS_KEY]?: (object[] & { timer?: NodeJS.Timeout | undefined }) | undefined };
+function collectSpans(): void {
+  (globalThis as SpanHolder)[PENDING_SPANS_KEY] = [];
+}
+/** Puts the invocation's pending spans on its `done` (and stops collecting). */
+function withSpans(out: DoneMessage): DoneMessage {
+  const pending = (globalThis as SpanHolder)[PENDING_SPANS_KEY];
+  (globalThis as SpanHolder)[PENDING_SPANS_KEY] = undefined;
+  if (pending === undefined) return out;
+  if (pending.timer !== undefined) clearTimeout(pending.timer);
+  pending.timer = undefined;
+  if (pending.length > 0) out.spans = pending.splice(0);
+  return out;
+}
+
 const TAIL = 4096;
 let logTail: string | undefined;
 let handler: ((event: unknown, context: unknown, callback?: unknown) => unknown) | undefined;
@@ -176,6 +193,7 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
   };
   const out: DoneMessage = { t: 'done', id: m.id };
   setInvocationIds?.(m.span);
+  if (setInvocationIds !== undefined) collectSpans();
   try {
     const event = m.payload.length === 0 ? {} : JSON.parse(m.payload);
     const result = await runHandler(event, context);
@@ -201,7 +219,7 @@ async function invoke(m: Extract<ParentMessage, { t: 'invoke' }>): Promise<void>
   setInvocationIds?.(undefined);
   logTail = undefined;
   currentId = undefined;
-  send(capResponse(out));
+  send(withSpans(capResponse(out)));
 }
 
 /** Lambda's response payload limit, for results and errors alike (constants.ts SYNC_RESPONSE_LIMIT). */
@@ -252,7 +270,7 @@ function unhandledRejection(reason: unknown): RuntimeErrorPayload {
 const onUncaught = (err: unknown, rejection = false) => {
   if (currentId !== undefined) {
     const error = rejection ? unhandledRejection(err) : toRapid(err);
-    send(capResponse({ t: 'done', id: currentId, error, fatal: true }));
+    send(withSpans(capResponse({ t: 'done', id: currentId, error, fatal: true })));
     currentId = undefined;
   } else if (initPending) {
     // while the handler's module loads, as Lambda reports it: the init fails with this error

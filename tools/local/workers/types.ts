@@ -66,10 +66,17 @@ export interface DoneMessage {
    * the last lines; it waits (bounded) until it has received this much.
    */
   written?: [number, number];
+  /** Spans the invocation flushed, carried by its `done`: one IPC message per invocation. */
+  spans?: SpansBody[];
 }
-/** Finished spans (OTLP/JSON text), sent before the `done` of the invocation that flushed them. */
+/**
+ * Finished spans: an OTLP/JSON `ExportTraceServiceRequest` as an object (the IPC channel's JSON is
+ * its only encoding) or as text. Untrusted: the mesh validates it as it does a `/v1/traces` body.
+ */
+export type SpansBody = string | object;
+/** Finished spans flushed outside an invocation, or ahead of a `done` when many. */
 export interface SpansMessage {
   t: 'spans';
-  body: string;
+  body: SpansBody;
 }
 export type WorkerMessage = ReadyMessage | InitErrorMessage | DoneMessage | SpansMessage;
