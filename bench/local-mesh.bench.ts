@@ -1,5 +1,6 @@
 /**
- * Local mesh against serverless-offline 13 (its Lambda endpoint) and against a raw
+ * Local mesh against serverless-offline 14 (the current release, under osls: it needs Serverless 4)
+ * and 13 (under Serverless 3), their Lambda endpoints, and against a raw
  * keep-alive node:http echo, side by side in one run: the same AWS SDK LambdaClient, each
  * server in its own process. First the default mode users run (`svc-mesh dev`: IAM on, tracing
  * on, a `defineFunction` handler), then the same handler with `--no-tracing` (what tracing
@@ -11,8 +12,8 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -154,6 +155,49 @@ function memMb(pid: number): { rss: number; uss: number } {
   return { rss: kb('Rss') / 1024, uss: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
 }
 
+/** serverless-offline 14 needs Serverless 4; the workspace has v3, so it lives in its own folder. */
+const OFFLINE14 = join(ROOT, 'bench/baselines/serverless-offline-14');
+
+/** Installs the serverless-offline 14 baseline (npm ci, from its lockfile) unless it is there. */
+function ensureOffline14(): void {
+  if (existsSync(join(OFFLINE14, 'node_modules/serverless-offline/package.json'))) return;
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: OFFLINE14,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 300_000,
+  });
+}
+
+const SLS_ENV = {
+  SLS_TELEMETRY_DISABLED: '1',
+  SLS_NOTIFICATIONS_MODE: 'off',
+  SLS_DEPRECATION_DISABLE: '*',
+  SLS_INTERACTIVE_SETUP_DISABLE: '1',
+};
+
+function offlineYml(frameworkVersion: string, ports: number[]): string {
+  return [
+    'service: bench',
+    `frameworkVersion: '${frameworkVersion}'`,
+    'provider:',
+    '  name: aws',
+    '  runtime: nodejs20.x',
+    'functions:',
+    '  hello:',
+    '    handler: handler.hello',
+    '  defined:',
+    '    handler: defined.echo',
+    'plugins:',
+    '  - serverless-offline',
+    'custom:',
+    '  serverless-offline:',
+    `    lambdaPort: ${ports[0]}`,
+    `    httpPort: ${ports[1]}`,
+    `    websocketPort: ${ports[2]}`,
+    '',
+  ].join('\n');
+}
+
 const ECHO_SERVER = `
 import { createServer } from 'node:http';
 const s = createServer((req, res) => {
@@ -169,6 +213,32 @@ s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('ECHO ' + s.address().port));
 `;
 
+/** Starts `serverless offline start` in `cwd` with the given CLI; a failure is a note, not a crash. */
+async function startOffline(
+  label: string,
+  cwd: string,
+  cli: string,
+  ports: number[],
+  procs: ChildProcess[],
+): Promise<{ target?: Target; readyMs?: number; note: string }> {
+  try {
+    const sls = await startProcess(process.execPath, [cli, 'offline', 'start'], {
+      cwd,
+      env: SLS_ENV,
+      ready: /listening on http:\/\/localhost:\d+/,
+      timeoutMs: 90_000,
+    });
+    procs.push(sls.proc);
+    return {
+      target: target(label, `http://127.0.0.1:${ports[0]}`, 'bench-dev-hello'),
+      readyMs: sls.readyMs,
+      note: '',
+    };
+  } catch (err) {
+    return { note: `${label} did not run: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
 export default async function run(): Promise<BenchRow[]> {
   const dir = join(ROOT, '.svc-mesh', `bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -180,30 +250,8 @@ export default async function run(): Promise<BenchRow[]> {
       join(dir, 'defined.ts'),
       "import { defineFunction } from 'svc-mesh';\nexport const echo = defineFunction(async (input: unknown) => input);\n",
     );
-    const [lambdaPort, httpPort, wsPort] = [await freePort(), await freePort(), await freePort()];
-    writeFileSync(
-      join(dir, 'serverless.yml'),
-      [
-        'service: bench',
-        "frameworkVersion: '3'",
-        'provider:',
-        '  name: aws',
-        '  runtime: nodejs20.x',
-        'functions:',
-        '  hello:',
-        '    handler: handler.hello',
-        '  defined:',
-        '    handler: defined.echo',
-        'plugins:',
-        '  - serverless-offline',
-        'custom:',
-        '  serverless-offline:',
-        `    lambdaPort: ${lambdaPort}`,
-        `    httpPort: ${httpPort}`,
-        `    websocketPort: ${wsPort}`,
-        '',
-      ].join('\n'),
-    );
+    const ports13 = [await freePort(), await freePort(), await freePort()];
+    writeFileSync(join(dir, 'serverless.yml'), offlineYml('3', ports13));
     writeFileSync(join(dir, 'echo.mjs'), ECHO_SERVER);
 
     // Ours: `svc-mesh dev` as its own process, IAM on, tracing off (serverless-offline has none).
@@ -234,33 +282,38 @@ export default async function run(): Promise<BenchRow[]> {
     procs.push(dflt.proc);
     const defaultT = target('svc-mesh default (IAM, tracing, defineFunction)', dflt.match[1]!, 'bench-dev-defined');
 
-    // Baseline: serverless-offline 13, its Lambda endpoint.
-    let offT: Target | undefined;
-    let offlineReadyMs: number | null = null;
-    let offlineNote = '';
+    // Baselines: serverless-offline 13 (Serverless 3) and 14 (osls 4), their Lambda endpoints.
+    const offline13 = await startOffline(
+      'serverless-offline 13',
+      dir,
+      join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      ports13,
+      procs,
+    );
+    let offline14: Awaited<ReturnType<typeof startOffline>> = { note: '' };
     try {
-      // The v3 CLI itself: node_modules/.bin/serverless is osls 4 (a devDependency for the deploy tests).
-      const sls = await startProcess(
-        process.execPath,
-        [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start'],
-        {
-          cwd: dir,
-          env: {
-            SLS_TELEMETRY_DISABLED: '1',
-            SLS_NOTIFICATIONS_MODE: 'off',
-            SLS_DEPRECATION_DISABLE: '*',
-            SLS_INTERACTIVE_SETUP_DISABLE: '1',
-          },
-          ready: /listening on http:\/\/localhost:\d+/,
-          timeoutMs: 90_000,
-        },
+      ensureOffline14();
+      const dir14 = join(dir, 'offline14');
+      mkdirSync(dir14);
+      writeFileSync(join(dir14, 'handler.js'), 'export const hello = async (event) => event;\n');
+      writeFileSync(join(dir14, 'package.json'), '{"type":"module"}\n');
+      symlinkSync(join(OFFLINE14, 'node_modules'), join(dir14, 'node_modules'), 'dir');
+      const ports14 = [await freePort(), await freePort(), await freePort()];
+      writeFileSync(join(dir14, 'serverless.yml'), offlineYml('4', ports14));
+      offline14 = await startOffline(
+        'serverless-offline 14',
+        dir14,
+        join(OFFLINE14, 'node_modules/serverless/bin/serverless.js'),
+        ports14,
+        procs,
       );
-      procs.push(sls.proc);
-      offlineReadyMs = sls.readyMs;
-      offT = target('serverless-offline', `http://127.0.0.1:${lambdaPort}`, 'bench-dev-hello');
     } catch (err) {
-      offlineNote = `serverless-offline did not run: ${(err as Error).message.split('\n')[0]}`;
+      offline14 = { note: `serverless-offline 14 did not install: ${(err as Error).message.split('\n')[0]}` };
     }
+    const offT = offline13.target;
+    const offT14 = offline14.target;
+    const offlineReadyMs = offline13.readyMs ?? null;
+    const offlineNote = [offline13.note, offline14.note].filter(Boolean).join('; ');
 
     // The physical floor: a raw keep-alive node:http echo on loopback.
     const echo = await startProcess(process.execPath, [join(dir, 'echo.mjs')], {
@@ -271,7 +324,7 @@ export default async function run(): Promise<BenchRow[]> {
     procs.push(echo.proc);
     const echoT = target('echo', `http://127.0.0.1:${echo.match[1]}`, 'echo');
 
-    const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), echoT];
+    const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), ...(offT14 ? [offT14] : []), echoT];
     // The first call of each (a cold start: the mesh bundles and forks, serverless-offline loads the handler).
     const firstCall = async (t: Target) => {
       const t1 = performance.now();
@@ -280,6 +333,7 @@ export default async function run(): Promise<BenchRow[]> {
     };
     const coldDefault = await firstCall(defaultT);
     const coldOffline = offT ? await firstCall(offT) : null;
+    const coldOffline14 = offT14 ? await firstCall(offT14) : null;
     for (const t of targets) await warm(t);
     for (let r = 0; r < ROUNDS; r++) await round(targets, r);
     for (const t of targets) {
@@ -287,6 +341,7 @@ export default async function run(): Promise<BenchRow[]> {
     }
     const ours = rate(ourT);
     const offline = offT ? rate(offT) : null;
+    const offline14Rate = offT14 ? rate(offT14) : null;
     const floor = rate(echoT);
     const dfl = rate(defaultT);
     const untraced = rate(untracedT);
@@ -347,14 +402,34 @@ export default async function run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [
       {
         metric: 'default mode (IAM on, tracing on, defineFunction): sequential invokes/s',
+        baseline: 'serverless-offline 14 Lambda endpoint (plain handler, no tracing)',
+        baselineValue: offline14Rate?.seq ?? null,
+        ours: dfl.seq,
+        unit: 'invokes/s',
+        ratio: r(dfl.seq, offline14Rate?.seq ?? null),
+        goal: 'headline',
+        met: null,
+        note: `what \`svc-mesh dev\` users run; ${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target${SMOKE ? ' (SMOKE: not a measurement)' : ''}${offline14.note ? `; ${offline14.note}` : ''}`,
+      },
+      {
+        metric: `default mode: throughput at concurrency ${CONC}`,
+        baseline: 'serverless-offline 14 Lambda endpoint (plain handler, no tracing)',
+        baselineValue: offline14Rate?.conc ?? null,
+        ours: dfl.conc,
+        unit: 'invokes/s',
+        ratio: r(dfl.conc, offline14Rate?.conc ?? null),
+        goal: 'headline',
+        met: null,
+      },
+      {
+        metric: 'default mode: sequential invokes/s',
         baseline: 'serverless-offline 13 Lambda endpoint (plain handler, no tracing)',
         baselineValue: offline?.seq ?? null,
         ours: dfl.seq,
         unit: 'invokes/s',
         ratio: r(dfl.seq, offline?.seq ?? null),
-        goal: 'headline',
+        goal: 'report',
         met: null,
-        note: `what \`svc-mesh dev\` users run; ${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target${SMOKE ? ' (SMOKE: not a measurement)' : ''}`,
       },
       {
         metric: `default mode: throughput at concurrency ${CONC}`,
@@ -363,7 +438,7 @@ export default async function run(): Promise<BenchRow[]> {
         ours: dfl.conc,
         unit: 'invokes/s',
         ratio: r(dfl.conc, offline?.conc ?? null),
-        goal: 'headline',
+        goal: 'report',
         met: null,
       },
       {
@@ -407,28 +482,35 @@ export default async function run(): Promise<BenchRow[]> {
         goal: '≥ 0.85× (tracing costs ≤ 15 %)',
         met: dfl.conc / untraced.conc >= 0.85,
       },
-      {
-        metric: 'start to ready, one service (the bench service)',
-        baseline: 'serverless-offline 13 (`serverless offline start`, same service)',
-        baselineValue: offT ? (offlineReadyMs ?? null) : null,
-        ours: dflt.readyMs,
-        unit: 'ms',
-        ratio: offlineReadyMs ? dflt.readyMs / offlineReadyMs : null,
-        goal: 'not slower (≤ 1×)',
-        met: offlineReadyMs ? dflt.readyMs <= offlineReadyMs : null,
-        note: 'from spawning the command to its "listening" line; the mesh loads and validates serverless.yml with codegen first',
-      },
-      {
-        metric: 'first call (cold start) of a function',
-        baseline: 'serverless-offline 13, same service',
-        baselineValue: coldOffline,
-        ours: coldDefault,
-        unit: 'ms',
-        ratio: coldOffline ? coldDefault / coldOffline : null,
-        goal: 'not slower (≤ 1×)',
-        met: coldOffline ? coldDefault <= coldOffline : null,
-        note: 'default mode: bundles the handler with esbuild, forks the sandbox, starts tracing, loads svc-mesh',
-      },
+      ...(
+        [
+          ['14', offline14.readyMs ?? null, coldOffline14],
+          ['13', offlineReadyMs, coldOffline],
+        ] as const
+      ).flatMap(([v, readyMs, cold]): BenchRow[] => [
+        {
+          metric: 'start to ready, one service (the bench service)',
+          baseline: `serverless-offline ${v} (\`serverless offline start\`, same service)`,
+          baselineValue: readyMs,
+          ours: dflt.readyMs,
+          unit: 'ms',
+          ratio: readyMs ? dflt.readyMs / readyMs : null,
+          goal: 'not slower (≤ 1×)',
+          met: readyMs ? dflt.readyMs <= readyMs : null,
+          note: 'from spawning the command to its "listening" line; the mesh loads and validates serverless.yml with codegen first',
+        },
+        {
+          metric: 'first call (cold start) of a function',
+          baseline: `serverless-offline ${v}, same service, its first call`,
+          baselineValue: cold,
+          ours: coldDefault,
+          unit: 'ms',
+          ratio: cold ? coldDefault / cold : null,
+          goal: 'not slower (≤ 1×)',
+          met: cold ? coldDefault <= cold : null,
+          note: 'default mode: bundles the handler with esbuild, forks the sandbox, starts tracing, loads svc-mesh',
+        },
+      ]),
       ...(shopReadyMs === null
         ? []
         : [
@@ -454,7 +536,7 @@ export default async function run(): Promise<BenchRow[]> {
         met: stored === Math.min(invocations, 5000),
       },
       {
-        metric: 'sequential invokes/s (SDK InvokeCommand, trivial handler)',
+        metric: 'sequential invokes/s (SDK InvokeCommand, trivial handler, --no-tracing)',
         baseline: 'serverless-offline 13 Lambda endpoint',
         baselineValue: offline?.seq ?? null,
         ours: ours.seq,

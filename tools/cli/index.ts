@@ -22,6 +22,7 @@ cli
   )
   .option('--no-iam', 'Do not enforce the generated IAM policies')
   .option('--no-tracing', 'Do not start tracing in workers nor serve the trace viewer')
+  .option('--no-spare', 'Do not keep a spare sandbox started for the next cold start (saves one idle process)')
   .option('--quiet', 'Do not print function output')
   .option(
     '--fault <spec>',

@@ -43,6 +43,7 @@ import { SsmService } from './ssm/SsmService.js';
 import type { DeadLetter, FunctionSpec, InvocationRecord, LocalFunction } from './types.js';
 import { tracingBootstrap, workerBootstrap } from './workers/build.js';
 import { WorkerPool } from './workers/WorkerPool.js';
+import { Spare } from './workers/Spare.js';
 import { terminalSafe } from './terminal.js';
 import type { Attached, HybridOptions, RemoteInfo } from './remote/index.js';
 
@@ -89,6 +90,11 @@ export interface StartLocalMeshOptions {
   iam?: boolean;
   /** Start tracing in workers and serve the trace collector and viewer (default true). */
   tracing?: boolean;
+  /**
+   * Keep one spare sandbox started ahead of need (Node booted, tracing loaded), which a function's
+   * cold start adopts (default true). Costs one idle process (about 50 MB).
+   */
+  spare?: boolean;
   /** Do not print function output and mesh notices. */
   quiet?: boolean;
   region?: string;
@@ -541,7 +547,12 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   const lambda = new LambdaService(core, faults);
   const adminView = (path: string): unknown => {
     if (path === '/_mesh/health')
-      return { status: draining ? 'draining' : 'ok', functions: functions.length, inFlight: core.inFlight };
+      return {
+        status: draining ? 'draining' : 'ok',
+        functions: functions.length,
+        inFlight: core.inFlight,
+        spareSandbox: spare === undefined ? null : { pid: spare.pid ?? null },
+      };
     if (path === '/_mesh/functions') {
       return functions.map((f) => ({
         target: f.target,
@@ -600,8 +611,8 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   const maxWorkers = options.maxWorkersPerFunction ?? Math.max(2, os.availableParallelism?.() ?? os.cpus().length);
   const tracingOn = options.tracing !== false;
   const nodeMajor = process.versions.node.split('.')[0];
-  const workerEnv = (f: LocalFunction): Record<string, string> => {
-    const date = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+  /** What every sandbox's environment starts from (a spare's whole environment). */
+  const baseEnv = (): Record<string, string> => {
     const base: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
@@ -611,6 +622,11 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     };
     if (process.env['HOME'] !== undefined) base['HOME'] = process.env['HOME'];
     if (process.env['TMPDIR'] !== undefined) base['TMPDIR'] = process.env['TMPDIR'];
+    return base;
+  };
+  const workerEnv = (f: LocalFunction): Record<string, string> => {
+    const date = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    const base = baseEnv();
     const reserved: Record<string, string> = {
       _HANDLER: f.handler.raw,
       AWS_REGION: region,
@@ -638,8 +654,22 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
     if (!tracingOn) reserved['OTEL_SDK_DISABLED'] = 'true';
     return { ...base, ...f.environment, ...reserved };
   };
+  // One spare sandbox, for the memory size most functions have (the heap limit is set at fork).
+  const sizes = new Map<number, number>();
+  for (const f of functions) sizes.set(f.memorySize, (sizes.get(f.memorySize) ?? 0) + 1);
+  const spare =
+    options.spare === false || functions.length === 0
+      ? undefined
+      : new Spare({
+          bootstrap: workerBootstrap,
+          tracing: tracingOn ? tracingBootstrap : async () => undefined,
+          env: baseEnv(),
+          cwd: process.cwd(),
+          memorySize: [...sizes].sort((a, b) => b[1] - a[1])[0]![0],
+        });
   const makePool = (f: LocalFunction) =>
     new WorkerPool(f, {
+      ...(spare === undefined ? {} : { spare }),
       bootstrap: workerBootstrap,
       tracing: tracingOn ? tracingBootstrap : async () => undefined,
       env: workerEnv,
@@ -658,6 +688,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
   if (tracingOn) tracingBootstrap().catch(() => undefined);
   for (const f of functions) core.pools.set(f.name, makePool(f));
   for (const p of core.pools.values()) p.prepare();
+  spare?.replenish();
 
   // 6. Follow the serverless.yml files.
   const config =
@@ -713,6 +744,7 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
       if (timedOut) notice(`svc-mesh: ${core.inFlight} invocation(s) still running after ${drainMs} ms; stopping them`);
       core.stopping = true;
       core.deadLetterPendingRetries();
+      spare?.close();
       await Promise.all([...core.pools.values()].map((p) => p.close()));
       await config?.closePools();
       // Attempts cut short by the close end as dead letters (core.stopping); wait until they have.

@@ -17,6 +17,7 @@ export interface DevOptions {
   port?: number | string;
   iam?: boolean;
   tracing?: boolean;
+  spare?: boolean;
   quiet?: boolean;
   /** `stage:path`, repeatable: host `path` a second time at `stage`, falling back to the main stage. */
   overlay?: string | string[];
@@ -177,6 +178,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
     port,
     iam: opts.iam !== false,
     tracing: opts.tracing !== false,
+    spare: opts.spare !== false,
     quiet: opts.quiet === true,
     deadLetterFile: deadLetterFile,
     faults: opts.fault === undefined ? [] : ([] as string[]).concat(opts.fault).map(String),

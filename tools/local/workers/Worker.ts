@@ -41,6 +41,8 @@ export interface WorkerOptions {
   log: ((line: string) => void) | undefined;
   /** Spans the worker sends over IPC (OTLP/JSON text). */
   onSpans?: (body: SpansBody) => void;
+  /** A spare sandbox to adopt instead of forking (see Spare.ts). */
+  spare?: { proc: ChildProcess; received: [number, number] };
 }
 
 interface Current {
@@ -78,17 +80,13 @@ export class Worker {
 
   constructor(opts: WorkerOptions, builtAt: number) {
     this.builtAt = builtAt;
-    this.proc = fork(opts.bootstrap, [], {
-      env: opts.env,
-      cwd: opts.cwd,
-      // Source maps: stack traces (and the `trace` of function errors) point at the TypeScript lines.
-      execArgv: [`--max-old-space-size=${Math.max(64, opts.memorySize)}`, '--enable-source-maps'],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      // Its own process group: a timeout or stop kills the handler's background children too, and
-      // the terminal's Ctrl-C (SIGINT to the foreground group) reaches the mesh only, which drains.
-      detached: GROUPS,
-    });
+    const spare = opts.spare;
+    this.proc = spare?.proc ?? forkSandbox(opts.bootstrap, opts.env, opts.cwd, opts.memorySize);
+    if (spare !== undefined) {
+      // What the spare wrote before (read and dropped by Spare) counts as received.
+      this.received[0] = spare.received[0];
+      this.received[1] = spare.received[1];
+    }
     const pipe = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
       if (stream === null) return;
       let buf = '';
@@ -182,7 +180,8 @@ export class Worker {
         );
       }
     });
-    this.proc.send(opts.init);
+    // A spare takes on the function's environment and folder before anything of the function runs.
+    this.proc.send(spare === undefined ? opts.init : { ...opts.init, env: opts.env, cwd: opts.cwd });
   }
 
   get alive(): boolean {
@@ -335,13 +334,33 @@ function hasSpan(body: unknown, spanId: string | undefined): boolean {
 
 /** Process groups exist on POSIX; on Windows a plain kill is all there is. */
 const GROUPS = process.platform !== 'win32';
+
+/** Forks a sandbox process running the worker bootstrap (not yet given a handler). */
+export function forkSandbox(
+  bootstrap: string,
+  env: Record<string, string>,
+  cwd: string,
+  memorySize: number,
+): ChildProcess {
+  return fork(bootstrap, [], {
+    env,
+    cwd,
+    // Source maps: stack traces (and the `trace` of function errors) point at the TypeScript lines.
+    execArgv: [`--max-old-space-size=${Math.max(64, memorySize)}`, '--enable-source-maps'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'json',
+    // Its own process group: a timeout or stop kills the handler's background children too, and
+    // the terminal's Ctrl-C (SIGINT to the foreground group) reaches the mesh only, which drains.
+    detached: GROUPS,
+  });
+}
 /** How long a child of the handler may keep the worker's pipes open after the worker exited. */
 const STDIO_GRACE_MS = 500;
 /** How long stop waits for one worker to go. */
 const EXIT_WAIT_MS = 5_000;
 
 /** SIGKILL to the worker's whole process group (the handler's children too), else to the worker. */
-function killGroup(proc: ChildProcess): void {
+export function killGroup(proc: ChildProcess): void {
   const pid = proc.pid;
   if (GROUPS && pid !== undefined) {
     try {

@@ -5,6 +5,7 @@
  * @internal
  */
 import type { LocalFunction } from '../types.js';
+import type { Spare } from './Spare.js';
 import { type BuildFailed, type BuildOk, buildHandler, inputsChanged } from './build.js';
 import type { RuntimeErrorPayload, SpansBody } from './types.js';
 import { type InvokeOutcome, Worker } from './Worker.js';
@@ -25,6 +26,8 @@ export interface PoolShared {
   maxWorkers: number;
   /** Spans workers send over IPC (tracing on). */
   onSpans?: (body: SpansBody) => void;
+  /** The mesh's spare sandbox, adopted by a cold start when it fits (Spare.ts). */
+  spare?: Spare;
 }
 
 export interface RunRequest {
@@ -147,8 +150,11 @@ export class WorkerPool {
       this.starting--;
     }
     const log = this.shared.log;
+    const env = this.shared.env(fn);
+    const spare = this.shared.spare?.take({ memorySize: fn.memorySize, env });
     const w = new Worker(
       {
+        ...(spare === undefined ? {} : { spare }),
         bootstrap,
         init: {
           t: 'init',
@@ -157,7 +163,7 @@ export class WorkerPool {
           handlerLabel: fn.handler.raw,
           ...(tracing === undefined ? {} : { tracing }),
         },
-        env: this.shared.env(fn),
+        env,
         cwd: fn.dir,
         memorySize: fn.memorySize,
         log: log === undefined ? undefined : (line) => log(fn, line),
@@ -189,6 +195,9 @@ export class WorkerPool {
       return err as RuntimeErrorPayload;
     } finally {
       clearTimeout(timer);
+      // The next cold start (of any function) gets a spare too; started once this one is done,
+      // so the two do not compete for the CPU.
+      this.shared.spare?.replenish();
     }
   }
 

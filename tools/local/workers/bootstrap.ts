@@ -96,8 +96,25 @@ async function init(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
   }
 }
 
+/** A spare sandbox's tracing bootstrap, loaded ahead of its init (the import is cached by URL). */
+let preloaded: Promise<unknown> | undefined;
+
+function preload(m: Extract<ParentMessage, { t: 'preload' }>): void {
+  if (m.tracing === undefined) return;
+  preloaded = import(pathToFileURL(m.tracing).href).catch(() => undefined);
+}
+
+/** A spare sandbox becomes the function's: its environment (all of it) and its folder. */
+function adopt(env: Record<string, string>, cwd: string | undefined): void {
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
+  if (cwd !== undefined) process.chdir(cwd);
+}
+
 async function initHandler(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
   const t0 = performance.now();
+  if (m.env !== undefined) adopt(m.env, m.cwd);
+  if (preloaded !== undefined) await preloaded;
   if (m.tracing !== undefined) {
     try {
       const mod = (await import(pathToFileURL(m.tracing).href)) as {
@@ -288,4 +305,5 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (m: ParentMessage) => {
   if (m.t === 'init') void init(m);
   else if (m.t === 'invoke') void invoke(m);
+  else if (m.t === 'preload') preload(m);
 });

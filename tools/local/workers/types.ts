@@ -20,6 +20,18 @@ export interface InitMessage {
   handlerLabel: string;
   /** Absolute path of the tracing bootstrap module, if tracing is on. */
   tracing?: string;
+  /**
+   * For a spare sandbox (started before anyone needed it, see Spare.ts): the function's whole
+   * environment and folder, applied before tracing starts and the handler loads.
+   */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** To a spare sandbox: load (not start) the tracing bootstrap now, so its cold start skips that. */
+export interface PreloadMessage {
+  t: 'preload';
+  tracing?: string;
 }
 
 export interface InvokeMessage {
@@ -40,7 +52,7 @@ export interface InvokeMessage {
   span?: { traceId: string; spanId: string };
 }
 
-export type ParentMessage = InitMessage | InvokeMessage;
+export type ParentMessage = InitMessage | InvokeMessage | PreloadMessage;
 
 export interface ReadyMessage {
   t: 'ready';
