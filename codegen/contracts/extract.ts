@@ -18,10 +18,13 @@ import {
   DEFAULT_CONFIG,
   SchemaGenerator,
 } from 'ts-json-schema-generator';
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { typescript } from '../load/typescript.js';
 import type { Diagnostic } from '../errors.js';
 import type { FunctionContract, FunctionModel, JsonSchema, Project, ServiceContract, ServiceModel } from '../model.js';
 import { makeContract, setOwn } from './io.js';
+
+const ts = typescript();
 
 const DEFINE_NAMES = new Set(['defineFunction', 'defineSubscriber']);
 
@@ -37,8 +40,8 @@ function findTsconfig(dir: string): string | undefined {
   }
 }
 
-function compilerOptions(tsconfig: string | undefined): ts.CompilerOptions {
-  const fallback: ts.CompilerOptions = {
+function compilerOptions(tsconfig: string | undefined): TS.CompilerOptions {
+  const fallback: TS.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -64,9 +67,9 @@ function compilerOptions(tsconfig: string | undefined): ts.CompilerOptions {
  * during a process; reusing them makes every run after the first much cheaper (watch mode, tests,
  * `check` after `generate`). Project files are always read fresh.
  */
-const libCache = new Map<string, ts.SourceFile>();
+const libCache = new Map<string, TS.SourceFile>();
 
-function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
+function cachingHost(options: TS.CompilerOptions): TS.CompilerHost {
   const host = ts.createCompilerHost(options, true);
   const original = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
@@ -83,15 +86,15 @@ function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
 }
 
 interface Found {
-  input: ts.TypeNode | undefined;
-  output: ts.TypeNode | undefined;
+  input: TS.TypeNode | undefined;
+  output: TS.TypeNode | undefined;
   /** Defined with defineSubscriber: SNS delivers its events; nobody invokes it directly. */
   subscriber?: boolean;
   /** Why nothing was found, for the warning. */
   why?: string;
 }
 
-function unwrapPromise(t: ts.TypeNode | undefined): ts.TypeNode | undefined {
+function unwrapPromise(t: TS.TypeNode | undefined): TS.TypeNode | undefined {
   if (
     t !== undefined &&
     ts.isTypeReferenceNode(t) &&
@@ -103,13 +106,13 @@ function unwrapPromise(t: ts.TypeNode | undefined): ts.TypeNode | undefined {
   return t;
 }
 
-function fromFunctionLike(fn: ts.SignatureDeclarationBase): Found {
+function fromFunctionLike(fn: TS.SignatureDeclarationBase): Found {
   const p = fn.parameters[0];
   return { input: p?.type, output: unwrapPromise(fn.type) };
 }
 
 /** Finds the input/output type nodes of a declaration (see the file comment for the rules). */
-function typesOf(decl: ts.Node, checker: ts.TypeChecker, depth = 0): Found {
+function typesOf(decl: TS.Node, checker: TS.TypeChecker, depth = 0): Found {
   if (depth > 5) return { input: undefined, output: undefined, why: 'too many indirections' };
   if (ts.isExportSpecifier(decl) || ts.isImportSpecifier(decl) || ts.isImportClause(decl)) {
     const sym = checker.getSymbolAtLocation(decl.name ?? decl);
@@ -177,7 +180,7 @@ function typesOf(decl: ts.Node, checker: ts.TypeChecker, depth = 0): Found {
 }
 
 /** The declaration exported as `name` from a source file, through re-exports. */
-function exportedDeclaration(sf: ts.SourceFile, name: string, checker: ts.TypeChecker): ts.Node | undefined {
+function exportedDeclaration(sf: TS.SourceFile, name: string, checker: TS.TypeChecker): TS.Node | undefined {
   const mod = checker.getSymbolAtLocation(sf);
   if (mod === undefined) return undefined;
   const sym = checker.getExportsOfModule(mod).find((s) => s.name === name);
@@ -203,7 +206,7 @@ class ServiceSchemas {
   constructor(private readonly generator: SchemaGenerator) {}
 
   /** Schema of one type node; shared named types go to `definitions`. Throws on unsupported types. */
-  schema(node: ts.TypeNode): JsonSchema {
+  schema(node: TS.TypeNode): JsonSchema {
     if (node.kind === ts.SyntaxKind.VoidKeyword || node.kind === ts.SyntaxKind.UndefinedKeyword) {
       return { type: 'null' };
     }
@@ -283,8 +286,8 @@ export function extractContractsSync(
 function contractOf(
   f: FunctionModel,
   s: ServiceModel,
-  program: ts.Program,
-  checker: ts.TypeChecker,
+  program: TS.Program,
+  checker: TS.TypeChecker,
   schemas: ServiceSchemas,
   diagnostics: Diagnostic[],
 ): FunctionContract {
@@ -314,7 +317,7 @@ function contractOf(
     return { subscribable: f.subscribable, input: {}, output: {}, kind: 'subscriber' };
   }
   if (found.input === undefined && found.output === undefined) return untyped(found.why ?? 'no type annotations');
-  const one = (node: ts.TypeNode | undefined, which: 'input' | 'output'): { schema: JsonSchema; ok: boolean } => {
+  const one = (node: TS.TypeNode | undefined, which: 'input' | 'output'): { schema: JsonSchema; ok: boolean } => {
     if (node === undefined) return { schema: {}, ok: false };
     try {
       return { schema: schemas.schema(node), ok: true };
@@ -344,7 +347,7 @@ function contractOf(
  */
 function named(
   r: { schema: JsonSchema; ok: boolean },
-  node: ts.TypeNode | undefined,
+  node: TS.TypeNode | undefined,
 ): { schema: JsonSchema; ok: boolean } {
   if (!r.ok || node === undefined || !ts.isTypeReferenceNode(node) || node.typeArguments !== undefined) return r;
   if (!ts.isIdentifier(node.typeName)) return r;

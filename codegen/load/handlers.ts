@@ -5,7 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { typescript } from './typescript.js';
+
+const ts = typescript();
 
 export const HANDLER_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
@@ -43,11 +46,11 @@ export function exportedNames(file: string): ExportInfo {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
   const names = new Set<string>();
   let open = false;
-  const hasExport = (n: ts.Node) =>
+  const hasExport = (n: TS.Node) =>
     ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-  const isDefault = (n: ts.Node) =>
+  const isDefault = (n: TS.Node) =>
     ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
-  const bindingNames = (b: ts.BindingName) => {
+  const bindingNames = (b: TS.BindingName) => {
     if (ts.isIdentifier(b)) names.add(b.text);
     else for (const el of b.elements) if (!ts.isOmittedExpression(el)) bindingNames(el.name);
   };
