@@ -527,15 +527,17 @@ export async function startLocalMesh(options: StartLocalMeshOptions = {}): Promi
         const service = mod.createTraceService({});
         traces = service;
         traceStore = service.store;
-        core.spans = new InvocationSpans((request) => service.store.ingest(request), region);
-        ingestSpans = (body) => {
-          try {
-            const decoded = typeof body === 'string' ? mod.decodeJsonRequest(body) : mod.normaliseRequest(body);
-            if (decoded.spanCount > 0) service.store.ingest(decoded.request);
-          } catch (err) {
-            notice(`svc-mesh: spans from a worker were not readable: ${(err as Error).message}`);
-          }
-        };
+        core.spans = new InvocationSpans((request) => service.store.later(() => service.store.ingest(request)), region);
+        // Filed after the invocation is answered (TraceStore.later); reads of the store see them.
+        ingestSpans = (body) =>
+          service.store.later(() => {
+            try {
+              const decoded = typeof body === 'string' ? mod.decodeJsonRequest(body) : mod.normaliseRequest(body);
+              if (decoded.spanCount > 0) service.store.ingest(decoded.request);
+            } catch (err) {
+              notice(`svc-mesh: spans from a worker were not readable: ${(err as Error).message}`);
+            }
+          });
       }
     } catch (err) {
       notice(`svc-mesh: trace service unavailable (${(err as Error).message}); /v1/traces answers 404`);

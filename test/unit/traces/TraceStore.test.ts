@@ -7,6 +7,39 @@ import { hex, otlpRequest, scenarioSpans } from './otlpFixtures.js';
 const ingest = (store: TraceStore, body: unknown) => store.ingest(normaliseRequest(body).request);
 
 describe('Class: TraceStore', () => {
+  it('files deferred spans after the current I/O, yet every read sees them, in order; clear drops them', async () => {
+    const store = new TraceStore();
+    const sc = scenarioSpans(1_700_000_000_000);
+    const changes: (string[] | null)[] = [];
+    store.subscribe((ids) => changes.push(ids));
+    for (const s of sc.spans) store.later(() => ingest(store, otlpRequest(sc.traceId, [s])));
+    // nothing filed yet: no listener has heard of it
+    expect(changes).toEqual([]);
+    // a read files what is pending first
+    expect(store.get(sc.traceId)?.summary.spanCount).toBe(7);
+    expect(changes).toHaveLength(7);
+    // the same for every other read
+    const other = new TraceStore();
+    other.later(() => ingest(other, otlpRequest(sc.traceId, sc.spans)));
+    expect(other.size).toBe(1);
+    const third = new TraceStore();
+    third.later(() => ingest(third, otlpRequest(sc.traceId, sc.spans)));
+    expect(third.list().total).toBe(1);
+    // and, read or not, the work is done after the current I/O
+    const fourth = new TraceStore();
+    fourth.later(() => ingest(fourth, otlpRequest(sc.traceId, sc.spans)));
+    const heard: unknown[] = [];
+    fourth.subscribe((ids) => heard.push(ids));
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([[sc.traceId]]);
+    // clear() drops what is not filed yet
+    const fifth = new TraceStore();
+    fifth.later(() => ingest(fifth, otlpRequest(sc.traceId, sc.spans)));
+    fifth.clear();
+    await new Promise((r) => setImmediate(r));
+    expect(fifth.size).toBe(0);
+  });
+
   it('builds the summary of a trace whose spans arrive child first, one span per request', () => {
     // Prepare
     const store = new TraceStore();

@@ -505,6 +505,8 @@ export class TraceStore {
   private graphCache: ServiceGraph | undefined;
   /** Spans per service, kept as spans come and go, so the service list costs nothing to read. */
   private readonly serviceSpans = new Map<string, number>();
+  /** Work handed to {@link later}, not done yet: every read does it first. */
+  private pending: (() => void)[] = [];
 
   constructor(opts: TraceStoreOptions = {}) {
     this.maxTraces = positiveInt(opts.maxTraces, DEFAULT_MAX_TRACES, 'maxTraces');
@@ -512,18 +514,39 @@ export class TraceStore {
     this.maxBytes = positiveInt(opts.maxBytes, DEFAULT_MAX_STORE_BYTES, 'maxBytes');
   }
 
+  /**
+   * Runs `work` (an ingest) after the current I/O: the mesh answers an invocation before it files
+   * the invocation's spans, so filing them is not on the caller's path. Nothing is lost or seen
+   * late: every read of the store first does the work still pending, in order.
+   */
+  later(work: () => void): void {
+    this.pending.push(work);
+    if (this.pending.length === 1) setImmediate(() => this.settle());
+  }
+
+  /** Does the pending work now (reads call this first). */
+  settle(): void {
+    if (this.pending.length === 0) return;
+    const work = this.pending;
+    this.pending = [];
+    for (const w of work) w();
+  }
+
   /** Estimated bytes stored, over all traces (kept under `maxBytes`). */
   get bytes(): number {
+    this.settle();
     return this.byteTotal;
   }
 
   /** Traces stored. */
   get size(): number {
+    this.settle();
     return this.traces.size;
   }
 
   /** Spans stored, over all traces. */
   get spanCount(): number {
+    this.settle();
     return this.spanTotal;
   }
 
@@ -627,10 +650,12 @@ export class TraceStore {
   }
 
   has(traceId: string): boolean {
+    this.settle();
     return this.traces.has(traceId.toLowerCase());
   }
 
   summary(traceId: string): TraceSummary | undefined {
+    this.settle();
     const e = this.traces.get(traceId.toLowerCase());
     if (!e) return undefined;
     return summaryOf(e);
@@ -638,6 +663,7 @@ export class TraceStore {
 
   /** One trace with all its spans, or undefined when it is not stored. */
   get(traceId: string): TraceDetail | undefined {
+    this.settle();
     const e = this.traces.get(traceId.toLowerCase());
     if (!e) return undefined;
     const spans = sortedSpans(e);
@@ -647,6 +673,7 @@ export class TraceStore {
 
   /** Lists traces, newest first, after filtering. */
   list(query: TraceQuery = {}): TraceList {
+    this.settle();
     const limit = Math.min(query.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
     const q = query.q?.toLowerCase();
     const matched: TraceSummary[] = [];
@@ -672,6 +699,7 @@ export class TraceStore {
 
   /** Root operations with their trace count, errors and duration percentiles, most frequent first. */
   operations(): OperationStats[] {
+    this.settle();
     const groups = new Map<string, { service: string; name: string; d: number[]; errors: number; last: number }>();
     for (const e of this.traces.values()) {
       const s = summaryOf(e);
@@ -703,11 +731,13 @@ export class TraceStore {
 
   /** Every service seen, sorted. */
   services(): string[] {
+    this.settle();
     return [...this.serviceSpans.keys()].sort((a, b) => a.localeCompare(b));
   }
 
   /** The service graph over every stored trace (cached until the next ingest). */
   graph(): ServiceGraph {
+    this.settle();
     if (!this.graphCache) {
       const nodes = new Map<string, ServiceNode>();
       const edges = new Map<string, ServiceEdge>();
@@ -740,8 +770,9 @@ export class TraceStore {
     return this.graphCache;
   }
 
-  /** Removes every trace. */
+  /** Removes every trace (and drops the spans not filed yet). */
   clear(): void {
+    this.pending = [];
     this.traces.clear();
     this.spanTotal = 0;
     this.byteTotal = 0;
