@@ -24,7 +24,7 @@ import {
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions, Plugin } from 'esbuild';
+import type { BuildOptions, Plugin, PluginBuild } from 'esbuild';
 import type { RuntimeErrorPayload } from './types.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -92,14 +92,19 @@ function resolveSelf(sub: string): string | undefined {
   return src !== undefined && existsSync(src) ? src : undefined;
 }
 
+/** `svc-mesh` and its subpaths resolve to this copy of the runtime (its sources in a checkout). */
+function resolveSvcMesh(b: PluginBuild): void {
+  b.onResolve({ filter: /^svc-mesh(\/.*)?$/ }, (args) => {
+    const path = resolveSelf(args.path.slice('svc-mesh'.length));
+    if (path === undefined) return { errors: [{ text: `svc-mesh has no export ${JSON.stringify(args.path)}` }] };
+    return { path };
+  });
+}
+
 const resolvePlugin: Plugin = {
   name: 'svc-mesh-resolve',
   setup(b) {
-    b.onResolve({ filter: /^svc-mesh(\/.*)?$/ }, (args) => {
-      const path = resolveSelf(args.path.slice('svc-mesh'.length));
-      if (path === undefined) return { errors: [{ text: `svc-mesh has no export ${JSON.stringify(args.path)}` }] };
-      return { path };
-    });
+    resolveSvcMesh(b);
     // Installed packages stay external and resolve at run time from the output folder, as
     // from a Lambda bundle's node_modules. A workspace package (a symlink into the monorepo,
     // often TypeScript) is bundled instead, as serverless-esbuild would.
@@ -351,11 +356,7 @@ export const tracingBootstrap: () => Promise<string | undefined> = builtOnce(asy
 const tracingInlinePlugin: Plugin = {
   name: 'svc-mesh-tracing-inline',
   setup(b) {
-    b.onResolve({ filter: /^svc-mesh(\/.*)?$/ }, (args) => {
-      const path = resolveSelf(args.path.slice('svc-mesh'.length));
-      if (path === undefined) return { errors: [{ text: `svc-mesh has no export ${JSON.stringify(args.path)}` }] };
-      return { path };
-    });
+    resolveSvcMesh(b);
     b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
