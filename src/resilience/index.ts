@@ -16,6 +16,7 @@ import { InvokeTimeoutError } from '../errors/InvokeTimeoutError.js';
 import { RemoteFunctionError } from '../errors/RemoteFunctionError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
 import { ENV } from '../internal/env.js';
+import { sleep } from '../internal/retry.js';
 import { currentScope } from '../internal/scope.js';
 import { RETRIES_OPTION } from '../invoke/constants.js';
 import type { InvokeOptions } from '../invoke/types.js';
@@ -469,19 +470,4 @@ export class Resilience {
     for (const [r, n] of this.#injected) h.faults.push({ spec: r.spec, injected: n });
     return h;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
