@@ -213,6 +213,39 @@ s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('ECHO ' + s.address().port));
 `;
 
+/**
+ * The floor of a design whose sandboxes are processes: the echo, but each body goes to a child
+ * process over the same kind of IPC channel as the mesh's (fork, JSON) and comes back from it
+ * before the answer. No routing, IAM, tracing or Lambda semantics: only the hop.
+ */
+const ECHO_HOP_SERVER = `
+import { createServer } from 'node:http';
+import { fork } from 'node:child_process';
+if (process.argv[2] === 'child') {
+  process.on('message', (m) => process.send(m));
+} else {
+  const child = fork(new URL(import.meta.url).pathname, ['child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  const waiting = new Map();
+  let next = 0;
+  child.on('message', (m) => { const w = waiting.get(m.id); waiting.delete(m.id); w(m.body); });
+  const s = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const id = next++;
+      waiting.set(id, (text) => {
+        const body = Buffer.from(text);
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'X-Amz-Executed-Version': '$LATEST' });
+        res.end(body);
+      });
+      child.send({ id, body: Buffer.concat(chunks).toString('utf8') });
+    });
+  });
+  s.keepAliveTimeout = 60000;
+  s.listen(0, '127.0.0.1', () => console.log('ECHO ' + s.address().port));
+}
+`;
+
 /** Starts `serverless offline start` in `cwd` with the given CLI; a failure is a note, not a crash. */
 async function startOffline(
   label: string,
@@ -253,6 +286,7 @@ export default async function run(): Promise<BenchRow[]> {
     const ports13 = [await freePort(), await freePort(), await freePort()];
     writeFileSync(join(dir, 'serverless.yml'), offlineYml('3', ports13));
     writeFileSync(join(dir, 'echo.mjs'), ECHO_SERVER);
+    writeFileSync(join(dir, 'echo-hop.mjs'), ECHO_HOP_SERVER);
 
     // Ours: `svc-mesh dev` as its own process, IAM on, tracing off (serverless-offline has none).
     const mesh = await startProcess(
@@ -323,8 +357,15 @@ export default async function run(): Promise<BenchRow[]> {
     });
     procs.push(echo.proc);
     const echoT = target('echo', `http://127.0.0.1:${echo.match[1]}`, 'echo');
+    const hop = await startProcess(process.execPath, [join(dir, 'echo-hop.mjs')], {
+      cwd: dir,
+      ready: /ECHO (\d+)/,
+      timeoutMs: 20_000,
+    });
+    procs.push(hop.proc);
+    const hopT = target('echo through a child process', `http://127.0.0.1:${hop.match[1]}`, 'echo');
 
-    const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), ...(offT14 ? [offT14] : []), echoT];
+    const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), ...(offT14 ? [offT14] : []), echoT, hopT];
     // The first call of each (a cold start: the mesh bundles and forks, serverless-offline loads the handler).
     const firstCall = async (t: Target) => {
       const t1 = performance.now();
@@ -353,6 +394,7 @@ export default async function run(): Promise<BenchRow[]> {
     const offline = offT ? rate(offT) : null;
     const offline14Rate = offT14 ? rate(offT14) : null;
     const floor = rate(echoT);
+    const hopFloor = rate(hopT);
     const dfl = rate(defaultT);
     const untraced = rate(untracedT);
     // Spans all arrived: the default mesh stored one trace per invocation it ran (up to its cap).
@@ -470,6 +512,48 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: dfl.conc / floor.conc,
         goal: '≥ 0.7×',
         met: dfl.conc / floor.conc >= 0.7,
+      },
+      {
+        metric: 'the hop alone (echo through a child process over fork IPC) vs the physical floor, sequential',
+        baseline: 'raw keep-alive node:http echo (loopback)',
+        baselineValue: floor.seq,
+        ours: hopFloor.seq,
+        unit: 'invokes/s',
+        ratio: hopFloor.seq / floor.seq,
+        goal: 'report',
+        met: null,
+        note: 'what any design pays whose sandboxes are processes (a timeout can kill one): no mesh logic at all, only the IPC round trip',
+      },
+      {
+        metric: `the hop alone vs the physical floor, concurrency ${CONC}`,
+        baseline: 'raw keep-alive node:http echo (loopback)',
+        baselineValue: floor.conc,
+        ours: hopFloor.conc,
+        unit: 'invokes/s',
+        ratio: hopFloor.conc / floor.conc,
+        goal: 'report',
+        met: null,
+      },
+      {
+        metric: 'default mode vs the hop alone, sequential',
+        baseline: 'echo through a child process over fork IPC',
+        baselineValue: hopFloor.seq,
+        ours: dfl.seq,
+        unit: 'invokes/s',
+        ratio: dfl.seq / hopFloor.seq,
+        goal: 'report',
+        met: null,
+        note: 'what the mesh itself costs (routing, IAM, Lambda semantics, tracing) on top of the process hop',
+      },
+      {
+        metric: `default mode vs the hop alone, concurrency ${CONC}`,
+        baseline: 'echo through a child process over fork IPC',
+        baselineValue: hopFloor.conc,
+        ours: dfl.conc,
+        unit: 'invokes/s',
+        ratio: dfl.conc / hopFloor.conc,
+        goal: 'report',
+        met: null,
       },
       {
         metric: 'tracing on vs --no-tracing (defineFunction handler), sequential',
