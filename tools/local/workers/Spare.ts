@@ -26,6 +26,8 @@ interface Held {
   proc: ChildProcess;
   received: [number, number];
   alive: boolean;
+  /** Its preload is done: an adopter pays only for its own init. */
+  warm: boolean;
   /** Drops its output (a spare runs no user code; anything it prints is the bootstrap's). */
   readonly drains: [(b: Buffer) => void, (b: Buffer) => void];
 }
@@ -37,9 +39,10 @@ export class Spare {
 
   constructor(private readonly opts: SpareOptions) {}
 
-  /** The process id of the spare that is up and not yet adopted (shown at /_mesh/health). */
+  /** The process id of the spare that is up, warm and not yet adopted (shown at /_mesh/health). */
   get pid(): number | undefined {
-    return this.held?.alive === true ? this.held.proc.pid : undefined;
+    const h = this.held;
+    return h?.alive === true && h.warm ? h.proc.pid : undefined;
   }
 
   /** Starts a spare unless one is held or starting. Never throws. */
@@ -61,7 +64,10 @@ export class Spare {
     const drains: Held['drains'] = [(b) => (received[0] += b.length), (b) => (received[1] += b.length)];
     proc.stdout?.on('data', drains[0]);
     proc.stderr?.on('data', drains[1]);
-    const held: Held = { proc, received, alive: true, drains };
+    const held: Held = { proc, received, alive: true, warm: false, drains };
+    proc.on('message', (m: { t?: string }) => {
+      if (m?.t === 'preloaded') held.warm = true;
+    });
     proc.on('error', () => undefined);
     proc.once('exit', () => {
       held.alive = false;

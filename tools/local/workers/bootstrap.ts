@@ -100,8 +100,9 @@ async function init(m: Extract<ParentMessage, { t: 'init' }>): Promise<void> {
 let preloaded: Promise<unknown> | undefined;
 
 function preload(m: Extract<ParentMessage, { t: 'preload' }>): void {
-  if (m.tracing === undefined) return;
-  preloaded = import(pathToFileURL(m.tracing).href).catch(() => undefined);
+  preloaded =
+    m.tracing === undefined ? Promise.resolve() : import(pathToFileURL(m.tracing).href).catch(() => undefined);
+  void preloaded.then(() => send({ t: 'preloaded' }));
 }
 
 /** A spare sandbox becomes the function's: its environment (all of it) and its folder. */

@@ -59,6 +59,10 @@ export interface ReadyMessage {
   /** Milliseconds spent loading the handler (the init duration). */
   initMs: number;
 }
+/** From a spare sandbox: its preload is done (Node booted, the tracing bootstrap loaded). */
+export interface PreloadedMessage {
+  t: 'preloaded';
+}
 export interface InitErrorMessage {
   t: 'initError';
   error: RuntimeErrorPayload;
@@ -91,4 +95,4 @@ export interface SpansMessage {
   t: 'spans';
   body: SpansBody;
 }
-export type WorkerMessage = ReadyMessage | InitErrorMessage | DoneMessage | SpansMessage;
+export type WorkerMessage = ReadyMessage | PreloadedMessage | InitErrorMessage | DoneMessage | SpansMessage;
