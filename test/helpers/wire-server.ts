@@ -48,6 +48,8 @@ export interface WireServerOptions {
   onInvoke?: (name: string, attempt: number) => InjectedError | undefined;
   onSsm?: (names: string[], attempt: number) => InjectedError | undefined;
   onPublish?: (topicArn: string, attempt: number) => InjectedError | undefined;
+  /** Called for each ListExports page request; return an error to inject it. */
+  onExports?: (attempt: number) => InjectedError | undefined;
   account?: string;
   region?: string;
 }
@@ -280,6 +282,8 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
     const action = params.get('Action');
     if (action === 'ListExports') {
       state.exportsRequests++;
+      const injected = opts.onExports?.(state.exportsRequests);
+      if (injected) return sendXmlError(res, injected);
       const page = opts.exportsPageSize ?? 100;
       const start = Number(params.get('NextToken') ?? '0');
       const all = [...exportsMap.entries()];
