@@ -42,6 +42,8 @@ export interface WireServerOptions {
   exports?: Record<string, string>;
   /** Page size of ListExports (default 100). */
   exportsPageSize?: number;
+  /** ListExports ends with an empty `<NextToken/>` instead of none (default false). */
+  exportsEmptyLastToken?: boolean;
   /** SNS topic ARN → function names subscribed to it (delivered as SNS events, async). */
   subscriptions?: Record<string, string[]>;
   /** Called for each Lambda invoke before handling; return an error to inject it. */
@@ -288,7 +290,8 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
       const start = Number(params.get('NextToken') ?? '0');
       const all = [...exportsMap.entries()];
       const slice = all.slice(start, start + page);
-      const next = start + page < all.length ? `<NextToken>${start + page}</NextToken>` : '';
+      const last = opts.exportsEmptyLastToken ? '<NextToken></NextToken>' : '';
+      const next = start + page < all.length ? `<NextToken>${start + page}</NextToken>` : last;
       res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
       return void res.end(
         `<ListExportsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><ListExportsResult><Exports>${slice

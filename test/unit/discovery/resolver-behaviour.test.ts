@@ -10,6 +10,7 @@ import { AccessDeniedError } from '../../../src/errors/AccessDeniedError.js';
 import { DiscoveryError } from '../../../src/errors/DiscoveryError.js';
 import { DiscoveryRecordError } from '../../../src/errors/DiscoveryRecordError.js';
 import { InvalidConfigError } from '../../../src/errors/InvalidConfigError.js';
+import { InvalidDiscoveryRecordError } from '../../../src/errors/InvalidDiscoveryRecordError.js';
 import { TargetNotFoundError } from '../../../src/errors/TargetNotFoundError.js';
 import { createSdk } from '../../../src/invoke/Sdk.js';
 import type { SdkConfig } from '../../../src/internal/config.js';
@@ -178,6 +179,18 @@ describe('ServiceResolver: sources and their order', () => {
     expect(resolver.stats.exportsRequests).toBe(1);
   });
 
+  it('stops paging at an empty NextToken (it does not start over from the first page)', async () => {
+    const { ws, resolver } = await setup(
+      { exportsPageSize: 1, exportsEmptyLastToken: true },
+      { discovery: ['exports'] },
+    );
+    await using _ = ws;
+    ws.exports.set(exportName('dev', 'a', 'f', 'FunctionArn'), ws.arn('a-dev-f'));
+    ws.exports.set(exportName('dev', 'b', 'f', 'FunctionArn'), ws.arn('b-dev-f'));
+    await expect(resolver.resolve('x:f')).rejects.toBeInstanceOf(TargetNotFoundError);
+    expect(ws.exportsRequests).toBe(2);
+  }, 5_000);
+
   it('refuses an export that is not a Lambda ARN, or a topic export that is not an SNS ARN', async () => {
     const { ws, resolver } = await setup({}, { discovery: ['exports'] });
     await using _ = ws;
@@ -192,6 +205,24 @@ describe('ServiceResolver: sources and their order', () => {
     expect(b).toBeInstanceOf(DiscoveryRecordError);
     expect(b.source).toBe('exports:svc-mesh:dev:b:f:TopicFailed');
     expect(b.message).toContain(`value "${ws.arn('not-a-topic')}" is not an SNS topic ARN`);
+  });
+});
+
+describe('ServiceResolver: whose record it is', () => {
+  it("refuses a version-2 record of the same service's other function, or of another service's same function", async () => {
+    const { ws, resolver } = await setup();
+    await using _ = ws;
+    const v2 = (service: string, fn: string) =>
+      JSON.stringify({ v: 2, service, function: fn, stage: 'dev', functionArn: ws.arn(`${service}-dev-${fn}`) });
+    ws.parameters.set('/svc-mesh/dev/payments/charge', v2('payments', 'refund'));
+    ws.parameters.set('/svc-mesh/dev/billing/refund', v2('payments', 'refund'));
+    ws.parameters.set('/svc-mesh/dev/payments/refund', v2('payments', 'refund'));
+    for (const t of ['payments:charge', 'billing:refund']) {
+      const err = (await failure(resolver.resolve(t))) as InvalidDiscoveryRecordError;
+      expect(err).toBeInstanceOf(InvalidDiscoveryRecordError);
+      expect(err.message).toContain("it is the record of payments:refund in stage 'dev'");
+    }
+    expect((await resolver.resolve('payments:refund')).functionArn).toBe(ws.arn('payments-dev-refund'));
   });
 });
 
