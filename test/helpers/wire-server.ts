@@ -34,6 +34,8 @@ export interface InjectedError {
   type: string;
   message?: string;
   headers?: Record<string, string>;
+  /** More fields of the JSON error body (e.g. Lambda's `Reason` on TooManyRequestsException). */
+  body?: Record<string, unknown>;
 }
 
 export interface WireServerOptions {
@@ -105,7 +107,7 @@ function sendJsonError(res: ServerResponse, e: InjectedError, contentType = 'app
     'x-amzn-requestid': randomUUID(),
     ...(e.headers ?? {}),
   });
-  res.end(JSON.stringify({ __type: e.type, message: e.message ?? e.type, Type: 'User' }));
+  res.end(JSON.stringify({ __type: e.type, message: e.message ?? e.type, Type: 'User', ...e.body }));
 }
 
 function sendXmlError(res: ServerResponse, e: InjectedError): void {
