@@ -222,6 +222,14 @@ describe('Sdk: AWS errors, retries and re-resolving', () => {
       'throttled by AWS (TooManyRequestsException (ReservedFunctionConcurrentInvocationLimitExceeded)) on all 2 attempts',
     );
     expect((err.cause as Error).name).toBe('TooManyRequestsException');
+    // Without a Reason, the error name alone.
+    const plain = await setup(
+      { onInvoke: () => ({ status: 429, type: 'TooManyRequestsException' }) },
+      { maxRetries: 0 },
+    );
+    await using _p = plain.ws;
+    const e2 = (await failure(plain.sdk.invoke('a:f', {}))) as ThrottledError;
+    expect(e2.message).toContain('throttled by AWS (TooManyRequestsException) on all 1 attempt.');
   });
 
   it('a client error (400) is an InvokeError, not retryable and not retried, even with an idempotency key', async () => {

@@ -102,9 +102,17 @@ describe('Sdk: the CLIENT span of a call', () => {
     expect(s.attributes['svcmesh.discovery.source']).toBe('routes');
     expect(s.attributes['svcmesh.attempts']).toBe(3);
     expect(s.attributes['aws.request_id']).toMatch(/^[0-9a-f-]{36}$/);
-    // The same call again builds the same start attributes (cached per hop, target and caller).
+    // Start attributes are cached per hop, target and caller: a named caller of the same target and
+    // hop gets its own, and so does the other hop.
     exporter.reset();
-    await createSdk({ ...base(), routes: { 'a:f': 'plain' }, service: 'x', function: 'y' }).invoke('a:f', {});
+    const named = createSdk({ ...base(), routes: { 'a:f': 'plain' }, service: 'x', function: 'y' });
+    await named.invokeAsync('a:f', {});
+    expect(client().attributes).toMatchObject({ 'svcmesh.hop': 'async', 'svcmesh.caller': 'x:y' });
+    exporter.reset();
+    await createSdk({ ...base(), routes: { 'a:f': 'plain' }, service: 'z', function: 'w' }).invokeAsync('a:f', {});
+    expect(client().attributes).toMatchObject({ 'svcmesh.hop': 'async', 'svcmesh.caller': 'z:w' });
+    exporter.reset();
+    await named.invoke('a:f', {});
     expect(client().attributes).toMatchObject({ 'svcmesh.hop': 'sync', 'svcmesh.caller': 'x:y' });
   });
 
