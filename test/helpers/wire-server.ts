@@ -26,6 +26,8 @@ export interface FakeFunction {
   handler: FakeHandler;
   /** Seconds (default 3). */
   timeout?: number;
+  /** Send the handler's result (a string) as the response body as is, not as JSON (a custom runtime can). */
+  rawBody?: boolean;
 }
 
 /** An injected failure: answer with this AWS error instead of handling the request. */
@@ -219,7 +221,7 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
     };
     if (!out.ok) headers['x-amz-function-error'] = 'Unhandled';
     res.writeHead(200, headers);
-    res.end(JSON.stringify(out.ok ? (out.result ?? null) : out.body));
+    res.end(out.ok && fn.rawBody ? String(out.result) : JSON.stringify(out.ok ? (out.result ?? null) : out.body));
   }
 
   async function ssm(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {

@@ -141,6 +141,21 @@ describe('Sdk: what goes on the wire', () => {
     expect(ws.invokes.at(-1)!.clientContext).toEqual({ custom: { svcmesh: '1', idempotencyKey: 'k' } });
   });
 
+  it('reads an empty body as undefined, and refuses a body that is not JSON (InvokeError InvalidResponse)', async () => {
+    let body = '';
+    const { ws, sdk } = await setup({ functions: { f: { handler: () => body, rawBody: true } } });
+    await using _ = ws;
+    expect(await sdk.invoke('a:f', {})).toBeUndefined();
+    body = `<html>${'x'.repeat(100)}`;
+    const err = (await failure(sdk.invoke('a:f', {}))) as InvokeError;
+    expect(err).toBeInstanceOf(InvokeError);
+    expect(err.awsError).toBe('InvalidResponse');
+    expect(err.message).toBe(
+      `Calling 'a:f' failed: InvalidResponse: the function returned a body that is not JSON: ${body.slice(0, 80)}`,
+    );
+    expect(err.cause).toBeInstanceOf(SyntaxError);
+  });
+
   it("leaves no listener on the caller's signal after the call", async () => {
     const { ws, sdk } = await setup();
     await using _ = ws;
