@@ -156,6 +156,22 @@ describe('Sdk: what goes on the wire', () => {
     expect(err.cause).toBeInstanceOf(SyntaxError);
   });
 
+  it('without an OpenTelemetry SDK, a call inside an invocation passes the incoming trace context on', async () => {
+    const { ws, sdk } = await setup();
+    await using _ = ws;
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const handler = defineFunction(async () => sdk.invoke('a:f', {}), { sdk });
+    await handler({}, lambdaContext(5_000, { svcmesh: '1', traceparent: tp, tracestate: 'v=1' }));
+    const cc = ws.invokes.at(-1)!.clientContext as { custom: Record<string, string> };
+    expect(cc.custom['traceparent']).toBe(tp);
+    expect(cc.custom['tracestate']).toBe('v=1');
+    // Outside an invocation there is nothing to pass on.
+    await sdk.invoke('a:f', {}, { timeoutMs: 5_000 });
+    expect(
+      (ws.invokes.at(-1)!.clientContext as { custom: Record<string, string> }).custom['traceparent'],
+    ).toBeUndefined();
+  });
+
   it("leaves no listener on the caller's signal after the call", async () => {
     const { ws, sdk } = await setup();
     await using _ = ws;
@@ -207,16 +223,17 @@ describe('Sdk: AWS errors, retries and re-resolving', () => {
     expect((err.cause as Error).name).toBe('AccessDeniedException');
   });
 
-  it('RequestEntityTooLargeException: PayloadTooLargeError (sync), not retried', async () => {
-    const { ws, sdk } = await setup({
-      onInvoke: () => ({ status: 413, type: 'RequestEntityTooLargeException', message: 'too big' }),
-    });
-    await using _ = ws;
-    const err = (await failure(sdk.invoke('a:f', {}))) as PayloadTooLargeError;
-    expect(err).toBeInstanceOf(PayloadTooLargeError);
-    expect(err.kind).toBe('sync');
-    expect(ws.invokes).toHaveLength(1);
-  });
+  it.each(['RequestEntityTooLargeException', 'RequestTooLargeException'])(
+    '%s: PayloadTooLargeError (sync), not retried',
+    async (type) => {
+      const { ws, sdk } = await setup({ onInvoke: () => ({ status: 413, type, message: 'too big' }) });
+      await using _ = ws;
+      const err = (await failure(sdk.invoke('a:f', {}))) as PayloadTooLargeError;
+      expect(err).toBeInstanceOf(PayloadTooLargeError);
+      expect(err.kind).toBe('sync');
+      expect(ws.invokes).toHaveLength(1);
+    },
+  );
 
   it("throttling: ThrottledError naming Lambda's reason", async () => {
     const { ws, sdk } = await setup(
@@ -358,6 +375,24 @@ describe('Sdk: time', () => {
     expect(err.phase).toBe('client');
     expect(err.message).toMatch(/after 1 attempt\b(?!s)/);
     expect(err.cause).toBeDefined();
+  });
+
+  it('gives up at the deadline during a retried call: "after 2 attempts"', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    const { ws, sdk } = await setup(
+      {
+        functions: { slow: { handler: () => hold.then(() => 'late'), timeout: 30 } },
+        onInvoke: (_n, attempt) => (attempt === 1 ? { status: 429, type: 'TooManyRequestsException' } : undefined),
+      },
+      { routes: { 'a:slow': 'slow' } },
+    );
+    await using _ = ws;
+    const err = (await failure(sdk.invoke('a:slow', {}, { timeoutMs: 200 }))) as InvokeTimeoutError;
+    release();
+    expect(err).toBeInstanceOf(InvokeTimeoutError);
+    expect(err.phase).toBe('client');
+    expect(err.message).toContain('after 2 attempts');
   });
 
   it('an abort during a retry wait ends the wait (AbortedError, no more requests)', async () => {
