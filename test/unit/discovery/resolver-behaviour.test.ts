@@ -72,11 +72,15 @@ describe('ServiceResolver: stage chains and the cache behind cached()', () => {
   });
 
   it('without a configured stage: cached() is empty rather than throwing, and an explicit stage works', async () => {
-    const { ws, resolver } = await setup(
-      {},
-      { stage: undefined, routes: { 'r:f': 'arn:aws:lambda:us-east-1:000000000000:function:r-f' } },
-    );
+    const ws = await startWireServer();
     await using _ = ws;
+    const { resolver } = createSdk({
+      region: 'us-east-1',
+      endpoint: ws.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      env: {},
+      routes: { 'r:f': 'arn:aws:lambda:us-east-1:000000000000:function:r-f' },
+    });
     ws.parameters.set('/svc-mesh/dev/a/f', rec(ws, 'a-dev-f'));
     expect(resolver.cached('a:f')).toBeUndefined();
     // A route needs no stage, in cached() as in resolve().

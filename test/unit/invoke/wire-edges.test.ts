@@ -176,7 +176,7 @@ describe('attachErrorMarker: what it writes', () => {
 
   it('an error without a stack gets one from its name and message', () => {
     const e = Object.assign(new Error('no stack'), { code: 'NS' });
-    e.stack = undefined;
+    (e as { stack?: string | undefined }).stack = undefined;
     attachErrorMarker(e);
     expect(e.stack).toBe(`Error: no stack\n${ERROR_MARKER}{"code":"NS"}`);
   });
