@@ -369,7 +369,8 @@ describe('Sdk: time', () => {
       { routes: { 'a:slow': 'slow' } },
     );
     await using _ = ws;
-    const err = (await failure(sdk.invoke('a:slow', {}, { timeoutMs: 30 }))) as InvokeTimeoutError;
+    await sdk.clients.lambda(); // loaded before the clock starts: the attempt is sent in time
+    const err = (await failure(sdk.invoke('a:slow', {}, { timeoutMs: 300 }))) as InvokeTimeoutError;
     release();
     expect(err).toBeInstanceOf(InvokeTimeoutError);
     expect(err.phase).toBe('client');
@@ -388,7 +389,8 @@ describe('Sdk: time', () => {
       { routes: { 'a:slow': 'slow' } },
     );
     await using _ = ws;
-    const err = (await failure(sdk.invoke('a:slow', {}, { timeoutMs: 200 }))) as InvokeTimeoutError;
+    await sdk.clients.lambda();
+    const err = (await failure(sdk.invoke('a:slow', {}, { timeoutMs: 1_000 }))) as InvokeTimeoutError;
     release();
     expect(err).toBeInstanceOf(InvokeTimeoutError);
     expect(err.phase).toBe('client');
