@@ -26,14 +26,26 @@ export const AREAS = {
     mutate: ['src/events/encode.ts', 'src/events/decode.ts'],
     testFiles: ['test/unit/events/*.test.ts'],
   },
-  // The invoke path: the Sdk's call, options, payload, wire format.
+  // The invoke path, in two areas so each finishes on 2 busy cores. invoke: the Sdk's call, options,
+  // errors and spans (every mutant there is covered by most tests, so only the tests of the call
+  // itself run: no local mesh, no resilience suite). invoke-wire: payload checks and the wire format.
   invoke: {
-    mutate: ['src/invoke/Sdk.ts', 'src/invoke/payload.ts', 'src/invoke/wire.ts'],
+    mutate: ['src/invoke/Sdk.ts'],
     testFiles: [
       'test/unit/invoke/*.test.ts',
       'test/integration/runtime/invoke.test.ts',
       'test/integration/runtime/bad-input.test.ts',
-      'test/integration/runtime/local-mesh.test.ts',
+      'test/integration/runtime/shorthand.test.ts',
+      'test/integration/runtime/tracing-lifecycle.test.ts',
+    ],
+  },
+  'invoke-wire': {
+    mutate: ['src/invoke/payload.ts', 'src/invoke/wire.ts'],
+    testFiles: [
+      'test/unit/invoke/*.test.ts',
+      'test/unit/errors/remote-chain.test.ts',
+      'test/integration/runtime/forged-error-marker.test.ts',
+      'test/integration/runtime/invoke.test.ts',
     ],
   },
   // Retry safety: bounded by deadline and signal, Retry-After honoured, only what may be retried.
@@ -43,7 +55,11 @@ export const AREAS = {
   },
   discovery: {
     mutate: ['src/discovery/ServiceResolver.ts'],
-    testFiles: ['test/unit/discovery/*.test.ts', 'test/integration/runtime/invoke.test.ts'],
+    testFiles: [
+      'test/unit/discovery/*.test.ts',
+      'test/integration/runtime/invoke.test.ts',
+      'test/integration/runtime/discovery-record-identity.test.ts',
+    ],
   },
   // The local mesh's IAM evaluator.
   'iam-evaluator': {
@@ -74,7 +90,8 @@ const name = area ?? 'all';
 export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
-  vitest: { configFile: 'vitest.config.ts', related: false },
+  // vitest.stryker.config.ts: 'svc-mesh' imports resolve to the sandbox's (mutated) sources.
+  vitest: { configFile: 'vitest.stryker.config.ts', related: false },
   coverageAnalysis: 'perTest',
   mutate: chosen.flatMap((a) => a.mutate),
   testFiles: chosen.flatMap((a) => a.testFiles),

@@ -12,8 +12,13 @@ export function toJson(target: string, value: unknown): string {
   try {
     json = JSON.stringify(value);
   } catch (err) {
-    const found = findUnserializable(value);
-    throw new PayloadNotSerializableError(target, found?.path ?? '$', found?.reason ?? (err as Error).message, {
+    let found: { path: string; reason: string } | undefined;
+    try {
+      found = findUnserializable(value);
+    } catch {
+      // a Proxy whose traps throw: no path to name, stringify's own message says what failed
+    }
+    throw new PayloadNotSerializableError(target, found?.path ?? '$', found?.reason ?? messageOf(err), {
       cause: err,
     });
   }
@@ -55,20 +60,31 @@ export function findUnserializable(value: unknown): { path: string; reason: stri
     seen.add(v as object);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
-        const r = walk(v[i], `${path}[${i}]`);
+        const r = child(v, i, `${path}[${i}]`);
         if (r) return r;
       }
     } else {
       for (const k of Object.keys(v as object)) {
-        const r = walk(
-          (v as Record<string, unknown>)[k],
-          /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
-        );
+        const r = child(v, k, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
         if (r) return r;
       }
     }
     seen.delete(v as object);
     return undefined;
   };
+  // A getter that throws (JSON.stringify reads it too) is named by its path.
+  const child = (o: unknown, k: string | number, path: string): { path: string; reason: string } | undefined => {
+    let c: unknown;
+    try {
+      c = (o as Record<string | number, unknown>)[k];
+    } catch (err) {
+      return { path, reason: `reading it threw: ${messageOf(err)}` };
+    }
+    return walk(c, path);
+  };
   return walk(value, '$');
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -26,6 +26,8 @@ export interface FakeFunction {
   handler: FakeHandler;
   /** Seconds (default 3). */
   timeout?: number;
+  /** Send the handler's result (a string) as the response body as is, not as JSON (a custom runtime can). */
+  rawBody?: boolean;
 }
 
 /** An injected failure: answer with this AWS error instead of handling the request. */
@@ -34,6 +36,8 @@ export interface InjectedError {
   type: string;
   message?: string;
   headers?: Record<string, string>;
+  /** More fields of the JSON error body (e.g. Lambda's `Reason` on TooManyRequestsException). */
+  body?: Record<string, unknown>;
 }
 
 export interface WireServerOptions {
@@ -42,12 +46,16 @@ export interface WireServerOptions {
   exports?: Record<string, string>;
   /** Page size of ListExports (default 100). */
   exportsPageSize?: number;
+  /** ListExports ends with an empty `<NextToken/>` instead of none (default false). */
+  exportsEmptyLastToken?: boolean;
   /** SNS topic ARN → function names subscribed to it (delivered as SNS events, async). */
   subscriptions?: Record<string, string[]>;
   /** Called for each Lambda invoke before handling; return an error to inject it. */
   onInvoke?: (name: string, attempt: number) => InjectedError | undefined;
   onSsm?: (names: string[], attempt: number) => InjectedError | undefined;
   onPublish?: (topicArn: string, attempt: number) => InjectedError | undefined;
+  /** Called for each ListExports page request; return an error to inject it. */
+  onExports?: (attempt: number) => InjectedError | undefined;
   account?: string;
   region?: string;
 }
@@ -101,7 +109,7 @@ function sendJsonError(res: ServerResponse, e: InjectedError, contentType = 'app
     'x-amzn-requestid': randomUUID(),
     ...(e.headers ?? {}),
   });
-  res.end(JSON.stringify({ __type: e.type, message: e.message ?? e.type, Type: 'User' }));
+  res.end(JSON.stringify({ __type: e.type, message: e.message ?? e.type, Type: 'User', ...e.body }));
 }
 
 function sendXmlError(res: ServerResponse, e: InjectedError): void {
@@ -213,7 +221,7 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
     };
     if (!out.ok) headers['x-amz-function-error'] = 'Unhandled';
     res.writeHead(200, headers);
-    res.end(JSON.stringify(out.ok ? (out.result ?? null) : out.body));
+    res.end(out.ok && fn.rawBody ? String(out.result) : JSON.stringify(out.ok ? (out.result ?? null) : out.body));
   }
 
   async function ssm(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
@@ -280,11 +288,14 @@ export async function startWireServer(opts: WireServerOptions = {}): Promise<Wir
     const action = params.get('Action');
     if (action === 'ListExports') {
       state.exportsRequests++;
+      const injected = opts.onExports?.(state.exportsRequests);
+      if (injected) return sendXmlError(res, injected);
       const page = opts.exportsPageSize ?? 100;
       const start = Number(params.get('NextToken') ?? '0');
       const all = [...exportsMap.entries()];
       const slice = all.slice(start, start + page);
-      const next = start + page < all.length ? `<NextToken>${start + page}</NextToken>` : '';
+      const last = opts.exportsEmptyLastToken ? '<NextToken></NextToken>' : '';
+      const next = start + page < all.length ? `<NextToken>${start + page}</NextToken>` : last;
       res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
       return void res.end(
         `<ListExportsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><ListExportsResult><Exports>${slice
