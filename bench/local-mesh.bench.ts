@@ -90,19 +90,20 @@ function kill(proc: ChildProcess): void {
   }
 }
 
-function client(endpoint: string): LambdaClient {
+function client(endpoint: string, agent: Agent): LambdaClient {
   return new LambdaClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
+    requestHandler: new NodeHttpHandler({ httpAgent: agent }),
   });
 }
 
 interface Target {
   name: string;
   client: LambdaClient;
+  agent: Agent;
   fn: string;
   seqMs: number;
   concMs: number;
@@ -110,7 +111,17 @@ interface Target {
 }
 
 function target(name: string, endpoint: string, fn: string): Target {
-  return { name, client: client(endpoint), fn, seqMs: 0, concMs: 0, bad: 0 };
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  return { name, client: client(endpoint, agent), agent, fn, seqMs: 0, concMs: 0, bad: 0 };
+}
+
+/**
+ * Closes a target's idle keep-alive connections before its slice: while the other targets run,
+ * a server may close them (serverless-offline's does after 5 s idle), and a request sent on a
+ * socket closing under it fails with "socket hang up". Every target starts its slice alike.
+ */
+function dropIdle(t: Target): void {
+  for (const sockets of Object.values(t.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
 }
 
 async function once(t: Target, i: number): Promise<void> {
@@ -129,6 +140,7 @@ async function concurrent(t: Target, n: number): Promise<void> {
 }
 
 async function warm(t: Target): Promise<void> {
+  dropIdle(t);
   for (let i = 0; i < WARM; i++) await once(t, i);
   await concurrent(t, WARM * 2);
 }
@@ -137,6 +149,7 @@ async function warm(t: Target): Promise<void> {
 async function round(targets: Target[], r: number): Promise<void> {
   const order = targets.map((_, k) => targets[(k + r) % targets.length]!);
   for (const t of order) {
+    dropIdle(t);
     let t0 = performance.now();
     for (let i = 0; i < SEQ; i++) await once(t, i);
     t.seqMs += performance.now() - t0;
@@ -437,7 +450,7 @@ export default async function run(): Promise<BenchRow[]> {
         },
       );
       procs.push(tracedMesh.proc);
-      const c = client(tracedMesh.match[1]!);
+      const c = client(tracedMesh.match[1]!, new Agent({ keepAlive: true }));
       for (let i = 0; i < 50; i++) await c.send(new InvokeCommand({ FunctionName: 'bench-dev-hello', Payload: '{}' }));
       const f2 = (await (await fetch(`${tracedMesh.match[1]}/_mesh/functions`)).json()) as { pids: number[] }[];
       const m2 = f2.flatMap((f) => f.pids).map(memMb);
