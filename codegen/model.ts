@@ -35,6 +35,12 @@ export interface FunctionModel {
    * re-resolved per stage), because discovery may resolve this function in a fallback stage.
    */
   physicalNames: Record<string, string>;
+  /**
+   * Why `name:` could not be read in a stage of the chain (then that stage's physical name above is
+   * only the default, a guess). The built service reports the current stage's as an error itself;
+   * a reference service's are raised by loadProject, since its other problems are dropped.
+   */
+  nameErrors?: Diagnostic[];
   handler: {
     /** As written, e.g. `src/handler.hello`. */
     raw: string;

@@ -194,6 +194,17 @@ export async function loadProject(paths: readonly string[], options: ProjectOpti
       });
       if (r.service !== undefined && !services.some((x) => x.name === r.service!.name)) {
         services.push({ ...r.service, external: true });
+        // Except the Lambda names: a `name:` that cannot be read would leave only a guess (the
+        // default name) for the ARN a caller is granted, so it is an error here too.
+        for (const f of r.service.functions) {
+          for (const d of f.nameErrors ?? []) {
+            diags.push({
+              ...d,
+              severity: 'error',
+              message: `reference service '${r.service.name}', functions.${f.key}.name: ${d.message} (its Lambda name must be known to grant callers its exact ARN)`,
+            });
+          }
+        }
       }
     }
   }

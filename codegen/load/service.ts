@@ -212,6 +212,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
     // name override → physical names per stage
     const np = fp('name');
     const physicalNames: Record<string, string> = {};
+    const nameErrors: Diagnostic[] = [];
     if (name !== undefined) {
       for (const stage of ctx.stages) {
         let pn = physicalFunctionName(name, stage, key);
@@ -222,7 +223,13 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
             v = s.value(s.pair(s.pair(s.pair(s.doc.contents as Node, 'functions')?.value, key)?.value, 'name')?.value);
           } catch (e) {
             if (!(e instanceof SourceError)) throw e;
-            if (stage === ctx.stage) diags.push(e.diagnostic);
+            // In a fallback stage too: the name there is what a caller falling back is granted.
+            const d =
+              stage === ctx.stage
+                ? e.diagnostic
+                : { ...e.diagnostic, message: `in stage '${stage}' (a fallback stage): ${e.diagnostic.message}` };
+            diags.push(d);
+            nameErrors.push(d);
             v = undefined;
           }
           if (typeof v === 'string') pn = v;
@@ -347,6 +354,7 @@ export function readService(src: SourceFile, ctx: ReadServiceContext): ReadResul
       key,
       physicalName: physicalNames[ctx.stage] ?? '',
       physicalNames,
+      ...(nameErrors.length > 0 ? { nameErrors } : {}),
       handler,
       runtime: typeof fx('runtime')?.value === 'string' ? (fx('runtime')!.value as string) : runtime,
       timeout: num(fx('timeout'), `functions.${key}.timeout`, providerTimeout),
