@@ -461,6 +461,51 @@ describe('runInvocation', () => {
     expect(events(ws).map((e) => e.type)).toEqual(['start', 'success']);
   });
 
+  it("ignores the caller's deadline on an Event invocation, however plausible (its caller is not waiting)", async () => {
+    let seen: HandlerContext | undefined;
+    const h = defineFunction(
+      async (_i, ctx) => {
+        seen = ctx;
+      },
+      { sdk: mesh },
+    );
+    const t0 = Date.now();
+    const callerDeadline = t0 + 2_000;
+    const envelope = { svcmesh: 1, meta: { svcmesh: '1', caller: 'orders:place', deadline: String(callerDeadline) }, payload: {} };
+    await h(envelope, lambdaCtx(5_000));
+    expect(seen?.hop).toBe('async');
+    expect(seen?.caller).toBe('orders:place');
+    expect(seen?.deadline).toBeGreaterThanOrEqual(t0 + 5_000);
+    // The same deadline on a synchronous call is honoured.
+    await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(callerDeadline) } } }));
+    expect(seen?.deadline).toBe(callerDeadline);
+  });
+
+  it('puts SVC_MESH_ATTEMPT on every event when it is a number from 1 to 999, and nothing otherwise', async () => {
+    const saved = process.env['SVC_MESH_ATTEMPT'];
+    const h = defineFunction(async () => 'ok', { sdk: mesh });
+    const attempts = async (value: string | undefined) => {
+      ws.published.length = 0;
+      if (value === undefined) delete process.env['SVC_MESH_ATTEMPT'];
+      else process.env['SVC_MESH_ATTEMPT'] = value;
+      await h({}, lambdaCtx(5_000));
+      const ev = events(ws);
+      expect(ev.map((e) => e.type)).toEqual(['start', 'success']);
+      return ev.map((e) => e.data['attempt']);
+    };
+    try {
+      expect(await attempts('3')).toEqual([3, 3]);
+      expect(await attempts('1')).toEqual([1, 1]);
+      expect(await attempts('999')).toEqual([999, 999]);
+      expect(await attempts('10')).toEqual([10, 10]);
+      for (const bad of [undefined, '', '0', '03', '1000', 'x3', '3x', '-1', '1.5', ' 2', 'a'])
+        expect(await attempts(bad), `SVC_MESH_ATTEMPT=${String(bad)}`).toEqual([undefined, undefined]);
+    } finally {
+      if (saved === undefined) delete process.env['SVC_MESH_ATTEMPT'];
+      else process.env['SVC_MESH_ATTEMPT'] = saved;
+    }
+  });
+
   it('publishes nothing for a function that is not subscribable', async () => {
     const plain = createSdk({ region: 'us-east-1', endpoint: ws.endpoint, env: {}, service: 'pay', function: 'x' });
     expect(await defineFunction(async () => 1, { sdk: plain })({}, lambdaCtx(5_000))).toBe(1);
