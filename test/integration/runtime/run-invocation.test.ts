@@ -481,6 +481,35 @@ describe('runInvocation', () => {
     expect(seen?.deadline).toBe(callerDeadline);
   });
 
+  it("ignores a caller's deadline already past when the invocation starts", async () => {
+    let seen: HandlerContext | undefined;
+    const h = defineFunction(
+      async (_i, ctx) => {
+        seen = ctx;
+      },
+      { sdk: mesh },
+    );
+    const t0 = Date.now();
+    await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(t0 - 1_000) } } }));
+    expect(seen?.deadline).toBeGreaterThanOrEqual(t0 + 5_000);
+  });
+
+  it('without a provisional failed, publishes the outcome even when the handler ran past its deadline', async () => {
+    // A synchronous handler blocks the timer: no forecast went out, so the real outcome is the only terminal event.
+    const h = defineFunction(
+      async () => {
+        const end = Date.now() + 80;
+        while (Date.now() <= end) {
+          /* busy */
+        }
+        return 'slow';
+      },
+      { sdk: mesh, timeoutEventMarginMs: 10 },
+    );
+    expect(await h({}, lambdaCtx(30))).toBe('slow');
+    expect(events(ws).map((e) => e.type)).toEqual(['start', 'success']);
+  });
+
   it('puts SVC_MESH_ATTEMPT on every event when it is a number from 1 to 999, and nothing otherwise', async () => {
     const saved = process.env['SVC_MESH_ATTEMPT'];
     const h = defineFunction(async () => 'ok', { sdk: mesh });
