@@ -492,6 +492,14 @@ describe('runInvocation', () => {
     const t0 = Date.now();
     await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(t0 - 1_000) } } }));
     expect(seen?.deadline).toBeGreaterThanOrEqual(t0 + 5_000);
+    // One that ends at the very millisecond the invocation starts is over too (a frozen clock).
+    const now = vi.spyOn(Date, 'now').mockReturnValue(t0);
+    try {
+      await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(t0) } } }));
+    } finally {
+      now.mockRestore();
+    }
+    expect(seen?.deadline).toBe(t0 + 5_000);
   });
 
   it('without a provisional failed, publishes the outcome even when the handler ran past its deadline', async () => {
