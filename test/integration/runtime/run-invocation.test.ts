@@ -394,6 +394,20 @@ describe('runInvocation', () => {
     const ev = events(ws);
     expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
     expect(ev[1]!.data['provisional']).toBe(true);
+    // Nor a failure thrown that late: the provisional failed stays the only terminal event.
+    ws.published.length = 0;
+    const late = Date.now() + 400;
+    const thrower = defineFunction(
+      async () => {
+        while (events(ws).length < 2) await new Promise((r) => setTimeout(r, 5));
+        while (Date.now() <= late + 20) await new Promise((r) => setTimeout(r, 10));
+        throw new Error('too late');
+      },
+      { sdk: mesh, timeoutEventMarginMs: 300 },
+    );
+    expect(((await thrower({}, lambdaCtx(400)).catch((e: unknown) => e)) as Error).message).toBe('too late');
+    expect(events(ws).map((e) => e.type)).toEqual(['start', 'failed']);
+    expect(events(ws)[1]!.data['provisional']).toBe(true);
   });
 
   it("does not publish a timeout when only the caller's deadline is near, nor past Node's timer range", async () => {
