@@ -485,7 +485,11 @@ describe('runInvocation', () => {
     );
     const t0 = Date.now();
     const callerDeadline = t0 + 2_000;
-    const envelope = { svcmesh: 1, meta: { svcmesh: '1', caller: 'orders:place', deadline: String(callerDeadline) }, payload: {} };
+    const envelope = {
+      svcmesh: 1,
+      meta: { svcmesh: '1', caller: 'orders:place', deadline: String(callerDeadline) },
+      payload: {},
+    };
     await h(envelope, lambdaCtx(5_000));
     expect(seen?.hop).toBe('async');
     expect(seen?.caller).toBe('orders:place');
