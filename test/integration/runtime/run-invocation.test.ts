@@ -394,6 +394,20 @@ describe('runInvocation', () => {
     const ev = events(ws);
     expect(ev.map((e) => e.type)).toEqual(['start', 'failed']);
     expect(ev[1]!.data['provisional']).toBe(true);
+    // Nor a failure thrown that late: the provisional failed stays the only terminal event.
+    ws.published.length = 0;
+    const late = Date.now() + 400;
+    const thrower = defineFunction(
+      async () => {
+        while (events(ws).length < 2) await new Promise((r) => setTimeout(r, 5));
+        while (Date.now() <= late + 20) await new Promise((r) => setTimeout(r, 10));
+        throw new Error('too late');
+      },
+      { sdk: mesh, timeoutEventMarginMs: 300 },
+    );
+    expect(((await thrower({}, lambdaCtx(400)).catch((e: unknown) => e)) as Error).message).toBe('too late');
+    expect(events(ws).map((e) => e.type)).toEqual(['start', 'failed']);
+    expect(events(ws)[1]!.data['provisional']).toBe(true);
   });
 
   it("does not publish a timeout when only the caller's deadline is near, nor past Node's timer range", async () => {
@@ -459,6 +473,92 @@ describe('runInvocation', () => {
       'fine',
     );
     expect(events(ws).map((e) => e.type)).toEqual(['start', 'success']);
+  });
+
+  it("ignores the caller's deadline on an Event invocation, however plausible (its caller is not waiting)", async () => {
+    let seen: HandlerContext | undefined;
+    const h = defineFunction(
+      async (_i, ctx) => {
+        seen = ctx;
+      },
+      { sdk: mesh },
+    );
+    const t0 = Date.now();
+    const callerDeadline = t0 + 2_000;
+    const envelope = {
+      svcmesh: 1,
+      meta: { svcmesh: '1', caller: 'orders:place', deadline: String(callerDeadline) },
+      payload: {},
+    };
+    await h(envelope, lambdaCtx(5_000));
+    expect(seen?.hop).toBe('async');
+    expect(seen?.caller).toBe('orders:place');
+    expect(seen?.deadline).toBeGreaterThanOrEqual(t0 + 5_000);
+    // The same deadline on a synchronous call is honoured.
+    await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(callerDeadline) } } }));
+    expect(seen?.deadline).toBe(callerDeadline);
+  });
+
+  it("ignores a caller's deadline already past when the invocation starts", async () => {
+    let seen: HandlerContext | undefined;
+    const h = defineFunction(
+      async (_i, ctx) => {
+        seen = ctx;
+      },
+      { sdk: mesh },
+    );
+    const t0 = Date.now();
+    await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(t0 - 1_000) } } }));
+    expect(seen?.deadline).toBeGreaterThanOrEqual(t0 + 5_000);
+    // One that ends at the very millisecond the invocation starts is over too (a frozen clock).
+    const now = vi.spyOn(Date, 'now').mockReturnValue(t0);
+    try {
+      await h({}, lambdaCtx(5_000, { clientContext: { custom: { svcmesh: '1', deadline: String(t0) } } }));
+    } finally {
+      now.mockRestore();
+    }
+    expect(seen?.deadline).toBe(t0 + 5_000);
+  });
+
+  it('without a provisional failed, publishes the outcome even when the handler ran past its deadline', async () => {
+    // A synchronous handler blocks the timer: no forecast went out, so the real outcome is the only terminal event.
+    const h = defineFunction(
+      async () => {
+        const end = Date.now() + 80;
+        while (Date.now() <= end) {
+          /* busy */
+        }
+        return 'slow';
+      },
+      { sdk: mesh, timeoutEventMarginMs: 10 },
+    );
+    expect(await h({}, lambdaCtx(30))).toBe('slow');
+    expect(events(ws).map((e) => e.type)).toEqual(['start', 'success']);
+  });
+
+  it('puts SVC_MESH_ATTEMPT on every event when it is a number from 1 to 999, and nothing otherwise', async () => {
+    const saved = process.env['SVC_MESH_ATTEMPT'];
+    const h = defineFunction(async () => 'ok', { sdk: mesh });
+    const attempts = async (value: string | undefined) => {
+      ws.published.length = 0;
+      if (value === undefined) delete process.env['SVC_MESH_ATTEMPT'];
+      else process.env['SVC_MESH_ATTEMPT'] = value;
+      await h({}, lambdaCtx(5_000));
+      const ev = events(ws);
+      expect(ev.map((e) => e.type)).toEqual(['start', 'success']);
+      return ev.map((e) => e.data['attempt']);
+    };
+    try {
+      expect(await attempts('3')).toEqual([3, 3]);
+      expect(await attempts('1')).toEqual([1, 1]);
+      expect(await attempts('999')).toEqual([999, 999]);
+      expect(await attempts('10')).toEqual([10, 10]);
+      for (const bad of [undefined, '', '0', '03', '1000', 'x3', '3x', '-1', '1.5', ' 2', 'a'])
+        expect(await attempts(bad), `SVC_MESH_ATTEMPT=${String(bad)}`).toEqual([undefined, undefined]);
+    } finally {
+      if (saved === undefined) delete process.env['SVC_MESH_ATTEMPT'];
+      else process.env['SVC_MESH_ATTEMPT'] = saved;
+    }
   });
 
   it('publishes nothing for a function that is not subscribable', async () => {
