@@ -263,6 +263,11 @@ describe('Fault admin: svc-mesh dev --fault, POST /_mesh/faults', () => {
         )
       ).status,
     ).toBe(403);
+    // another local web app (another port) and a sandboxed page ('null') are other origins too
+    for (const Origin of ['http://localhost:3000', 'null'])
+      expect(
+        (await post({ set: ['payments:charge=error'] }, { 'Content-Type': 'application/json', Origin })).status,
+      ).toBe(403);
     expect(mesh.faults.view().rules).toEqual([]);
   });
 
