@@ -25,7 +25,6 @@ export interface SpareOptions {
 interface Held {
   proc: ChildProcess;
   received: [number, number];
-  alive: boolean;
   /** Its preload is done: an adopter pays only for its own init. */
   warm: boolean;
   /** Drops its output (a spare runs no user code; anything it prints is the bootstrap's). */
@@ -41,8 +40,7 @@ export class Spare {
 
   /** The process id of the spare that is up, warm and not yet adopted (shown at /_mesh/health). */
   get pid(): number | undefined {
-    const h = this.held;
-    return h?.alive === true && h.warm ? h.proc.pid : undefined;
+    return this.held?.warm === true ? this.held.proc.pid : undefined;
   }
 
   /** Starts a spare unless one is held or starting. Never throws. */
@@ -64,20 +62,21 @@ export class Spare {
     const drains: Held['drains'] = [(b) => (received[0] += b.length), (b) => (received[1] += b.length)];
     proc.stdout?.on('data', drains[0]);
     proc.stderr?.on('data', drains[1]);
-    const held: Held = { proc, received, alive: true, warm: false, drains };
+    const held: Held = { proc, received, warm: false, drains };
     proc.on('message', (m: { t?: string }) => {
       if (m?.t === 'preloaded') held.warm = true;
     });
     proc.on('error', () => undefined);
+    // A spare that exits (killed, crashed) is no longer held; the next cold start forks.
     proc.once('exit', () => {
-      held.alive = false;
       if (this.held === held) this.held = undefined;
     });
     const msg: PreloadMessage = tracing === undefined ? { t: 'preload' } : { t: 'preload', tracing };
     try {
       proc.send(msg);
     } catch {
-      held.alive = false;
+      killGroup(proc);
+      return;
     }
     this.held = held;
   }
@@ -91,7 +90,7 @@ export class Spare {
     env: Record<string, string>;
   }): { proc: ChildProcess; received: [number, number] } | undefined {
     const h = this.held;
-    if (h === undefined || !h.alive || h.proc.exitCode !== null || h.proc.signalCode !== null) return undefined;
+    if (h === undefined || h.proc.exitCode !== null || h.proc.signalCode !== null) return undefined;
     if (fn.memorySize !== this.opts.memorySize || fn.env['NODE_OPTIONS'] !== undefined) return undefined;
     this.held = undefined;
     h.proc.stdout?.off('data', h.drains[0]);
