@@ -58,7 +58,9 @@ cli
 
 cli
   .command('invoke <target>', 'Invoke service:function and print its JSON result')
-  .option('--data <json>', 'Input as JSON', { default: 'null' })
+  .option('--data <json>', 'Input as JSON (default {}: what Lambda hands a handler for an empty payload)', {
+    default: '{}',
+  })
   .option('--stage <stage>', 'Stage (default: SVC_MESH_STAGE or dev)')
   .option('--stage-fallback <stages>', 'Comma list of stages to fall back to (default: SVC_MESH_STAGE_FALLBACK)')
   .option(

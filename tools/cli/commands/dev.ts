@@ -208,7 +208,7 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   out.write(`Dead letters: ${mesh.endpoint}/_mesh/dead-letters (also appended to ${relative(cwd, deadLetterFile)})\n`);
   const injected = mesh.faults.view().rules;
   out.write(
-    `Faults: ${injected.length > 0 ? injected.join(', ') : 'none'}  (change them: svc-mesh fault --endpoint ${mesh.endpoint} '${mesh.functions[0]?.target ?? 'service:function'}=error:30%')\n`,
+    `Faults: ${injected.length > 0 ? injected.join(', ') : 'none'}  (change them: npx svc-mesh fault --endpoint ${mesh.endpoint} '${mesh.functions[0]?.target ?? 'service:function'}=error:30%')\n`,
   );
   const removeState = writeMeshState(cwd, mesh.endpoint, stage);
   process.once('exit', removeState);

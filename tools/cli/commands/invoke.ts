@@ -27,7 +27,7 @@ export interface InvokeCliOptions {
 export async function run(target: string, opts: InvokeCliOptions = {}): Promise<void> {
   parseTarget(target);
   const env = process.env;
-  const raw = opts.data === undefined ? 'null' : String(opts.data);
+  const raw = opts.data === undefined ? '{}' : String(opts.data);
   let input: unknown;
   try {
     input = JSON.parse(raw);

@@ -35,6 +35,6 @@ export async function withCliSpan<T>(endpoint: string | undefined, target: strin
     });
   } finally {
     await tracing.shutdown().catch(() => undefined);
-    if (traceId !== '') process.stderr.write(`trace ${traceId} (svc-mesh traces ${traceId.slice(0, 8)})\n`);
+    if (traceId !== '') process.stderr.write(`trace ${traceId} (npx svc-mesh traces ${traceId.slice(0, 8)})\n`);
   }
 }
