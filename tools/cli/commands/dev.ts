@@ -210,8 +210,13 @@ export async function run(paths: string[], opts: DevOptions = {}): Promise<void>
   out.write(
     `Faults: ${injected.length > 0 ? injected.join(', ') : 'none'}  (change them: npx svc-mesh fault --endpoint ${mesh.endpoint} '${mesh.functions[0]?.target ?? 'service:function'}=error:30%')\n`,
   );
-  const removeState = writeMeshState(cwd, mesh.endpoint, stage);
-  process.once('exit', removeState);
+  const state = writeMeshState(cwd, mesh.endpoint, stage);
+  process.once('exit', state.remove);
+  if (state.other !== undefined)
+    out.write(
+      `\nNote: another svc-mesh dev from this folder runs at ${state.other.endpoint} (pid ${state.other.pid}); ` +
+        `svc-mesh invoke here keeps going there. To reach this one, pass --endpoint ${mesh.endpoint}.\n`,
+    );
   const example = mesh.functions.find((f) => f.stage === stage) ?? mesh.functions[0];
   out.write(
     `\nTry: npx svc-mesh invoke ${example?.target ?? '<service:function>'} --endpoint ${mesh.endpoint} --data '{}'` +

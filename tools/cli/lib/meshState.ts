@@ -27,18 +27,30 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Writes the state file of the mesh this process runs; returns a function that removes it. */
-export function writeMeshState(dir: string, endpoint: string, stage: string): () => void {
+/**
+ * Writes the state file of the mesh this process runs; returns a function that removes it. A
+ * live mesh already recorded in `dir` keeps its file (commands here go on reaching it, also after
+ * this one stops): that mesh is returned instead, and nothing is written.
+ */
+export function writeMeshState(
+  dir: string,
+  endpoint: string,
+  stage: string,
+): { remove: () => void; other?: MeshState } {
   const file = join(dir, FILE);
+  const other = findMeshState(dir);
+  if (other !== undefined && other.file === file && other.pid !== process.pid) return { remove: () => {}, other };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ endpoint, pid: process.pid, stage }, null, 2)}\n`);
-  return () => {
-    try {
-      const now = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
-      if (now.pid === process.pid) rmSync(file, { force: true });
-    } catch {
-      // already gone, or another mesh's: leave it
-    }
+  return {
+    remove: () => {
+      try {
+        const now = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
+        if (now.pid === process.pid) rmSync(file, { force: true });
+      } catch {
+        // already gone, or another mesh's: leave it
+      }
+    },
   };
 }
 
