@@ -81,6 +81,32 @@ describe('CLI: svc-mesh invoke', () => {
     expect(r.stderr).toContain('ECONNREFUSED');
   });
 
+  it('on a typo, names the closest functions the local mesh runs, with a command that works when pasted', async () => {
+    const data = `{"sku":"it's"}`;
+    const r = await cli(['invoke', 'stock:reserv', '--endpoint', mesh.endpoint, '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[TARGET_NOT_FOUND]');
+    expect(r.stderr).toContain(`the local mesh at ${mesh.endpoint} runs`);
+    expect(r.stderr).toContain("did you mean 'stock:reserve'");
+    const tryLine = /^ {2}try: (.*)$/m.exec(r.stderr)?.[1];
+    expect(tryLine).toMatch(/^npx svc-mesh invoke stock:reserve --data .* --endpoint /);
+    // pasted into a shell in the project (npx finds the workspace's svc-mesh)
+    const pasted = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile('sh', ['-c', tryLine!], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect(JSON.parse(pasted.stdout)).toMatchObject({ sku: "it's" });
+
+    // nothing close: the list of what runs; another stage: what to drop
+    const far = await cli(['invoke', 'zzz:qqq', '--endpoint', mesh.endpoint, '--stage', 'prod']);
+    expect(far.code).toBe(1);
+    expect(far.stderr).toContain('you asked for stage prod: drop --stage');
+    expect(far.stderr).toMatch(/its functions: .*stock:reserve/);
+    expect(far.stderr).not.toContain('did you mean');
+  });
+
   it('rejects bad input with a clear message', async () => {
     const bad = await cli(['invoke', 'stock:reserve', '--endpoint', mesh.endpoint, '--data', '{nope']);
     expect(bad.code).toBe(1);

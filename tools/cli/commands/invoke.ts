@@ -11,7 +11,11 @@
 import { InvalidConfigError } from 'svc-mesh/errors';
 import { isLoopbackUrl, isValidStage, LOCAL_DEVELOPER_CREDENTIALS, parseTarget } from 'svc-mesh/internal';
 import { terminalSafe } from '../../local/terminal.js';
+import { notFoundHints } from '../lib/localTargets.js';
 import { findMeshState } from '../lib/meshState.js';
+
+/** `s` as one POSIX shell word. */
+const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export interface InvokeCliOptions {
   data?: string;
@@ -132,6 +136,14 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     if (e.remoteData !== undefined && (root === undefined || root.target === target))
       lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
+    if (e.code === 'TARGET_NOT_FOUND' && endpoint !== undefined && url !== undefined && isLoopbackUrl(url)) {
+      const command = (t: string) =>
+        ['npx svc-mesh invoke', shellWord(t), '--data', shellWord(raw)]
+          .concat(where === '--endpoint' ? ['--endpoint', shellWord(endpoint)] : [])
+          .concat(opts.async ? ['--async'] : [])
+          .join(' ');
+      lines.push(...(await notFoundHints(endpoint, target, stage, command)));
+    }
     // the error's message and type come from the function (and its callers' input)
     process.stderr.write(`${lines.map((l) => terminalSafe(l)).join('\n')}\n`);
     process.exitCode = 1;

@@ -1,0 +1,71 @@
+/**
+ * What a local mesh can say about a target it did not find: the functions it runs (GET
+ * /_mesh/functions), the closest names to the one written, and the stage it runs. The runtime's
+ * TARGET_NOT_FOUND speaks of deploying, which on a local mesh means: the service is in the
+ * folder `svc-mesh dev` loads.
+ */
+import { distance } from 'fastest-levenshtein';
+
+interface MeshFunction {
+  target: string;
+  stage: string;
+}
+
+/** The functions a local mesh runs, or undefined when it does not answer within `timeoutMs`. */
+export async function meshFunctions(endpoint: string, timeoutMs = 1500): Promise<MeshFunction[] | undefined> {
+  try {
+    const res = await fetch(new URL('/_mesh/functions', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return undefined;
+    const body: unknown = await res.json();
+    if (!Array.isArray(body)) return undefined;
+    return body.filter(
+      (f): f is MeshFunction =>
+        typeof f === 'object' && f !== null && typeof f.target === 'string' && typeof f.stage === 'string',
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** The targets closest to `written` (case-insensitive edit distance), closest first, at most 3. */
+export function closestTargets(written: string, targets: readonly string[]): string[] {
+  const w = written.toLowerCase();
+  // a short name (no service) is compared with the function part alone
+  const part = (t: string) => (w.includes(':') ? t : t.slice(t.indexOf(':') + 1)).toLowerCase();
+  const limit = Math.max(2, Math.floor(w.length / 3));
+  return targets
+    .map((t) => ({ t, d: distance(w, part(t)) }))
+    .filter((x) => x.d > 0 && x.d <= limit)
+    .sort((a, b) => a.d - b.d || a.t.localeCompare(b.t))
+    .slice(0, 3)
+    .map((x) => x.t);
+}
+
+/** Lines explaining a TARGET_NOT_FOUND from the local mesh at `endpoint`; empty when it does not answer. */
+export async function notFoundHints(
+  endpoint: string,
+  target: string,
+  stage: string,
+  command: (target: string) => string,
+): Promise<string[]> {
+  const fns = await meshFunctions(endpoint);
+  if (fns === undefined) return [];
+  const stages = [...new Set(fns.map((f) => f.stage))];
+  const lines = [
+    `  the local mesh at ${endpoint} runs ${fns.length} function${fns.length === 1 ? '' : 's'}` +
+      `${stages.length ? ` (stage ${stages.join(', ')})` : ''}; it loads the services in the folder \`svc-mesh dev\` was started on.`,
+  ];
+  if (stages.length > 0 && !stages.includes(stage))
+    lines.push(`  you asked for stage ${stage}: drop --stage (or SVC_MESH_STAGE) to use the mesh's stage ${stages[0]}.`);
+  const near = closestTargets(
+    target,
+    fns.map((f) => f.target),
+  );
+  if (near.length > 0) {
+    lines.push(`  did you mean ${near.map((t) => `'${t}'`).join(' or ')}?`);
+    lines.push(`  try: ${command(near[0]!)}`);
+  } else if (fns.length > 0 && fns.length <= 12) {
+    lines.push(`  its functions: ${fns.map((f) => f.target).join(', ')}`);
+  }
+  return lines;
+}
