@@ -56,7 +56,9 @@ export async function notFoundHints(
       `${stages.length ? ` (stage ${stages.join(', ')})` : ''}; it loads the services in the folder \`svc-mesh dev\` was started on.`,
   ];
   if (stages.length > 0 && !stages.includes(stage))
-    lines.push(`  you asked for stage ${stage}: drop --stage (or SVC_MESH_STAGE) to use the mesh's stage ${stages[0]}.`);
+    lines.push(
+      `  you asked for stage ${stage}: drop --stage (or SVC_MESH_STAGE) to use the mesh's stage ${stages[0]}.`,
+    );
   const near = closestTargets(
     target,
     fns.map((f) => f.target),
