@@ -17,7 +17,7 @@ import {
   type InvocationHop,
   type InvocationSpan,
   type InvocationSpans,
-  errorCode,
+  errorMarker,
   newTraceId,
   parentOf,
 } from './invocationSpans.js';
@@ -74,6 +74,8 @@ export class MeshCore {
   private pending = 0;
   private readonly retryTimers = new Set<PendingRetry>();
   private idleWaiters: (() => void)[] = [];
+  /** `traceId target` of the newest failure lines printed (bounded), so a cause is said once per trace. */
+  private readonly failedInTrace = new Set<string>();
   stopping = false;
   /** Set when stop() begins: a retry scheduled from now on runs at once instead of after its delay. */
   draining = false;
@@ -183,16 +185,26 @@ export class MeshCore {
         logs: out.logs,
       });
     if (out.error !== undefined && this.opts.failures !== undefined) {
+      const marker = errorMarker(out.error);
+      const traceId = span?.traceId ?? rootOf(run.traceId);
+      const root = marker?.root;
       this.opts.failures(
         failureLine({
           fn: pool.fn,
           error: out.error,
-          code: errorCode(out.error),
+          code: marker?.code,
           requestId: run.id,
-          traceId: span?.traceId ?? rootOf(run.traceId),
+          traceId,
           attempt,
+          root,
+          rootShown: root !== undefined && traceId !== undefined && this.failedInTrace.has(`${traceId} ${root.target}`),
         }),
       );
+      if (traceId !== undefined) {
+        // bounded: the newest failures' trace and function, to say a cause once per trace
+        this.failedInTrace.add(`${traceId} ${pool.fn.target}`);
+        if (this.failedInTrace.size > 256) this.failedInTrace.delete(this.failedInTrace.values().next().value!);
+      }
     }
   }
 

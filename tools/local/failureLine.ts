@@ -3,11 +3,14 @@
  * and `Task timed out` log lines: function, error type, code, message, request id, trace id.
  * @internal
  */
+import type { FailureRoot } from './invocationSpans.js';
 import type { LocalFunction } from './types.js';
 import type { RuntimeErrorPayload } from './workers/types.js';
 
 /** Messages longer than this are cut (the full text is in the trace and the caller's error). */
 const MAX_MESSAGE = 500;
+
+const cut = (m: string) => (m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE)}…` : m);
 
 export function failureLine(f: {
   fn: Pick<LocalFunction, 'target' | 'stage'>;
@@ -16,16 +19,28 @@ export function failureLine(f: {
   requestId: string;
   traceId: string | undefined;
   attempt: number;
+  /** Where a failure that crossed hops started (a RemoteFunctionError's root), if elsewhere. */
+  root?: FailureRoot | undefined;
+  /** True when the root's own line was printed already (same trace): it is not repeated. */
+  rootShown?: boolean;
 }): string {
   const e = f.error;
-  // Lambda's own timeout line already says it all: `RequestId: … Error: Task timed out after N seconds`.
-  let message = e.errorMessage.replace(/^RequestId: \S+ Error: /, '');
-  message = message.replace(/\s*\n\s*/g, ' ');
-  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
-  const what =
-    e.errorType === 'Sandbox.Timedout' ? message : `${e.errorType}${f.code ? ` [${f.code}]` : ''}: ${message}`;
   const ids = [`request ${f.requestId}`];
   if (f.traceId !== undefined) ids.push(`trace ${f.traceId}`);
   if (f.attempt > 1) ids.push(`attempt ${f.attempt}`);
+  const r = f.root;
+  if (r !== undefined && r.target !== f.fn.target) {
+    // A caller failing because a function it called failed: the cause once, not each hop's text.
+    const cause = f.rootShown
+      ? `${r.errorType}, above`
+      : `${r.errorType}${r.code ? ` [${r.code}]` : ''}: ${cut(r.message.replace(/\s*\n\s*/g, ' '))}`;
+    return `✗ ${f.fn.target}@${f.fn.stage} ${e.errorType}${f.code ? ` [${f.code}]` : ''} because ${r.target} failed (${cause}) (${ids.join(', ')})`;
+  }
+  // Lambda's own timeout line already says it all: `RequestId: … Error: Task timed out after N seconds`.
+  let message = e.errorMessage.replace(/^RequestId: \S+ Error: /, '');
+  message = message.replace(/\s*\n\s*/g, ' ');
+  message = cut(message);
+  const what =
+    e.errorType === 'Sandbox.Timedout' ? message : `${e.errorType}${f.code ? ` [${f.code}]` : ''}: ${message}`;
   return `✗ ${f.fn.target}@${f.fn.stage} ${what} (${ids.join(', ')})`;
 }

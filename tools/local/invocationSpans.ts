@@ -154,11 +154,42 @@ export function newTraceId(): string {
 
 /** The error's stable svc-mesh code, from the marker line in its `trace`. */
 export function errorCode(error: RuntimeErrorPayload | undefined): string | undefined {
+  return errorMarker(error)?.code;
+}
+
+/** Where a failure that crossed hops started: the marker's `data.root` of a RemoteFunctionError. */
+export interface FailureRoot {
+  target: string;
+  errorType: string;
+  message: string;
+  code?: string;
+}
+
+/** The error marker's `code` and `data.root` (see docs/wire-format.md), when the handler used svc-mesh. */
+export function errorMarker(
+  error: RuntimeErrorPayload | undefined,
+): { code: string | undefined; root: FailureRoot | undefined } | undefined {
   const line = error?.trace?.findLast((l) => typeof l === 'string' && l.startsWith(ERROR_MARKER));
   if (line === undefined) return undefined;
   try {
-    const m = JSON.parse(line.slice(ERROR_MARKER.length)) as { code?: unknown };
-    return typeof m.code === 'string' ? m.code : undefined;
+    const m = JSON.parse(line.slice(ERROR_MARKER.length)) as { code?: unknown; data?: { root?: unknown } };
+    const r = (typeof m.data === 'object' && m.data !== null ? m.data.root : undefined) as
+      | Partial<Record<keyof FailureRoot, unknown>>
+      | undefined;
+    const root =
+      typeof r === 'object' &&
+      r !== null &&
+      typeof r.target === 'string' &&
+      typeof r.errorType === 'string' &&
+      typeof r.message === 'string'
+        ? {
+            target: r.target,
+            errorType: r.errorType,
+            message: r.message,
+            ...(typeof r.code === 'string' ? { code: r.code } : {}),
+          }
+        : undefined;
+    return { code: typeof m.code === 'string' ? m.code : undefined, root };
   } catch {
     return undefined;
   }

@@ -1,0 +1,62 @@
+/**
+ * The `svc-mesh dev` terminal prints one line per failed invocation; a failure that crossed hops
+ * is said once: the function where it started prints its error, each caller names it and says
+ * "above" instead of repeating it.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failureLine } from '../../../tools/local/failureLine.js';
+import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
+import { FIXTURES, clients, until } from './helpers.js';
+
+let mesh: LocalMesh;
+const lines: string[] = [];
+beforeAll(async () => {
+  mesh = await startLocalMesh({ paths: [join(FIXTURES, 'graph')], quiet: false, log: (l) => lines.push(l) });
+}, 60_000);
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+describe('Local mesh: failure lines', () => {
+  it('says where a failure started once, and each caller points at it', async () => {
+    const out = await clients(mesh.endpoint).lambda.send(
+      new InvokeCommand({ FunctionName: 'gateway-dev-checkout', Payload: JSON.stringify({ sku: 'none' }) }),
+    );
+    expect(out.FunctionError).toBe('Unhandled');
+    await until(async () => lines.filter((l) => l.startsWith('✗ gateway:checkout')).length === 1);
+    const failed = lines.filter((l) => l.startsWith('✗ '));
+    const traceId = /trace ([0-9a-f]{32})/.exec(failed.at(-1)!)?.[1];
+    const inTrace = failed.filter((l) => l.includes(`trace ${traceId}`));
+    // the root: its type, its message, once
+    expect(inTrace[0]).toMatch(
+      /^✗ stock:reserve@dev OutOfStock: no stock for none \(request \S+, trace [0-9a-f]{32}\)$/,
+    );
+    expect(inTrace.filter((l) => l.includes('no stock for none'))).toHaveLength(1);
+    // every caller: one line naming the root, never "thrown inside the called function" again
+    for (const l of inTrace.slice(1)) {
+      expect(l).toMatch(
+        /^✗ \w+:\w+@dev RemoteFunctionError \[REMOTE_FUNCTION_ERROR\] because stock:reserve failed \(OutOfStock, above\) /,
+      );
+      expect(l).not.toContain('thrown inside');
+    }
+    expect(inTrace.at(-1)).toMatch(/^✗ gateway:checkout@dev /);
+  }, 30_000);
+
+  it('repeats the root cause on a caller whose callee failed elsewhere (no line for it here)', () => {
+    const base = { fn: { target: 'a:b', stage: 'dev' }, requestId: 'r1', traceId: 't'.repeat(32), attempt: 1 };
+    const error = { errorType: 'RemoteFunctionError', errorMessage: 'x failed … thrown inside …', trace: [] };
+    const root = { target: 'pay:charge', errorType: 'CardDeclined', message: 'card\ndeclined', code: 'DECLINED' };
+    expect(failureLine({ ...base, error, code: 'REMOTE_FUNCTION_ERROR', root })).toBe(
+      `✗ a:b@dev RemoteFunctionError [REMOTE_FUNCTION_ERROR] because pay:charge failed (CardDeclined [DECLINED]: card declined) (request r1, trace ${'t'.repeat(32)})`,
+    );
+    expect(failureLine({ ...base, error, code: undefined, root, rootShown: true })).toBe(
+      `✗ a:b@dev RemoteFunctionError because pay:charge failed (CardDeclined, above) (request r1, trace ${'t'.repeat(32)})`,
+    );
+    // its own root (the function itself) is not a cause elsewhere
+    expect(failureLine({ ...base, error, code: undefined, root: { ...root, target: 'a:b' } })).toContain(
+      'RemoteFunctionError: x failed',
+    );
+  });
+});
