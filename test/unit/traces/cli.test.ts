@@ -122,6 +122,8 @@ describe('Function: formatWaterfall', () => {
     expect(last).toMatch(/█ +0 µs/);
     expect(last).toContain('✗ BoomError: xxx');
     expect([...last].length).toBeLessThanOrEqual(120);
+    // one service: singular words in the header
+    expect(out.split('\n')[0]).toMatch(/ 2 spans .* 1 service .* ✗ 1 error$/);
   });
 });
 

@@ -134,6 +134,9 @@ function colors(opts: TracesOptions) {
   return pc.createColors(opts.color ?? pc.isColorSupported);
 }
 
+/** `1 span`, `2 spans`. */
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function pad(s: string, n: number): string {
   const len = [...s].length;
   return len >= n ? `${[...s].slice(0, Math.max(0, n - 1)).join('')}…` : s + ' '.repeat(n - len);
@@ -194,9 +197,9 @@ export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}
 
   const lines: string[] = [];
   const errs =
-    sum.errorCount > 0 ? c.red(`✗ ${sum.errorCount} error${sum.errorCount === 1 ? '' : 's'}`) : c.green('✓ no errors');
+    sum.errorCount > 0 ? c.red(`✗ ${plural(sum.errorCount, 'error')}`) : c.green('✓ no errors');
   lines.push(
-    `${c.bold(sum.rootName || '(unnamed)')}  ${c.dim('·')}  ${fmtDur(sum.durationMs)}  ${c.dim('·')}  ${sum.spanCount} spans  ${c.dim('·')}  ${sum.services.length} services  ${c.dim('·')}  ${errs}`,
+    `${c.bold(sum.rootName || '(unnamed)')}  ${c.dim('·')}  ${fmtDur(sum.durationMs)}  ${c.dim('·')}  ${plural(sum.spanCount, 'span')}  ${c.dim('·')}  ${plural(sum.services.length, 'service')}  ${c.dim('·')}  ${errs}`,
   );
   lines.push(c.dim(`trace ${sum.traceId}  started ${new Date(sum.startMs).toISOString()}`));
   const cause = causeLine(detail);
