@@ -51,7 +51,10 @@ cli
   .command('fault [...specs]', 'Show or change the faults a running local mesh injects')
   .option('--add', 'Add the specs to the current ones (default: replace them)')
   .option('--clear', 'Remove every fault')
-  .option('--endpoint <url>', 'Local mesh URL', { default: 'http://127.0.0.1:4710' })
+  .option(
+    '--endpoint <url>',
+    'Local mesh URL (default: the svc-mesh dev running from this folder or a parent, else http://127.0.0.1:4710)',
+  )
   .example("svc-mesh fault 'payments:charge=error:50%'")
   .example('svc-mesh fault --clear')
   .action(async (specs: string[], opts) => (await import('./commands/fault.js')).run(specs, opts));
@@ -75,7 +78,10 @@ cli
 cli
   .command('traces [traceId]', 'Show traces from the local mesh, or serve the standalone viewer')
   .option('--last', 'Print the most recent trace as a waterfall')
-  .option('--endpoint <url>', 'Local mesh URL', { default: 'http://127.0.0.1:4710' })
+  .option(
+    '--endpoint <url>',
+    'Local mesh URL (default: the svc-mesh dev running from this folder or a parent, else http://127.0.0.1:4710)',
+  )
   .option('--serve', 'Run the standalone collector and viewer')
   .option('--port <port>', 'Port for --serve', { default: 4318 })
   .option('--persist <file>', 'With --serve: append traces to this file as OTLP JSON lines (and load it at start)')

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findMeshState, writeMeshState } from '../../../tools/cli/lib/meshState.js';
+import { findMeshState, meshEndpoint, writeMeshState } from '../../../tools/cli/lib/meshState.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +21,17 @@ describe('dev.json', () => {
     expect(findMeshState(join(dir, 'svc'))).toMatchObject({ endpoint: 'http://127.0.0.1:4710', pid: process.pid });
     s.remove();
     expect(findMeshState(dir)).toBeUndefined();
+  });
+
+  it('gives svc-mesh traces and svc-mesh fault the running mesh’s port, unless --endpoint names another', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mesh-state-'));
+    expect(meshEndpoint(undefined, dir)).toBe('http://127.0.0.1:4710');
+    const s = writeMeshState(dir, 'http://127.0.0.1:43111', 'dev');
+    mkdirSync(join(dir, 'svc'));
+    expect(meshEndpoint(undefined, join(dir, 'svc'))).toBe('http://127.0.0.1:43111');
+    expect(meshEndpoint('http://127.0.0.1:5000', join(dir, 'svc'))).toBe('http://127.0.0.1:5000');
+    s.remove();
+    expect(meshEndpoint(undefined, dir)).toBe('http://127.0.0.1:4710');
   });
 
   it('stays with a live mesh already recorded there: a second one writes nothing and removes nothing', () => {

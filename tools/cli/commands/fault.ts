@@ -3,6 +3,7 @@
  * local mesh injects, through `POST /_mesh/faults` (docs/resiliency.md).
  */
 import { InvalidConfigError } from 'svc-mesh/errors';
+import { meshEndpoint } from '../lib/meshState.js';
 
 export interface FaultCliOptions {
   add?: boolean;
@@ -11,7 +12,7 @@ export interface FaultCliOptions {
 }
 
 export async function run(specs: string[], opts: FaultCliOptions = {}): Promise<void> {
-  const endpoint = opts.endpoint ?? 'http://127.0.0.1:4710';
+  const endpoint = meshEndpoint(opts.endpoint);
   let url: URL;
   try {
     url = new URL('/_mesh/faults', endpoint);

@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import pc from 'picocolors';
 import type { TraceDetail, TraceList, TraceSpan, TraceSummary } from '../../local/traces/TraceStore.js';
 import { spanTree } from '../../local/traces/tree.js';
+import { meshEndpoint } from '../lib/meshState.js';
 import { terminalSafeDeep } from '../../local/terminal.js';
 
 export interface TracesOptions {
@@ -54,7 +55,7 @@ const SERVICE_COLORS = ['blue', 'green', 'yellow', 'magenta', 'cyan', 'red'] as 
 export async function run(traceId: string | undefined, opts: TracesOptions = {}): Promise<void> {
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   if (opts.serve) return serve(opts, out);
-  const endpoint = (opts.endpoint ?? 'http://127.0.0.1:4710').replace(/\/+$/, '');
+  const endpoint = meshEndpoint(opts.endpoint).replace(/\/+$/, '');
   if (opts.follow) return follow(endpoint, opts, out);
   if (traceId !== undefined) {
     const id = await resolveTraceId(endpoint, traceId);
@@ -196,8 +197,7 @@ export function formatWaterfall(untrusted: TraceDetail, opts: TracesOptions = {}
   const col = (ms: number) => Math.min(barW, Math.max(0, Math.round(((ms - t0) / total) * barW)));
 
   const lines: string[] = [];
-  const errs =
-    sum.errorCount > 0 ? c.red(`✗ ${plural(sum.errorCount, 'error')}`) : c.green('✓ no errors');
+  const errs = sum.errorCount > 0 ? c.red(`✗ ${plural(sum.errorCount, 'error')}`) : c.green('✓ no errors');
   lines.push(
     `${c.bold(sum.rootName || '(unnamed)')}  ${c.dim('·')}  ${fmtDur(sum.durationMs)}  ${c.dim('·')}  ${plural(sum.spanCount, 'span')}  ${c.dim('·')}  ${plural(sum.services.length, 'service')}  ${c.dim('·')}  ${errs}`,
   );

@@ -73,3 +73,14 @@ export function findMeshState(from: string): MeshState | undefined {
     dir = up;
   }
 }
+
+/** The port `svc-mesh dev` listens on unless told otherwise. */
+export const DEFAULT_MESH_ENDPOINT = 'http://127.0.0.1:4710';
+
+/**
+ * The local mesh a command talks to: `--endpoint`, else the `svc-mesh dev` running from this
+ * folder or a parent (its `.svc-mesh/dev.json`, whatever port it took), else the default port.
+ */
+export function meshEndpoint(given: string | undefined, from = process.cwd()): string {
+  return given ?? findMeshState(from)?.endpoint ?? DEFAULT_MESH_ENDPOINT;
+}
