@@ -1,9 +1,12 @@
 /**
  * The line `svc-mesh dev` prints for each failed invocation, like Lambda's `ERROR Invoke Error`
  * and `Task timed out` log lines: function, error type, code, message, request id, trace id.
+ * Error types, codes and messages come from handlers (and their callers' input): control
+ * characters are escaped, so a message cannot drive the developer's terminal.
  * @internal
  */
 import type { FailureRoot } from './invocationSpans.js';
+import { terminalSafe } from './terminal.js';
 import type { LocalFunction } from './types.js';
 import type { RuntimeErrorPayload } from './workers/types.js';
 
@@ -34,7 +37,9 @@ export function failureLine(f: {
     const cause = f.rootShown
       ? `${r.errorType}, above`
       : `${r.errorType}${r.code ? ` [${r.code}]` : ''}: ${cut(r.message.replace(/\s*\n\s*/g, ' '))}`;
-    return `✗ ${f.fn.target}@${f.fn.stage} ${e.errorType}${f.code ? ` [${f.code}]` : ''} because ${r.target} failed (${cause}) (${ids.join(', ')})`;
+    return terminalSafe(
+      `✗ ${f.fn.target}@${f.fn.stage} ${e.errorType}${f.code ? ` [${f.code}]` : ''} because ${r.target} failed (${cause}) (${ids.join(', ')})`,
+    );
   }
   // Lambda's own timeout line already says it all: `RequestId: … Error: Task timed out after N seconds`.
   let message = e.errorMessage.replace(/^RequestId: \S+ Error: /, '');
@@ -42,5 +47,5 @@ export function failureLine(f: {
   message = cut(message);
   const what =
     e.errorType === 'Sandbox.Timedout' ? message : `${e.errorType}${f.code ? ` [${f.code}]` : ''}: ${message}`;
-  return `✗ ${f.fn.target}@${f.fn.stage} ${what} (${ids.join(', ')})`;
+  return terminalSafe(`✗ ${f.fn.target}@${f.fn.stage} ${what} (${ids.join(', ')})`);
 }

@@ -54,6 +54,14 @@ describe('Local mesh: failure lines', () => {
     expect(failureLine({ ...base, error, code: undefined, root, rootShown: true })).toBe(
       `✗ a:b@dev RemoteFunctionError because pay:charge failed (CardDeclined, above) (request r1, trace ${'t'.repeat(32)})`,
     );
+    // a message (from a handler, or its caller's input) cannot drive the terminal
+    const hostile = { errorType: 'Boom\u001b[2J', errorMessage: 'clear\u001b]0;title\u0007 me\r', trace: [] };
+    const line = failureLine({ ...base, error: hostile, code: undefined });
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(line).toContain('Boom');
+    expect(failureLine({ ...base, error, code: undefined, root: { ...root, message: '\u001b[31mred' } })).not.toMatch(
+      /[\u0000-\u001f]/,
+    );
     // its own root (the function itself) is not a cause elsewhere
     expect(failureLine({ ...base, error, code: undefined, root: { ...root, target: 'a:b' } })).toContain(
       'RemoteFunctionError: x failed',

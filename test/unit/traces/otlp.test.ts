@@ -135,7 +135,11 @@ describe('Function: decodeProtobufRequest', () => {
           // The oracle is what the SDK recorded: it keeps every generated key but `__proto__`,
           // which its plain-object attribute map cannot hold as an own key.
           const recorded = Object.keys(spans[0]!.attributes).sort();
-          expect(recorded).toEqual(Object.keys(attributes).filter((k) => k !== '__proto__').sort());
+          expect(recorded).toEqual(
+            Object.keys(attributes)
+              .filter((k) => k !== '__proto__')
+              .sort(),
+          );
           expect(span.attributes.map((a) => a.key).sort()).toEqual(recorded);
           decodedSpans += out.spanCount;
         },
