@@ -314,13 +314,9 @@ function tracingEntry(): string {
   const ipc = JSON.stringify(join(dirname(here), FROM_SOURCE ? 'tracingIpc.ts' : 'tracingIpc.js'));
   return (
     "import { startTracing as start } from 'svc-mesh/tracing';\n" +
-    "import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';\n" +
     `import { IpcSpanExporter, MeshIdGenerator, setInvocationIds } from ${ipc};\n` +
     'export { setInvocationIds };\n' +
-    // Each ended span goes straight to the invocation's pending list (it rides `done`): no batch
-    // queue, timer or flush promise chain per invocation.
-    'export const startTracing = () =>\n' +
-    '  start({ spanProcessor: new SimpleSpanProcessor(new IpcSpanExporter()), idGenerator: new MeshIdGenerator() });\n'
+    'export const startTracing = () => start({ exporter: new IpcSpanExporter(), idGenerator: new MeshIdGenerator() });\n'
   );
 }
 
