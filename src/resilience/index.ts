@@ -9,6 +9,7 @@
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { BulkheadPolicy, CircuitBreakerPolicy, ConsecutiveBreaker } from 'cockatiel';
+import { AbortedError } from '../errors/AbortedError.js';
 import { BulkheadRejectedError } from '../errors/BulkheadRejectedError.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { InvalidConfigError } from '../errors/InvalidConfigError.js';
@@ -371,11 +372,11 @@ export class Resilience {
       throw err;
     };
     const marker = `fault injected by ${ENV.FAULTS} (${rule.spec})`;
+    // Aborted while the fault waits: the same typed error as an aborted call (nothing was sent).
     const wait = (ms: number) =>
-      sleep(ms, o.signal).catch((err: unknown) => {
-        span.end();
-        throw err;
-      });
+      sleep(ms, o.signal).catch((err: unknown) =>
+        fail(o.signal?.aborted ? new AbortedError(target, 0, { cause: o.signal.reason }) : (err as Error)),
+      );
     switch (rule.kind) {
       case 'error':
         return fail(
