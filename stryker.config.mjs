@@ -61,6 +61,15 @@ export const AREAS = {
       'test/integration/runtime/discovery-record-identity.test.ts',
     ],
   },
+  // Resiliency per edge: breakers, bulkheads, edge timeouts, fallbacks, health, fault specs.
+  resilience: {
+    mutate: ['src/resilience/index.ts', 'src/resilience/policy.ts', 'src/resilience/faultSpec.ts'],
+    testFiles: [
+      'test/unit/resilience/*.test.ts',
+      'test/unit/invoke/sdk-edges.test.ts',
+      'test/integration/resilience/faults-breaker.test.ts',
+    ],
+  },
   // The local mesh's IAM evaluator.
   'iam-evaluator': {
     mutate: ['tools/local/iam/evaluate.ts'],
