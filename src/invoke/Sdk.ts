@@ -467,7 +467,10 @@ export class Sdk implements MeshSdk {
       });
     }
     if (name === 'RequestTooLargeException' || name === 'RequestEntityTooLargeException') {
-      return new PayloadTooLargeError(target, 'sync', -1, SYNC_PAYLOAD_LIMIT);
+      return new PayloadTooLargeError(target, 'sync', -1, SYNC_PAYLOAD_LIMIT, {
+        cause: err,
+        refusal: `${name}: ${message}`,
+      });
     }
     const cls = classifyAwsError(err);
     if (cls === 'throttle') {

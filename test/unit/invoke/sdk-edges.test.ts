@@ -231,6 +231,12 @@ describe('Sdk: AWS errors, retries and re-resolving', () => {
       const err = (await failure(sdk.invoke('a:f', {}))) as PayloadTooLargeError;
       expect(err).toBeInstanceOf(PayloadTooLargeError);
       expect(err.kind).toBe('sync');
+      expect(err.bytes).toBe(-1);
+      expect(err.message).toBe(
+        `Lambda refused the request for 'a:f' as too large (${type}: too big); its limit is 6,291,456 bytes ` +
+          'for the whole request. The function did not run. Pass a reference instead (e.g. an S3 key) or split the data.',
+      );
+      expect((err.cause as Error).name).toBe(type);
       expect(ws.invokes).toHaveLength(1);
     },
   );
