@@ -33,16 +33,19 @@ const declined = () =>
   });
 
 type Call = { hop: string; target: string; input: unknown; o: InvokeOptions };
-function harness(policy: Record<string, unknown>, opts: { self?: string; onEvent?: boolean } = {}) {
+function harness(
+  policy: Record<string, unknown>,
+  opts: { self?: string; onEvent?: boolean; calling?: string[]; faults?: string } = {},
+) {
   const calls: Call[] = [];
   const events: ResilienceEvent[] = [];
   let answer: () => unknown = () => 'ok';
   const r = new Resilience(
     {
       policies: { [T]: policy },
-      faults: undefined,
+      faults: opts.faults,
       self: opts.self,
-      calling: undefined,
+      calling: opts.calling === undefined ? undefined : new Set(opts.calling),
       defaultTimeoutMs: 1000,
       deadlineMarginMs: 0,
       onEvent: opts.onEvent === false ? undefined : (e) => events.push(e),
@@ -166,6 +169,24 @@ describe('Resilience: breaker events and health', () => {
     });
   });
 
+  it('a probe answered by a business error closes the breaker, which then counts from zero', async () => {
+    const h = harness({ breaker: { failures: 2, halfOpenMs: 1_000 } });
+    h.answer(fail(crash()));
+    await h.run();
+    await h.run();
+    expect(h.r.health().breakers[T]?.state).toBe('open');
+    vi.setSystemTime(Date.now() + 1_000);
+    h.answer(fail(declined()));
+    expect(((await h.run()) as { e: Error }).e).toBeInstanceOf(RemoteFunctionError);
+    expect(h.r.health().breakers[T]).toMatchObject({ state: 'closed', failures: 0 });
+    // one more failure does not reopen it: two are needed again
+    h.answer(fail(crash()));
+    await h.run();
+    expect(h.r.health().breakers[T]).toMatchObject({ state: 'closed', failures: 1 });
+    await h.run();
+    expect(h.r.health().breakers[T]).toMatchObject({ state: 'open', opens: 2 });
+  });
+
   it('a business error neither counts nor sets the last failure; no caller without self', async () => {
     const h = harness({ breaker: { failures: 1, halfOpenMs: 1_000 } });
     h.answer(fail(declined()));
@@ -238,6 +259,20 @@ describe('Resilience: breaker events and health', () => {
   });
 });
 
+describe('Resilience: SVC_MESH_FAULTS checks', () => {
+  it('refuses a fault for a target this function does not call, listing what it calls (or nothing)', () => {
+    expect(() => harness({}, { calling: ['a:b', 'c:d'], faults: 'x:y=error' })).toThrow(
+      "SVC_MESH_FAULTS: fault 'x:y=error' names 'x:y', which this function does not call (calling: a:b, c:d).",
+    );
+    expect(() => harness({}, { calling: [], faults: 'x:y=error' })).toThrow('(calling: nothing).');
+    expect(() => harness({}, { faults: 'x:y=oops' })).toThrow(
+      /^SVC_MESH_FAULTS: fault 'x:y=oops': unknown fault 'oops'/,
+    );
+    // no calling list (outside a function): any target
+    expect(harness({}, { faults: 'x:y=error' }).r.health().faults).toEqual([{ spec: 'x:y=error', injected: 0 }]);
+  });
+});
+
 describe('Resilience: options, fallbacks and bulkheads', () => {
   it('hands the edge timeout and retries to the call unless the call gives its own timeout', async () => {
     const h = harness({ timeoutMs: 500, retries: 2 });
@@ -298,10 +333,15 @@ describe('Resilience: options, fallbacks and bulkheads', () => {
     expect(queued.hop).toBe('async');
     expect(queued.input).toEqual({ n: 1 });
     expect(queued.o).toStrictEqual({ stage: 'dev', raw: true, signal });
-    // throttled: queued too
+    // an Event call while open is refused, not queued again
+    const n = h.calls.length;
+    expect(((await h.run({}, 'async')) as { e: Error }).e).toBeInstanceOf(CircuitOpenError);
+    expect(h.calls).toHaveLength(n);
+    // throttled: queued too, with only the options the call gave (none)
     const t = harness({ fallback: 'event' });
     t.answer(fail(new ThrottledError(T, 1, 'x')));
     expect(await t.run()).toEqual({ v: { svcmesh: 'queued', target: T, reason: 'THROTTLED', requestId: 'req-1' } });
+    expect(t.calls.at(-1)!.o).toStrictEqual({});
   });
 
   it('a full bulkhead rejects with its numbers and counts; health shows active, queued and rejected', async () => {
@@ -322,6 +362,19 @@ describe('Resilience: options, fallbacks and bulkheads', () => {
     release();
     await second;
     expect(h.r.health().bulkheads[T]).toMatchObject({ active: 0, queued: 0, rejected: 1 });
+    // a rejected call is one a fallback may answer (nothing was sent), or queue as an Event
+    const fb = harness({ maxConcurrent: 1 });
+    fb.answer(() => new Promise(() => undefined));
+    void fb.run();
+    expect(await fb.run({ fallback: (e: unknown) => (e as { code: string }).code } as never)).toEqual({
+      v: 'BULKHEAD_REJECTED',
+    });
+    const ev = harness({ maxConcurrent: 1, fallback: 'event' });
+    ev.answer(() => new Promise(() => undefined));
+    void ev.run();
+    expect(await ev.run()).toEqual({
+      v: { svcmesh: 'queued', target: T, reason: 'BULKHEAD_REJECTED', requestId: 'req-1' },
+    });
     // without a queue the message and numbers say 0
     const solo = harness({ maxConcurrent: 1 });
     solo.answer(() => new Promise(() => undefined));

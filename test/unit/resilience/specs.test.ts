@@ -122,6 +122,9 @@ describe('parseFaultSpec (SVC_MESH_FAULTS, --fault)', () => {
     expect(parseFaultRule('a:f=latency:15m').latencyMs).toBe(900_000);
     expect(parseFaultRule('a:f=crash:12.5%')).toMatchObject({ percent: 12.5, spec: 'a:f=crash:12.5%' });
     expect(parseFaultRule('a:f=timeout:100%').spec).toBe('a:f=timeout');
+    // decimals of any length, and spaces around each part
+    expect(parseFaultRule('a:f=latency:1.25s:12.75%')).toMatchObject({ latencyMs: 1250, percent: 12.75 });
+    expect(parseFaultRule('a:f=latency: 2s : 50%')).toMatchObject({ latencyMs: 2000, percent: 50 });
     // a list: separated by commas, empty parts skipped
     expect(parseFaultSpec(' a:f=error , ,b:g=crash,').map((r) => r.spec)).toEqual(['a:f=error', 'b:g=crash']);
     expect(parseFaultSpec('')).toEqual([]);
@@ -132,6 +135,8 @@ describe('parseFaultSpec (SVC_MESH_FAULTS, --fault)', () => {
     expect(problem('a:f')).toBe(
       `fault 'a:f' must be '<target>=<fault>', e.g. 'payments:charge=error:30%' (faults: ${kinds})`,
     );
+    // the spec is quoted as written, without the spaces around it
+    expect(() => parseFaultRule('  nope  ')).toThrow(/^fault 'nope' must be '<target>=<fault>'/);
     expect(problem('=error')).toBe(
       `fault '=error' must be '<target>=<fault>', e.g. 'payments:charge=error:30%' (faults: ${kinds})`,
     );
