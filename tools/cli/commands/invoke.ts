@@ -111,9 +111,10 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
           `region ${region}${account ? `, account ${account}` : ''}, ${resolved.functionArn} (stage ${resolved.stage ?? stage})\n`,
       );
     }
-    // Loaded before the command's span starts, so the trace shows the call, not Node loading
-    // the AWS SDK (the runtime imports the same modules lazily, and gets them from the cache).
-    await Promise.all([import('@aws-sdk/client-lambda'), import('@aws-sdk/client-ssm')]).catch(() => undefined);
+    // The runtime's own warm-up and its SSM client (discovery's), before the command's span
+    // starts, so the trace shows the call, not Node loading and building the AWS clients (a
+    // failure there is the call's to report).
+    await Promise.all([sdk.prime(), sdk.clients.ssm()]).catch(() => undefined);
     const { withCliSpan } = await import('./invokeTrace.js');
     const result = await withCliSpan(endpoint, target, () =>
       opts.async ? sdk.invokeAsync(target as never, input as never) : sdk.invoke(target as never, input as never),
