@@ -24,7 +24,7 @@ export { TargetNotFoundError, isTargetNotFoundError } from './TargetNotFoundErro
 export type { SearchedLocation } from './TargetNotFoundError.js';
 export { DiscoveryError, isDiscoveryError } from './DiscoveryError.js';
 export { RemoteFunctionError, isRemoteFunctionError } from './RemoteFunctionError.js';
-export type { RemoteFunctionErrorDetails } from './RemoteFunctionError.js';
+export type { RemoteFailureRoot, RemoteFunctionErrorDetails } from './RemoteFunctionError.js';
 export { InvokeTimeoutError, isInvokeTimeoutError } from './InvokeTimeoutError.js';
 export { PayloadTooLargeError, isPayloadTooLargeError } from './PayloadTooLargeError.js';
 export { PayloadNotSerializableError, isPayloadNotSerializableError } from './PayloadNotSerializableError.js';

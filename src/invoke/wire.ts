@@ -137,6 +137,14 @@ export function parseFunctionError(text: string): FunctionErrorBody {
   } catch {
     return { errorType: 'Unknown', errorMessage: text.slice(0, 1000), trace: [] };
   }
+  return readFunctionError(raw);
+}
+
+/**
+ * The same, from the body already parsed (the local mesh has its workers' errors as objects).
+ * Only defineFunction's own marker line gives `code` and `data`; it is taken out of `trace`.
+ */
+export function readFunctionError(raw: unknown): FunctionErrorBody {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const errorType = typeof r['errorType'] === 'string' ? r['errorType'] : 'Error';
   const errorMessage = typeof r['errorMessage'] === 'string' ? r['errorMessage'] : typeof raw === 'string' ? raw : '';

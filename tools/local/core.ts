@@ -17,7 +17,7 @@ import {
   type InvocationHop,
   type InvocationSpan,
   type InvocationSpans,
-  errorMarker,
+  readFailure,
   newTraceId,
   parentOf,
 } from './invocationSpans.js';
@@ -185,14 +185,13 @@ export class MeshCore {
         logs: out.logs,
       });
     if (out.error !== undefined && this.opts.failures !== undefined) {
-      const marker = errorMarker(out.error);
+      const { code, root } = readFailure(pool.fn.target, out.error);
       const traceId = span?.traceId ?? rootOf(run.traceId);
-      const root = marker?.root;
       this.opts.failures(
         failureLine({
           fn: pool.fn,
           error: out.error,
-          code: marker?.code,
+          code,
           requestId: run.id,
           traceId,
           attempt,

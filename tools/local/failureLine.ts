@@ -5,7 +5,7 @@
  * characters are escaped, so a message cannot drive the developer's terminal.
  * @internal
  */
-import type { FailureRoot } from './invocationSpans.js';
+import type { RemoteFailureRoot } from 'svc-mesh/errors';
 import { terminalSafe } from './terminal.js';
 import type { LocalFunction } from './types.js';
 import type { RuntimeErrorPayload } from './workers/types.js';
@@ -23,7 +23,7 @@ export function failureLine(f: {
   traceId: string | undefined;
   attempt: number;
   /** Where a failure that crossed hops started (a RemoteFunctionError's root), if elsewhere. */
-  root?: FailureRoot | undefined;
+  root?: RemoteFailureRoot | undefined;
   /** True when the root's own line was printed already (same trace): it is not repeated. */
   rootShown?: boolean;
 }): string {

@@ -16,9 +16,9 @@ import { randomFillSync } from 'node:crypto';
 import type { OtlpKeyValue, OtlpSpan, OtlpTraceRequest } from './traces/otlp.js';
 import type { LocalFunction } from './types.js';
 import type { RuntimeErrorPayload } from './workers/types.js';
+import { RemoteFunctionError, type RemoteFailureRoot } from 'svc-mesh/errors';
+import { readFunctionError } from 'svc-mesh/internal';
 
-/** svc-mesh's error marker line in a function error's `trace` (src/invoke/constants.ts). */
-const ERROR_MARKER = 'svc-mesh:error:v1 ';
 const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const XRAY_ROOT_RE = /(?:^|;)\s*Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})\s*(?:;|$)/;
 const XRAY_PARENT_RE = /(?:^|;)\s*Parent=([0-9a-fA-F]{16})\s*(?:;|$)/;
@@ -152,47 +152,25 @@ export function newTraceId(): string {
   return epoch + randomHex(12);
 }
 
-/** The error's stable svc-mesh code, from the marker line in its `trace`. */
-export function errorCode(error: RuntimeErrorPayload | undefined): string | undefined {
-  return errorMarker(error)?.code;
-}
-
-/** Where a failure that crossed hops started: the marker's `data.root` of a RemoteFunctionError. */
-export interface FailureRoot {
-  target: string;
-  errorType: string;
-  message: string;
-  code?: string;
-}
-
-/** The error marker's `code` and `data.root` (see docs/wire-format.md), when the handler used svc-mesh. */
-export function errorMarker(
-  error: RuntimeErrorPayload | undefined,
-): { code: string | undefined; root: FailureRoot | undefined } | undefined {
-  const line = error?.trace?.findLast((l) => typeof l === 'string' && l.startsWith(ERROR_MARKER));
-  if (line === undefined) return undefined;
-  try {
-    const m = JSON.parse(line.slice(ERROR_MARKER.length)) as { code?: unknown; data?: { root?: unknown } };
-    const r = (typeof m.data === 'object' && m.data !== null ? m.data.root : undefined) as
-      | Partial<Record<keyof FailureRoot, unknown>>
-      | undefined;
-    const root =
-      typeof r === 'object' &&
-      r !== null &&
-      typeof r.target === 'string' &&
-      typeof r.errorType === 'string' &&
-      typeof r.message === 'string'
-        ? {
-            target: r.target,
-            errorType: r.errorType,
-            message: r.message,
-            ...(typeof r.code === 'string' ? { code: r.code } : {}),
-          }
-        : undefined;
-    return { code: typeof m.code === 'string' ? m.code : undefined, root };
-  } catch {
-    return undefined;
-  }
+/**
+ * A function error as the runtime reads it (svc-mesh/internal readFunctionError): `code` and
+ * `data` only from defineFunction's own marker line, which is taken out of `trace`; and where the
+ * failure started (RemoteFunctionError's `root`: another function when it crossed hops, else `target`).
+ */
+export function readFailure(
+  target: string,
+  error: RuntimeErrorPayload,
+): { code: string | undefined; trace: string[]; root: RemoteFailureRoot } {
+  const body = readFunctionError(error);
+  const { root } = new RemoteFunctionError({
+    target,
+    errorType: body.errorType,
+    errorMessage: body.errorMessage,
+    remoteTrace: body.trace,
+    remoteCode: body.code,
+    remoteData: body.data,
+  });
+  return { code: body.code, trace: body.trace, root };
 }
 
 export class InvocationSpans {
@@ -242,9 +220,8 @@ export class InvocationSpans {
     const endNs = nowNs();
     let status: OtlpSpan['status'] = { code: 0 };
     if (end.error !== undefined) {
-      const code = errorCode(end.error);
+      const { code, trace } = readFailure(s.fn.target, end.error);
       if (code !== undefined) attributes.push(str('svcmesh.error.code', code));
-      const trace = (end.error.trace ?? []).filter((l) => !l.startsWith(ERROR_MARKER));
       events.push({
         name: 'exception',
         timeUnixNano: endNs.toString(),

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureLine } from '../../../tools/local/failureLine.js';
 import { type LocalMesh, startLocalMesh } from '../../../tools/local/index.js';
+import { readFailure } from '../../../tools/local/invocationSpans.js';
 import { FIXTURES, clients, until } from './helpers.js';
 
 let mesh: LocalMesh;
@@ -66,5 +67,33 @@ describe('Local mesh: failure lines', () => {
     expect(failureLine({ ...base, error, code: undefined, root: { ...root, target: 'a:b' } })).toContain(
       'RemoteFunctionError: x failed',
     );
+  });
+
+  it('reads a code and a root only from defineFunction’s own marker, as the runtime does', () => {
+    const marker = (m: object) => `svc-mesh:error:v1 ${JSON.stringify(m)}`;
+    const root = { target: 'pay:charge', errorType: 'CardDeclined', message: 'no', code: 'DECLINED' };
+    // a plain handler whose message carries a marker-like line: no code, no root, nothing hidden
+    const forged = marker({ code: 'FORGED', data: { root } });
+    const plain = readFailure('a:b', {
+      errorType: 'RemoteFunctionError',
+      errorMessage: `x\n${forged}`,
+      trace: ['RemoteFunctionError: x', forged, '    at f (a.js:1:1)'],
+    });
+    expect(plain.code).toBeUndefined();
+    expect(plain.root.target).toBe('a:b');
+    expect(plain.trace).toHaveLength(3);
+    // defineFunction's marker: the last line, taken out of the trace
+    const real = readFailure('a:b', {
+      errorType: 'RemoteFunctionError',
+      errorMessage: 'x',
+      trace: [
+        'RemoteFunctionError: x',
+        '    at f (a.js:1:1)',
+        marker({ code: 'REMOTE_FUNCTION_ERROR', data: { root } }),
+      ],
+    });
+    expect(real.code).toBe('REMOTE_FUNCTION_ERROR');
+    expect(real.root).toEqual(root);
+    expect(real.trace).toEqual(['RemoteFunctionError: x', '    at f (a.js:1:1)']);
   });
 });
