@@ -9,3 +9,4 @@ export * from './names.js';
 export { ENV } from './env.js';
 export * from '../resilience/faultSpec.js';
 export { type FunctionErrorBody, readFunctionError } from '../invoke/wire.js';
+export { closestTargets } from '../invoke/shorthand.js';

@@ -140,22 +140,33 @@ export async function undeclaredCall(
   declared: readonly string[],
   shortName = false,
 ): Promise<UndeclaredCallError> {
-  let suggestions: string[] = [];
+  const suggestions = await closestTargets(target, declared, shortName);
+  return new UndeclaredCallError(caller, target, declared, { suggestions, shortName });
+}
+
+/**
+ * The names of `targets` closest to `target` (full names, or function names alone when
+ * `shortName`), closest first, at most 3; empty when fastest-levenshtein cannot be loaded (it is
+ * loaded here, on error paths only). Also used by `svc-mesh invoke` for a target a mesh does not run.
+ */
+export async function closestTargets(target: string, targets: readonly string[], shortName = false): Promise<string[]> {
   try {
     const { distance } = await import('fastest-levenshtein');
     const fnOf = (t: string) => t.slice(t.indexOf(':') + 1);
-    const pool = shortName ? [...new Set(declared.map(fnOf))] : declared;
+    const pool = shortName ? [...new Set(targets.map(fnOf))] : targets;
     const written = target.toLowerCase();
     const limit = Math.max(2, Math.floor(target.length / 3));
-    suggestions = pool
-      .map((d) => ({ d, n: distance(written, d.toLowerCase()) }))
-      // A full name whose function part matches (another service) is always worth naming.
-      .filter(({ d, n }) => n <= limit || (!shortName && fnOf(d) === fnOf(target)))
-      .sort((a, b) => a.n - b.n || (a.d < b.d ? -1 : 1))
-      .slice(0, 3)
-      .map(({ d }) => d);
+    return (
+      pool
+        .map((d) => ({ d, n: distance(written, d.toLowerCase()) }))
+        // A full name whose function part matches (another service) is always worth naming.
+        .filter(({ d, n }) => n <= limit || (!shortName && fnOf(d) === fnOf(target)))
+        .sort((a, b) => a.n - b.n || (a.d < b.d ? -1 : 1))
+        .slice(0, 3)
+        .map(({ d }) => d)
+    );
   } catch {
-    // No suggestions without the library: the error still lists every declared target.
+    // No suggestions without the library: the caller still lists every target.
+    return [];
   }
-  return new UndeclaredCallError(caller, target, declared, { suggestions, shortName });
 }

@@ -4,7 +4,7 @@
  * TARGET_NOT_FOUND speaks of deploying, which on a local mesh means: the service is in the
  * folder `svc-mesh dev` loads.
  */
-import { distance } from 'fastest-levenshtein';
+import { closestTargets } from 'svc-mesh/internal';
 
 interface MeshFunction {
   target: string;
@@ -27,20 +27,6 @@ export async function meshFunctions(endpoint: string, timeoutMs = 1500): Promise
   }
 }
 
-/** The targets closest to `written` (case-insensitive edit distance), closest first, at most 3. */
-export function closestTargets(written: string, targets: readonly string[]): string[] {
-  const w = written.toLowerCase();
-  // a short name (no service) is compared with the function part alone
-  const part = (t: string) => (w.includes(':') ? t : t.slice(t.indexOf(':') + 1)).toLowerCase();
-  const limit = Math.max(2, Math.floor(w.length / 3));
-  return targets
-    .map((t) => ({ t, d: distance(w, part(t)) }))
-    .filter((x) => x.d > 0 && x.d <= limit)
-    .sort((a, b) => a.d - b.d || a.t.localeCompare(b.t))
-    .slice(0, 3)
-    .map((x) => x.t);
-}
-
 /** Lines explaining a TARGET_NOT_FOUND from the local mesh at `endpoint`; empty when it does not answer. */
 export async function notFoundHints(
   endpoint: string,
@@ -59,7 +45,7 @@ export async function notFoundHints(
     lines.push(
       `  you asked for stage ${stage}: drop --stage (or SVC_MESH_STAGE) to use the mesh's stage ${stages[0]}.`,
     );
-  const near = closestTargets(
+  const near = await closestTargets(
     target,
     fns.map((f) => f.target),
   );
