@@ -10,6 +10,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { startLocalMesh } from '../../../tools/local/index.js';
 import type { TraceDetail } from '../../../tools/local/traces/index.js';
+import { startWireServer } from '../../helpers/wire-server.js';
 import { FIXTURES, clients, decode, until } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../tools/bin/svc-mesh.js', import.meta.url));
@@ -203,6 +204,18 @@ describe('svc-mesh invoke against the local mesh', () => {
     expect(d!.summary.orphanCount).toBe(0);
     expect(d!.summary.errorCount).toBe(1);
     expect(d!.summary.firstError).toMatchObject({ service: 'devloop', code: 'LIMIT_EXCEEDED' });
+  }, 60_000);
+
+  it('against another AWS-compatible server on this machine (moto, LocalStack): no trace and no mesh hints', async () => {
+    // The wire server answers SSM and Lambda like AWS, and nothing else (no /_mesh/*, no /v1/traces).
+    await using ws = await startWireServer({});
+    const r = await cli(['invoke', 'devloop:refuse', '--endpoint', ws.endpoint, '--data', '{}']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[TARGET_NOT_FOUND]');
+    // every command it prints must work when pasted: there is no trace there to show
+    expect(r.stderr).not.toMatch(/^trace [0-9a-f]{32}/m);
+    expect(r.stderr).not.toContain('npx svc-mesh');
+    expect(r.stderr).not.toContain('the local mesh at');
   }, 60_000);
 });
 

@@ -11,7 +11,7 @@
 import { InvalidConfigError } from 'svc-mesh/errors';
 import { isLoopbackUrl, isValidStage, LOCAL_DEVELOPER_CREDENTIALS, parseTarget } from 'svc-mesh/internal';
 import { terminalSafe } from '../../local/terminal.js';
-import { notFoundHints } from '../lib/localTargets.js';
+import { isLocalMesh, notFoundHints } from '../lib/localTargets.js';
 import { findMeshState } from '../lib/meshState.js';
 
 /** `s` as one POSIX shell word. */
@@ -46,6 +46,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
 
   let endpoint: string | undefined;
   let where: string;
+  let fromMeshState = false;
   let meshStage: string | undefined;
   if (opts.endpoint !== undefined) [endpoint, where] = [String(opts.endpoint), '--endpoint'];
   else if (env['AWS_ENDPOINT_URL_LAMBDA'] ?? env['AWS_ENDPOINT_URL']) {
@@ -53,7 +54,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     where = env['AWS_ENDPOINT_URL_LAMBDA'] ? 'AWS_ENDPOINT_URL_LAMBDA' : 'AWS_ENDPOINT_URL';
   } else {
     const mesh = opts.aws ? undefined : findMeshState(process.cwd());
-    if (mesh !== undefined) [endpoint, where, meshStage] = [mesh.endpoint, mesh.file, mesh.stage];
+    if (mesh !== undefined) [endpoint, where, meshStage, fromMeshState] = [mesh.endpoint, mesh.file, mesh.stage, true];
     else where = 'AWS';
   }
   if (endpoint !== undefined && opts.aws)
@@ -87,6 +88,13 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
       '--aws needs a region: pass --region us-east-1 or set AWS_REGION (or a region in your AWS profile via AWS_REGION).',
     );
 
+  // A local mesh (not moto or LocalStack on this machine): the one found from this folder, or
+  // a loopback endpoint that answers as one. Only a mesh records and shows the command's trace.
+  const localMesh =
+    endpoint !== undefined &&
+    url !== undefined &&
+    isLoopbackUrl(url) &&
+    (fromMeshState || (await isLocalMesh(endpoint)));
   const { createSdk } = await import('svc-mesh');
   const sdk = createSdk({
     stage,
@@ -116,7 +124,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     // failure there is the call's to report).
     await Promise.all([sdk.prime(), sdk.clients.ssm()]).catch(() => undefined);
     const { withCliSpan } = await import('./invokeTrace.js');
-    const result = await withCliSpan(endpoint, target, () =>
+    const result = await withCliSpan(localMesh ? endpoint : undefined, target, () =>
       opts.async ? sdk.invokeAsync(target as never, input as never) : sdk.invoke(target as never, input as never),
     );
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
@@ -140,7 +148,7 @@ export async function run(target: string, opts: InvokeCliOptions = {}): Promise<
     if (e.remoteData !== undefined && (root === undefined || root.target === target))
       lines.push(`  remoteData: ${JSON.stringify(e.remoteData)}`);
     if (e.requestId !== undefined) lines.push(`  requestId: ${e.requestId}`);
-    if (e.code === 'TARGET_NOT_FOUND' && endpoint !== undefined && url !== undefined && isLoopbackUrl(url)) {
+    if (e.code === 'TARGET_NOT_FOUND' && localMesh && endpoint !== undefined) {
       const command = (t: string) =>
         ['npx svc-mesh invoke', shellWord(t), '--data', shellWord(raw)]
           .concat(where === '--endpoint' ? ['--endpoint', shellWord(endpoint)] : [])

@@ -1,14 +1,17 @@
 /**
  * `svc-mesh invoke` against the local mesh records its own root span, so the trace starts with
  * the command (`svc-mesh invoke <target>`) instead of a "(remote parent)" nobody recorded. Only
- * for a loopback endpoint (the mesh collects spans on its own port); against AWS nothing changes.
+ * against a local mesh (it collects spans on its own port); against AWS, moto or LocalStack
+ * nothing changes.
  * @internal
  */
-import { isLoopbackEndpoint } from 'svc-mesh/internal';
 
-/** Runs `call` under a root span exported to the mesh at `endpoint`; prints the trace id to stderr. */
+/**
+ * Runs `call` under a root span exported to the local mesh at `endpoint` (undefined: not a
+ * mesh, just `call`); prints the trace id, and the command that shows it, to stderr.
+ */
 export async function withCliSpan<T>(endpoint: string | undefined, target: string, call: () => Promise<T>): Promise<T> {
-  if (!isLoopbackEndpoint(endpoint) || (process.env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true') return call();
+  if (endpoint === undefined || (process.env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true') return call();
   const { startTracing } = await import('svc-mesh/tracing');
   const { SpanKind, SpanStatusCode, trace } = await import('@opentelemetry/api');
   const tracing = startTracing({

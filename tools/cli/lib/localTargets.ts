@@ -11,20 +11,33 @@ interface MeshFunction {
   stage: string;
 }
 
-/** The functions a local mesh runs, or undefined when it does not answer within `timeoutMs`. */
-export async function meshFunctions(endpoint: string, timeoutMs = 1500): Promise<MeshFunction[] | undefined> {
+/** A svc-mesh admin answer (JSON), or undefined: another server (moto, LocalStack), or none. */
+async function meshJson(endpoint: string, path: string, timeoutMs: number): Promise<unknown> {
   try {
-    const res = await fetch(new URL('/_mesh/functions', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return undefined;
-    const body: unknown = await res.json();
-    if (!Array.isArray(body)) return undefined;
-    return body.filter(
-      (f): f is MeshFunction =>
-        typeof f === 'object' && f !== null && typeof f.target === 'string' && typeof f.stage === 'string',
-    );
+    const res = await fetch(new URL(path, endpoint), { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? await res.json() : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * True when `endpoint` is a svc-mesh local mesh (it answers GET /_mesh/health), not another
+ * AWS-compatible server on this machine, such as moto or LocalStack.
+ */
+export async function isLocalMesh(endpoint: string, timeoutMs = 1000): Promise<boolean> {
+  const h = await meshJson(endpoint, '/_mesh/health', timeoutMs);
+  return typeof h === 'object' && h !== null && typeof (h as { status?: unknown }).status === 'string';
+}
+
+/** The functions a local mesh runs, or undefined when it does not answer within `timeoutMs`. */
+export async function meshFunctions(endpoint: string, timeoutMs = 1500): Promise<MeshFunction[] | undefined> {
+  const body = await meshJson(endpoint, '/_mesh/functions', timeoutMs);
+  if (!Array.isArray(body)) return undefined;
+  return body.filter(
+    (f): f is MeshFunction =>
+      typeof f === 'object' && f !== null && typeof f.target === 'string' && typeof f.stage === 'string',
+  );
 }
 
 /** Lines explaining a TARGET_NOT_FOUND from the local mesh at `endpoint`; empty when it does not answer. */
