@@ -362,21 +362,18 @@ export default async function run(): Promise<BenchRow[]> {
     const offlineReadyMs = offline13.readyMs ?? null;
     const offlineNote = [offline13.note, offline14.note].filter(Boolean).join('; ');
 
-    // The physical floor: a raw keep-alive node:http echo on loopback.
-    const echo = await startProcess(process.execPath, [join(dir, 'echo.mjs')], {
-      cwd: dir,
-      ready: /ECHO (\d+)/,
-      timeoutMs: 20_000,
-    });
-    procs.push(echo.proc);
-    const echoT = target('echo', `http://127.0.0.1:${echo.match[1]}`, 'echo');
-    const hop = await startProcess(process.execPath, [join(dir, 'echo-hop.mjs')], {
-      cwd: dir,
-      ready: /ECHO (\d+)/,
-      timeoutMs: 20_000,
-    });
-    procs.push(hop.proc);
-    const hopT = target('echo through a child process', `http://127.0.0.1:${hop.match[1]}`, 'echo');
+    const startEcho = async (file: string, name: string): Promise<Target> => {
+      const p = await startProcess(process.execPath, [join(dir, file)], {
+        cwd: dir,
+        ready: /ECHO (\d+)/,
+        timeoutMs: 20_000,
+      });
+      procs.push(p.proc);
+      return target(name, `http://127.0.0.1:${p.match[1]}`, 'echo');
+    };
+    // The physical floor: a raw keep-alive node:http echo on loopback; and the same through a child process.
+    const echoT = await startEcho('echo.mjs', 'echo');
+    const hopT = await startEcho('echo-hop.mjs', 'echo through a child process');
 
     const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), ...(offT14 ? [offT14] : []), echoT, hopT];
     // The first call of each (a cold start: the mesh bundles and forks, serverless-offline loads the handler).
