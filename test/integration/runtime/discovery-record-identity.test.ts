@@ -16,6 +16,7 @@ import {
 } from 'svc-mesh';
 import { generate, loadProject } from '../../../codegen/index.js';
 import { startWireServer } from '../../helpers/wire-server.js';
+import { wireSdk } from '../../helpers/sdk.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -28,13 +29,7 @@ async function setup() {
       'billing-v2': async () => ({ status: 'custom name' }),
     },
   });
-  const sdk = createSdk({
-    region: 'us-east-1',
-    endpoint: ws.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    env: {},
-    stage: 'dev',
-  });
+  const sdk = wireSdk(ws, { stage: 'dev' });
   return { ws, sdk };
 }
 

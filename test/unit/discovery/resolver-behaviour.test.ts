@@ -16,28 +16,16 @@ import { createSdk } from '../../../src/invoke/Sdk.js';
 import type { SdkConfig } from '../../../src/internal/config.js';
 import { exportName } from '../../../src/internal/names.js';
 import { type WireServer, type WireServerOptions, startWireServer } from '../../helpers/wire-server.js';
+import { failure, wireSdk } from '../../helpers/sdk.js';
 
 const rec = (ws: WireServer, name: string) => JSON.stringify({ v: 1, functionArn: ws.arn(name) });
 const topic = (ws: WireServer, name: string) => ws.topicArn(name);
 
 async function setup(extra: WireServerOptions = {}, cfg: SdkConfig = {}) {
   const ws = await startWireServer(extra);
-  const sdk = createSdk({
-    region: 'us-east-1',
-    endpoint: ws.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    env: {},
-    stage: 'dev',
-    ...cfg,
-  });
+  const sdk = wireSdk(ws, { stage: 'dev', ...cfg });
   return { ws, sdk, resolver: sdk.resolver };
 }
-
-const failure = (e: Promise<unknown>) =>
-  e.then(
-    () => new Error('resolved, expected a rejection'),
-    (x: unknown) => x,
-  );
 
 describe('ServiceResolver: stage chains and the cache behind cached()', () => {
   afterEach(() => vi.useRealTimers());

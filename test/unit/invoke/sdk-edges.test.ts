@@ -25,24 +25,11 @@ import { defineFunction } from '../../../src/invoke/defineFunction.js';
 import type { SdkConfig } from '../../../src/internal/config.js';
 import { lambdaContext } from '../../helpers/lambda-context.js';
 import { type WireServerOptions, startWireServer } from '../../helpers/wire-server.js';
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => new Error('resolved, expected a rejection'),
-    (e: unknown) => e,
-  );
+import { failure, wireSdk } from '../../helpers/sdk.js';
 
 async function setup(opts: WireServerOptions = {}, cfg: SdkConfig = {}) {
   const ws = await startWireServer({ functions: { f: async (e: unknown) => ({ got: e }) }, ...opts });
-  const sdk = createSdk({
-    region: 'us-east-1',
-    endpoint: ws.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    env: {},
-    routes: { 'a:f': 'f' },
-    retryBaseMs: 1,
-    ...cfg,
-  });
+  const sdk = wireSdk(ws, { routes: { 'a:f': 'f' }, retryBaseMs: 1, ...cfg });
   return { ws, sdk };
 }
 

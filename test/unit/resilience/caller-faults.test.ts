@@ -12,25 +12,15 @@ import { AbortedError } from '../../../src/errors/AbortedError.js';
 import { InvokeTimeoutError } from '../../../src/errors/InvokeTimeoutError.js';
 import { RemoteFunctionError } from '../../../src/errors/RemoteFunctionError.js';
 import { ThrottledError } from '../../../src/errors/ThrottledError.js';
-import { createSdk } from '../../../src/invoke/Sdk.js';
 import type { SdkConfig } from '../../../src/internal/config.js';
 import type { ResilienceEvent } from '../../../src/resilience/index.js';
 import { type WireServerOptions, startWireServer } from '../../helpers/wire-server.js';
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => new Error('resolved, expected a rejection'),
-    (e: unknown) => e,
-  );
+import { failure, wireSdk } from '../../helpers/sdk.js';
 
 async function setup(faults: string, cfg: SdkConfig = {}, opts: WireServerOptions = {}) {
   const ws = await startWireServer({ functions: { f: async (e: unknown) => ({ got: e }) }, ...opts });
   const events: ResilienceEvent[] = [];
-  const sdk = createSdk({
-    region: 'us-east-1',
-    endpoint: ws.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    env: {},
+  const sdk = wireSdk(ws, {
     routes: { 'a:f': 'f' },
     retryBaseMs: 1,
     calling: ['a:f'],

@@ -9,16 +9,22 @@ import { InvalidConfigError } from '../../../src/errors/InvalidConfigError.js';
 import { FaultSpecProblem, matchFault, parseFaultRule, parseFaultSpec } from '../../../src/resilience/faultSpec.js';
 import { checkPolicy } from '../../../src/resilience/policy.js';
 
+/** What `parse` throws, checked to be a `cls`; a failure when it accepts `input`. */
+function refusal<T, E extends Error>(parse: (input: T) => unknown, input: T, cls: new (...a: never[]) => E): E {
+  try {
+    parse(input);
+  } catch (err) {
+    expect(err).toBeInstanceOf(cls);
+    return err as E;
+  }
+  throw new Error(`accepted ${JSON.stringify(input)}`);
+}
+
 const S = 'SVC_MESH_POLICIES';
 const refused = (v: unknown): string => {
-  try {
-    checkPolicy(S, 'a:f', v);
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidConfigError);
-    expect((err as InvalidConfigError).code).toBe('INVALID_CONFIG');
-    return (err as Error).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(v)}`);
+  const err = refusal((x: unknown) => checkPolicy(S, 'a:f', x), v, InvalidConfigError);
+  expect(err.code).toBe('INVALID_CONFIG');
+  return err.message;
 };
 
 describe('checkPolicy (SVC_MESH_POLICIES)', () => {
@@ -95,15 +101,7 @@ describe('checkPolicy (SVC_MESH_POLICIES)', () => {
   });
 });
 
-const problem = (spec: string): string => {
-  try {
-    parseFaultSpec(spec);
-  } catch (err) {
-    expect(err).toBeInstanceOf(FaultSpecProblem);
-    return (err as Error).message;
-  }
-  throw new Error(`accepted ${spec}`);
-};
+const problem = (spec: string): string => refusal(parseFaultSpec, spec, FaultSpecProblem).message;
 
 describe('parseFaultSpec (SVC_MESH_FAULTS, --fault)', () => {
   it('normalises targets, edges, kinds, durations and probabilities', () => {
