@@ -145,15 +145,29 @@ async function warm(t: Target): Promise<void> {
   await concurrent(t, WARM * 2);
 }
 
-/** One round: a sequential slice then a concurrent slice for each target, order rotated per round. */
+/** Idle time before each slice: what the previous slice left running (GC, a server's background work) ends first. */
+const SETTLE_MS = SMOKE ? 0 : 150;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+
+/**
+ * One round: a sequential slice of each target, then a concurrent slice of each, order rotated
+ * per round. Slices of one kind follow each other, after an idle pause: a sequential slice never
+ * starts while the previous target is still busy with its concurrent burst (which slowed whichever
+ * target came next in the list).
+ */
 async function round(targets: Target[], r: number): Promise<void> {
   const order = targets.map((_, k) => targets[(k + r) % targets.length]!);
   for (const t of order) {
     dropIdle(t);
-    let t0 = performance.now();
+    await settle();
+    const t0 = performance.now();
     for (let i = 0; i < SEQ; i++) await once(t, i);
     t.seqMs += performance.now() - t0;
-    t0 = performance.now();
+  }
+  for (const t of order) {
+    dropIdle(t);
+    await settle();
+    const t0 = performance.now();
     await concurrent(t, CONC_N);
     t.concMs += performance.now() - t0;
   }
