@@ -27,7 +27,7 @@ const count = (name: string, dflt: number): number => {
   const v = Number(process.env[`BENCH_LOCAL_MESH_${name}`]);
   return Number.isInteger(v) && v > 0 ? v : dflt;
 };
-const ROUNDS = count('ROUNDS', SMOKE ? 1 : 5);
+const ROUNDS = count('ROUNDS', SMOKE ? 1 : 7);
 const SEQ = count('SEQ', SMOKE ? 30 : 300); // per round
 const CONC = 32;
 const CONC_N = count('CONC_N', SMOKE ? 128 : 1200); // per round
@@ -105,14 +105,16 @@ interface Target {
   client: LambdaClient;
   agent: Agent;
   fn: string;
-  seqMs: number;
-  concMs: number;
+  /** Time of each round's sequential slice, ms. */
+  seqMs: number[];
+  /** Time of each round's concurrent slice, ms. */
+  concMs: number[];
   bad: number;
 }
 
 function target(name: string, endpoint: string, fn: string): Target {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  return { name, client: client(endpoint, agent), agent, fn, seqMs: 0, concMs: 0, bad: 0 };
+  return { name, client: client(endpoint, agent), agent, fn, seqMs: [], concMs: [], bad: 0 };
 }
 
 /**
@@ -162,18 +164,21 @@ async function round(targets: Target[], r: number): Promise<void> {
     await settle();
     const t0 = performance.now();
     for (let i = 0; i < SEQ; i++) await once(t, i);
-    t.seqMs += performance.now() - t0;
+    t.seqMs.push(performance.now() - t0);
   }
   for (const t of order) {
     dropIdle(t);
     await settle();
     const t0 = performance.now();
     await concurrent(t, CONC_N);
-    t.concMs += performance.now() - t0;
+    t.concMs.push(performance.now() - t0);
   }
 }
 
-const rate = (t: Target) => ({ seq: (SEQ * ROUNDS) / (t.seqMs / 1000), conc: (CONC_N * ROUNDS) / (t.concMs / 1000) });
+/** The median of the rounds' slice times (one slow slice, a GC storm or a neighbour's burst, does not move it). */
+const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[ms.length >> 1]!;
+/** Invokes per second of a target's median round. */
+const rate = (t: Target) => ({ seq: SEQ / (median(t.seqMs) / 1000), conc: CONC_N / (median(t.concMs) / 1000) });
 
 /** RSS and USS (private resident memory: what one more worker adds; RSS also counts the shared Node binary). */
 function memMb(pid: number): { rss: number; uss: number } {
@@ -485,7 +490,7 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: r(dfl.seq, offline14Rate?.seq ?? null),
         goal: 'headline',
         met: null,
-        note: `what \`svc-mesh dev\` users run; ${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target${SMOKE ? ' (SMOKE: not a measurement)' : ''}${offline14.note ? `; ${offline14.note}` : ''}`,
+        note: `what \`svc-mesh dev\` users run; the median of ${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target${SMOKE ? ' (SMOKE: not a measurement)' : ''}${offline14.note ? `; ${offline14.note}` : ''}`,
       },
       {
         metric: `default mode (IAM on, tracing on, defineFunction): throughput at concurrency ${CONC}`,
@@ -673,7 +678,7 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: r(ours.seq, offline?.seq ?? null),
         goal: '≥ 3×',
         met: offline === null ? null : ours.seq / offline.seq >= 3,
-        note: `${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target (after ${WARM} warm-up), one keep-alive LambdaClient per target; each server in its own process${offlineNote ? `; ${offlineNote}` : ''}`,
+        note: `the median of ${ROUNDS} interleaved rounds of ${SEQ} sequential invokes per target (after ${WARM} warm-up), one keep-alive LambdaClient per target; each server in its own process${offlineNote ? `; ${offlineNote}` : ''}`,
       },
       {
         metric: `throughput at concurrency ${CONC}`,
@@ -684,7 +689,7 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: r(ours.conc, offline?.conc ?? null),
         goal: '≥ 3×',
         met: offline === null ? null : ours.conc / offline.conc >= 3,
-        note: `${ROUNDS} interleaved rounds of ${CONC_N} invokes, ${CONC} in flight`,
+        note: `the median of ${ROUNDS} interleaved rounds of ${CONC_N} invokes, ${CONC} in flight`,
       },
       {
         metric: 'sequential invokes/s vs the physical floor',

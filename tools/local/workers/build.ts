@@ -314,9 +314,12 @@ function tracingEntry(): string {
   const ipc = JSON.stringify(join(dirname(here), FROM_SOURCE ? 'tracingIpc.ts' : 'tracingIpc.js'));
   return (
     "import { startTracing as start } from 'svc-mesh/tracing';\n" +
-    `import { IpcSpanExporter, MeshIdGenerator, setInvocationIds } from ${ipc};\n` +
+    `import { IpcSpanExporter, IpcSpanProcessor, MeshIdGenerator, setInvocationIds } from ${ipc};\n` +
     'export { setInvocationIds };\n' +
-    'export const startTracing = () => start({ exporter: new IpcSpanExporter(), idGenerator: new MeshIdGenerator() });\n'
+    'export const startTracing = () => {\n' +
+    '  const exporter = new IpcSpanExporter();\n' +
+    '  return start({ exporter, spanProcessor: new IpcSpanProcessor(exporter), idGenerator: new MeshIdGenerator() });\n' +
+    '};\n'
   );
 }
 

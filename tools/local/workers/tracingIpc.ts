@@ -14,11 +14,13 @@
 // The library's OTLP/JSON transform, without its stringify + UTF-8 encode (the IPC channel encodes).
 import { JSON_ENCODER } from '@opentelemetry/otlp-transformer/build/src/common/utils.js';
 import { createExportTraceServiceRequest } from '@opentelemetry/otlp-transformer/build/src/trace/internal.js';
+import { TraceFlags } from '@opentelemetry/api';
 import {
   type IdGenerator,
   RandomIdGenerator,
   type ReadableSpan,
   type SpanExporter,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
 
 /**
@@ -126,5 +128,51 @@ export class IpcSpanExporter implements SpanExporter {
   }
   forceFlush(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/** Past this many ended spans, they are exported at once (bounded memory between flushes). */
+const PROCESSOR_MAX_SPANS = 512;
+/** How often spans ended outside any flush (a plain handler's, a background timer's) are exported. */
+const PROCESSOR_INTERVAL_MS = 1_000;
+
+/**
+ * The worker's span processor: keeps ended spans and hands them to the IPC exporter in one
+ * request on `forceFlush` (which `defineFunction` calls as every invocation ends), when 512 are
+ * waiting, or once a second. The SDK's BatchSpanProcessor does the same for a network exporter,
+ * with a timer armed and cleared, an export timeout and two context switches per flush; the IPC
+ * exporter is synchronous and cannot hang, so none of that is needed here.
+ */
+export class IpcSpanProcessor implements SpanProcessor {
+  private spans: ReadableSpan[] = [];
+  private interval: NodeJS.Timeout | undefined;
+  private stopped = false;
+  constructor(private readonly exporter: SpanExporter) {}
+  onStart(): void {}
+  onEnd(span: ReadableSpan): void {
+    if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    this.spans.push(span);
+    if (this.spans.length >= PROCESSOR_MAX_SPANS) this.exportNow();
+    else if (this.interval === undefined) {
+      this.interval = setInterval(() => this.exportNow(), PROCESSOR_INTERVAL_MS);
+      this.interval.unref();
+    }
+  }
+  forceFlush(): Promise<void> {
+    this.exportNow();
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    this.exportNow();
+    this.stopped = true;
+    if (this.interval !== undefined) clearInterval(this.interval);
+    this.interval = undefined;
+    return this.exporter.shutdown();
+  }
+  private exportNow(): void {
+    if (this.spans.length === 0) return;
+    const spans = this.spans;
+    this.spans = [];
+    this.exporter.export(spans, () => undefined);
   }
 }
