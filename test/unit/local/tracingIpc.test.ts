@@ -84,6 +84,21 @@ describe('IpcSpanProcessor', () => {
     expect(exporter.batches).toEqual([['late'], ['later']]);
   });
 
+  it('stops its timer after a second with nothing to send (an idle sandbox is not woken), and starts it again', async () => {
+    vi.useFakeTimers();
+    const { exporter, processor, end } = setUp();
+    end('a');
+    await processor.forceFlush();
+    vi.advanceTimersByTime(0); // InMemorySpanExporter answers on a 0 ms timer
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    expect(vi.getTimerCount()).toBe(0);
+    end('b');
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    expect(exporter.batches).toEqual([['a'], ['b']]);
+  });
+
   it('exports what is left on shutdown, then takes no more spans', async () => {
     const { exporter, processor, provider, end } = setUp();
     const tracer = provider.getTracer('t');

@@ -139,8 +139,9 @@ const PROCESSOR_INTERVAL_MS = 1_000;
 /**
  * The worker's span processor: keeps ended spans and hands them to the IPC exporter in one
  * request on `forceFlush` (which `defineFunction` calls as every invocation ends), when 512 are
- * waiting, or once a second. The SDK's BatchSpanProcessor does the same for a network exporter,
- * with a timer armed and cleared, an export timeout and two context switches per flush; the IPC
+ * waiting, or once a second (a timer that stops after a second with nothing to send, so an idle
+ * sandbox is not woken). The SDK's BatchSpanProcessor does the same for a network exporter, with
+ * a timer armed and cleared, an export timeout and two context switches per flush; the IPC
  * exporter is synchronous and cannot hang, so none of that is needed here.
  */
 export class IpcSpanProcessor implements SpanProcessor {
@@ -154,7 +155,7 @@ export class IpcSpanProcessor implements SpanProcessor {
     this.spans.push(span);
     if (this.spans.length >= PROCESSOR_MAX_SPANS) this.exportNow();
     else if (this.interval === undefined) {
-      this.interval = setInterval(() => this.exportNow(), PROCESSOR_INTERVAL_MS);
+      this.interval = setInterval(() => this.tick(), PROCESSOR_INTERVAL_MS);
       this.interval.unref();
     }
   }
@@ -168,6 +169,14 @@ export class IpcSpanProcessor implements SpanProcessor {
     if (this.interval !== undefined) clearInterval(this.interval);
     this.interval = undefined;
     return this.exporter.shutdown();
+  }
+  /** The once-a-second export; an idle sandbox's timer stops (the next span starts it again). */
+  private tick(): void {
+    if (this.spans.length > 0) this.exportNow();
+    else {
+      clearInterval(this.interval);
+      this.interval = undefined;
+    }
   }
   private exportNow(): void {
     if (this.spans.length === 0) return;
