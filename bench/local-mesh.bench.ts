@@ -14,7 +14,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,11 +110,66 @@ interface Target {
   /** Time of each round's concurrent slice, ms. */
   concMs: number[];
   bad: number;
+  /** Calls go out as plain node:http requests instead of through the AWS SDK (see rawInvoke). */
+  raw?: URL;
 }
 
-function target(name: string, endpoint: string, fn: string): Target {
+function target(name: string, endpoint: string, fn: string, raw = false): Target {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  return { name, client: client(endpoint, agent), agent, fn, seqMs: [], concMs: [], bad: 0 };
+  return {
+    name,
+    client: client(endpoint, agent),
+    agent,
+    fn,
+    seqMs: [],
+    concMs: [],
+    bad: 0,
+    ...(raw ? { raw: new URL(endpoint) } : {}),
+  };
+}
+
+/** SigV4's date form: 20261126T183000Z. */
+const amzDate = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+
+/**
+ * The same Invoke as the SDK's, sent with a keep-alive node:http client: what the mesh costs
+ * without the client's own ~0.5 ms of SDK work per call. The mesh reads the SigV4 credential
+ * scope (who signed) and does not verify the signature (docs/security.md), so a well-formed
+ * Authorization header with a dummy signature is what any signed call looks like to it.
+ */
+function rawInvoke(t: Target, body: string): Promise<{ status: number; functionError: boolean; payload: string }> {
+  const date = amzDate();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: t.raw!.hostname,
+        port: t.raw!.port,
+        method: 'POST',
+        path: `/2015-03-31/functions/${encodeURIComponent(t.fn)}/invocations`,
+        agent: t.agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-amz-date': date,
+          authorization: `AWS4-HMAC-SHA256 Credential=test/${date.slice(0, 8)}/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            functionError: res.headers['x-amz-function-error'] !== undefined,
+            payload: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
@@ -127,6 +182,17 @@ function dropIdle(t: Target): void {
 }
 
 async function once(t: Target, i: number): Promise<void> {
+  if (t.raw !== undefined) {
+    const out = await rawInvoke(t, JSON.stringify({ i }));
+    let body: { i?: number } = {};
+    try {
+      body = JSON.parse(out.payload) as { i?: number };
+    } catch {
+      // counted below: not the echo
+    }
+    if (out.status !== 200 || out.functionError || body.i !== i) t.bad++;
+    return;
+  }
   const out = await t.client.send(new InvokeCommand({ FunctionName: t.fn, Payload: JSON.stringify({ i }) }));
   const body = JSON.parse(new TextDecoder().decode(out.Payload)) as { i?: number };
   if (out.FunctionError !== undefined || body.i !== i) t.bad++;
@@ -394,7 +460,21 @@ export default async function run(): Promise<BenchRow[]> {
     const echoT = await startEcho('echo.mjs', 'echo');
     const hopT = await startEcho('echo-hop.mjs', 'echo through a child process');
 
-    const targets = [defaultT, untracedT, ourT, ...(offT ? [offT] : []), ...(offT14 ? [offT14] : []), echoT, hopT];
+    // The default and untraced meshes again, called with plain node:http requests: tracing's cost
+    // without the SDK client's CPU beside it on the same 2 cores.
+    const rawDefaultT = target('svc-mesh default, node:http client', dflt.match[1]!, 'bench-dev-defined', true);
+    const rawUntracedT = target('svc-mesh --no-tracing, node:http client', meshUrl, 'bench-dev-defined', true);
+    const targets = [
+      defaultT,
+      untracedT,
+      ourT,
+      ...(offT ? [offT] : []),
+      ...(offT14 ? [offT14] : []),
+      echoT,
+      hopT,
+      rawDefaultT,
+      rawUntracedT,
+    ];
     // The first call of each (a cold start: the mesh bundles and forks, serverless-offline loads the handler).
     const firstCall = async (t: Target) => {
       const t1 = performance.now();
@@ -426,6 +506,8 @@ export default async function run(): Promise<BenchRow[]> {
     const hopFloor = rate(hopT);
     const dfl = rate(defaultT);
     const untraced = rate(untracedT);
+    const rawDfl = rate(rawDefaultT);
+    const rawUntraced = rate(rawUntracedT);
     // Spans all arrived: the default mesh stored one trace per invocation it ran (up to its cap).
     const stored = ((await (await fetch(`${dflt.match[1]}/api/traces?limit=1`)).json()) as { total: number }).total;
 
@@ -604,6 +686,28 @@ export default async function run(): Promise<BenchRow[]> {
         ratio: dfl.conc / untraced.conc,
         goal: '≥ 0.85× (tracing costs ≤ 15 %)',
         met: dfl.conc / untraced.conc >= 0.85,
+      },
+      {
+        metric:
+          'tracing on vs --no-tracing (defineFunction handler), sequential, node:http client instead of the AWS SDK',
+        baseline: 'the same mesh and handler with --no-tracing, same client',
+        baselineValue: rawUntraced.seq,
+        ours: rawDfl.seq,
+        unit: 'invokes/s',
+        ratio: rawDfl.seq / rawUntraced.seq,
+        goal: 'report',
+        met: null,
+        note: "the same Invoke as plain keep-alive HTTP requests (SigV4 scope, dummy signature): tracing's own cost, without the SDK client's CPU competing for the 2 cores",
+      },
+      {
+        metric: `tracing on vs --no-tracing (defineFunction handler), concurrency ${CONC}, node:http client instead of the AWS SDK`,
+        baseline: 'the same mesh and handler with --no-tracing, same client',
+        baselineValue: rawUntraced.conc,
+        ours: rawDfl.conc,
+        unit: 'invokes/s',
+        ratio: rawDfl.conc / rawUntraced.conc,
+        goal: 'report',
+        met: null,
       },
       ...(
         [
