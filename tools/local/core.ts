@@ -177,20 +177,21 @@ export class MeshCore {
     out: RunOutcome,
     attempt: number,
   ): void {
+    const failure = out.error === undefined ? undefined : readFailure(pool.fn.target, out.error);
     if (span !== undefined)
       this.spans?.end(span, {
-        error: out.error,
+        failure,
         coldStart: out.coldStart,
         recorded: out.spanRecorded === true,
         logs: out.logs,
       });
-    if (out.error !== undefined && this.opts.failures !== undefined) {
-      const { code, root } = readFailure(pool.fn.target, out.error);
+    if (failure !== undefined && this.opts.failures !== undefined) {
+      const { error, code, root } = failure;
       const traceId = span?.traceId ?? rootOf(run.traceId);
       this.opts.failures(
         failureLine({
           fn: pool.fn,
-          error: out.error,
+          error,
           code,
           requestId: run.id,
           traceId,

@@ -115,7 +115,8 @@ export interface InvocationSpan {
 }
 
 export interface InvocationEnd {
-  error?: RuntimeErrorPayload | undefined;
+  /** The function error, as {@link readFailure} read it. */
+  failure?: Failure | undefined;
   coldStart: boolean;
   /** The handler recorded the invocation's span itself (it arrived over IPC before `done`). */
   recorded: boolean;
@@ -152,15 +153,23 @@ export function newTraceId(): string {
   return epoch + randomHex(12);
 }
 
+/** A function error read once per invocation, for its span and its failure line. */
+export interface Failure {
+  error: RuntimeErrorPayload;
+  /** The svc-mesh code, from defineFunction's own marker line only. */
+  code: string | undefined;
+  /** The stack lines, without the marker line. */
+  trace: string[];
+  /** Where the failure started: another function when it crossed hops, else this one. */
+  root: RemoteFailureRoot;
+}
+
 /**
  * A function error as the runtime reads it (svc-mesh/internal readFunctionError): `code` and
  * `data` only from defineFunction's own marker line, which is taken out of `trace`; and where the
  * failure started (RemoteFunctionError's `root`: another function when it crossed hops, else `target`).
  */
-export function readFailure(
-  target: string,
-  error: RuntimeErrorPayload,
-): { code: string | undefined; trace: string[]; root: RemoteFailureRoot } {
+export function readFailure(target: string, error: RuntimeErrorPayload): Failure {
   const body = readFunctionError(error);
   const { root } = new RemoteFunctionError({
     target,
@@ -170,7 +179,7 @@ export function readFailure(
     remoteCode: body.code,
     remoteData: body.data,
   });
-  return { code: body.code, trace: body.trace, root };
+  return { error, code: body.code, trace: body.trace, root };
 }
 
 export class InvocationSpans {
@@ -219,19 +228,19 @@ export class InvocationSpans {
     }
     const endNs = nowNs();
     let status: OtlpSpan['status'] = { code: 0 };
-    if (end.error !== undefined) {
-      const { code, trace } = readFailure(s.fn.target, end.error);
+    if (end.failure !== undefined) {
+      const { error, code, trace } = end.failure;
       if (code !== undefined) attributes.push(str('svcmesh.error.code', code));
       events.push({
         name: 'exception',
         timeUnixNano: endNs.toString(),
         attributes: [
-          str('exception.type', end.error.errorType),
-          str('exception.message', end.error.errorMessage),
+          str('exception.type', error.errorType),
+          str('exception.message', error.errorMessage),
           ...(trace.length > 0 ? [str('exception.stacktrace', trace.join('\n'))] : []),
         ],
       });
-      status = { code: 2, message: end.error.errorMessage };
+      status = { code: 2, message: error.errorMessage };
     }
     const otlp: OtlpSpan = {
       traceId: span.traceId,
