@@ -50,7 +50,7 @@ export interface StartTracingOptions {
   endpoint?: string;
   /** Extra resource attributes. */
   resourceAttributes?: Record<string, string | number | boolean>;
-  /** Replace the OTLP exporter (tests, or another backend). */
+  /** Replace the OTLP exporter (tests, or another backend); unused when `spanProcessor` is given. */
   exporter?: SpanExporter;
   /** Replace the batch processor entirely (e.g. a SimpleSpanProcessor in tests). */
   spanProcessor?: SpanProcessor;
@@ -153,10 +153,10 @@ export function startTracing(opts: StartTracingOptions = {}): Tracing {
   // OTEL_RESOURCE_ATTRIBUTES is read (as every SDK does), ours win on conflict
   const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes(attrs));
 
-  const exporter = opts.exporter ?? new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5_000 });
+  // A given span processor exports on its own: no OTLP exporter is built for it.
   const processor =
     opts.spanProcessor ??
-    new BatchSpanProcessor(exporter, {
+    new BatchSpanProcessor(opts.exporter ?? new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5_000 }), {
       // Lambda: defineFunction force-flushes per invocation; the timer only matters for long-lived processes
       scheduledDelayMillis: 1_000,
       maxExportBatchSize: 512,

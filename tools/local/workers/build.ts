@@ -316,10 +316,8 @@ function tracingEntry(): string {
     "import { startTracing as start } from 'svc-mesh/tracing';\n" +
     `import { IpcSpanExporter, IpcSpanProcessor, MeshIdGenerator, setInvocationIds } from ${ipc};\n` +
     'export { setInvocationIds };\n' +
-    'export const startTracing = () => {\n' +
-    '  const exporter = new IpcSpanExporter();\n' +
-    '  return start({ exporter, spanProcessor: new IpcSpanProcessor(exporter), idGenerator: new MeshIdGenerator() });\n' +
-    '};\n'
+    'export const startTracing = () =>\n' +
+    '  start({ spanProcessor: new IpcSpanProcessor(new IpcSpanExporter()), idGenerator: new MeshIdGenerator() });\n'
   );
 }
 
